@@ -1,0 +1,244 @@
+"""The one inference engine behind the UI, the command line and the tests.
+
+A :class:`Detector` loads a checkpoint (either backend, or anomalib's AiVad), takes frames one at
+a time and returns plain :class:`~aivad.results.FrameResult` objects: smoothed and raw score, the
+threshold decision, and every region with its per-attribute scores, so an alarm says *why*.
+Live use is causal; :meth:`Detector.score_video` may smooth centred, since it sees the whole video.
+:class:`EventTracker` turns frame decisions into events with hysteresis and a minimum duration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from aivad.checkpoint import load_raw, require_known
+from aivad.results import FrameResult, RegionResult
+from aivad.scoring import CausalSmoother, frame_attribute_scores, smooth_centred
+
+
+def load_model(path: Path):
+    """(model, info) from our checkpoint or anomalib's AiVad checkpoint."""
+    from aivad.model import AiVadModel
+
+    path = Path(path)
+    data = load_raw(path)
+    kind = require_known(path, data)
+    if kind == "anomalib":
+        from aivad.base import anomalib_model
+
+        model, description = anomalib_model(path, data)
+        info = {"backend": "full", "source": description, "videos": [], "settings": {}, "versions": {}, "created": None}
+    else:
+        model = AiVadModel.empty(data["hyper_parameters"])
+        try:
+            model.load_state_dict(data["state_dict"])
+        except (RuntimeError, KeyError) as error:
+            from aivad.errors import UserError
+
+            raise UserError(f"checkpoint {path} does not match this project's model ({str(error).splitlines()[0][:120]}); retrain it with this version.") from None
+        info = dict(data["aivad"])
+        info["source"] = "aivad checkpoint"
+    info["threshold"] = float(model.threshold)
+    info["path"] = str(path)
+    info["config"] = model.config
+    return model.eval(), info
+
+
+class Detector:
+    def __init__(self, model, info: dict, backend, device: str) -> None:
+        self.model = model
+        self.info = info
+        self.backend = backend
+        self.device = device
+        self.threshold = float(model.threshold)
+        self._normalise_appearance = model.config.get("appearance_features", "normalised") == "normalised"
+        self._smoother = CausalSmoother(float(model.config.get("smoothing_sigma", 0.0)))
+        self._previous: np.ndarray | None = None
+        self._index = 0
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto", weights_dir: str | Path | None = None) -> "Detector":
+        from aivad.backends import build_backend
+        from aivad.devices import choose_device
+        from aivad.weights import WeightsSource
+
+        model, info = load_model(Path(path))
+        choice = choose_device(device)
+        weights = WeightsSource(model.config.get("weights", "pretrained"), Path(weights_dir) if weights_dir else None)
+        backend = build_backend(model.config, weights, choice.device)
+        model.encoder.to(choice.device)
+        info["device_reason"] = choice.reason
+        return cls(model, info, backend, choice.device)
+
+    @property
+    def backend_name(self) -> str:
+        return self.model.config["backend"]
+
+    @property
+    def smoothing_sigma(self) -> float:
+        return self._smoother.sigma
+
+    @smoothing_sigma.setter
+    def smoothing_sigma(self, sigma: float) -> None:
+        self._smoother.sigma = max(0.0, float(sigma))
+
+    def reset(self) -> None:
+        """Start a new stream: forget the previous frame and the smoothing history."""
+        self._previous = None
+        self._index = 0
+        self._smoother.reset()
+
+    def _score_pair(self, previous: np.ndarray, frame: np.ndarray) -> tuple[float, dict[str, float], list[RegionResult]]:
+        regions = self.backend.extract([(previous, frame)])[0]
+        appearance = None
+        if "appearance" in self.model.densities:
+            appearance = self.model.encoder.embed(regions.crops, device=self.device, normalise=self._normalise_appearance)
+        region_scores = self.model.region_scores(regions, appearance)
+        attribute_scores = frame_attribute_scores(region_scores)
+        results = []
+        for i, box in enumerate(regions.boxes):
+            attributes = {name: float(scores[i]) for name, scores in region_scores.items()}
+            results.append(
+                RegionResult(
+                    box=tuple(int(round(v)) for v in box),
+                    score=float(sum(attributes.values())),
+                    attributes=attributes,
+                    whole_frame=regions.whole_frame,
+                )
+            )
+        return float(sum(attribute_scores.values())), attribute_scores, results
+
+    def process(self, frame: np.ndarray, time_s: float | None = None) -> FrameResult:
+        """Score one frame of a live stream (causal: only this and earlier frames are used)."""
+        frame = as_bgr(frame)
+        index = self._index
+        self._index += 1
+        if self._previous is None or self._previous.shape != frame.shape:
+            self._previous = frame
+            return FrameResult(index, time_s if time_s is not None else 0.0, 0.0, 0.0, False, {}, [])
+        raw, attribute_scores, regions = self._score_pair(self._previous, frame)
+        self._previous = frame
+        score = self._smoother.update(raw)
+        return FrameResult(index, time_s if time_s is not None else 0.0, score, raw, score >= self.threshold, attribute_scores, regions)
+
+    def score_frames(self, frames: Iterable[np.ndarray], fps: float, centred: bool = True, progress: Callable[[int], None] | None = None) -> list[FrameResult]:
+        """Score a whole sequence; centred smoothing uses past and future frames alike."""
+        self.reset()
+        results = []
+        for i, frame in enumerate(frames):
+            results.append(self.process(frame, time_s=i / fps if fps else 0.0))
+            if progress is not None:
+                progress(i + 1)
+        if centred and results:
+            raw = np.array([r.raw_score for r in results])
+            # frame 0 has no pair: give it its neighbour's raw score so it does not drag the edge down
+            if len(raw) > 1:
+                raw[0] = raw[1]
+            smoothed = smooth_centred(raw, self.smoothing_sigma)
+            for result, value in zip(results, smoothed):
+                result.score = float(value)
+                result.is_anomaly = result.score >= self.threshold
+        return results
+
+    def score_video(self, path: str | Path, centred: bool = True, progress: Callable[[int], None] | None = None) -> list[FrameResult]:
+        from aivad.videos import probe_video, read_frames
+
+        info = probe_video(Path(path))
+        return self.score_frames((frame for _, frame in read_frames(Path(path))), info.fps, centred=centred, progress=progress)
+
+
+def as_bgr(frame: np.ndarray) -> np.ndarray:
+    import cv2
+
+    if frame.ndim == 2:
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    return frame
+
+
+@dataclass
+class Event:
+    start_frame: int
+    end_frame: int | None
+    start_time_s: float
+    end_time_s: float | None
+    peak_score: float
+    peak_frame: int
+    main_attribute: str
+
+    @property
+    def duration_s(self) -> float:
+        return (self.end_time_s or self.start_time_s) - self.start_time_s
+
+
+class EventTracker:
+    """Frame decisions -> events, without flicker.
+
+    An alarm starts once the score has stayed at or above ``on_level`` for ``min_frames`` frames
+    and ends when it drops below ``off_level`` (hysteresis: ``off_level`` <= ``on_level``).
+    """
+
+    def __init__(self, on_level: float, off_level: float | None = None, min_frames: int = 1) -> None:
+        self.on_level = on_level
+        self.off_level = on_level if off_level is None else min(off_level, on_level)
+        self.min_frames = max(1, int(min_frames))
+        self.current: Event | None = None
+        self._above: list[FrameResult] = []
+        self._attribute_totals: dict[str, float] = {}
+
+    @property
+    def alarm(self) -> bool:
+        return self.current is not None
+
+    def update(self, result: FrameResult) -> tuple[bool, Event | None]:
+        finished = None
+        if self.current is None:
+            if result.score >= self.on_level:
+                self._above.append(result)
+                if len(self._above) >= self.min_frames:
+                    first = self._above[0]
+                    self.current = Event(first.frame_index, None, first.time_s, None, -math.inf, first.frame_index, "")
+                    self._attribute_totals = {}
+                    for pending in self._above:
+                        self._extend(pending)
+                    self._above = []
+            else:
+                self._above = []
+        elif result.score < self.off_level:
+            finished = self._close()
+        else:
+            self._extend(result)
+        return self.current is not None, finished
+
+    def _extend(self, result: FrameResult) -> None:
+        event = self.current
+        event.end_frame, event.end_time_s = result.frame_index, result.time_s
+        if result.score > event.peak_score:
+            event.peak_score, event.peak_frame = result.score, result.frame_index
+        for name, value in result.attribute_scores.items():
+            self._attribute_totals[name] = self._attribute_totals.get(name, 0.0) + value
+        event.main_attribute = max(self._attribute_totals, key=self._attribute_totals.get) if self._attribute_totals else ""
+
+    def _close(self) -> Event:
+        event = self.current
+        self.current = None
+        return event
+
+    def flush(self) -> Event | None:
+        """End of stream: close the open event, if any."""
+        self._above = []
+        return self._close() if self.current is not None else None
+
+
+def events_from_results(results: list[FrameResult], on_level: float, off_level: float | None = None, min_frames: int = 1) -> list[Event]:
+    tracker = EventTracker(on_level, off_level, min_frames)
+    events = [finished for r in results if (finished := tracker.update(r)[1]) is not None]
+    last = tracker.flush()
+    return events + ([last] if last is not None else [])

@@ -1,0 +1,116 @@
+"""Full backend: AI-VAD as published, Mask R-CNN + foreground regions, RAFT flow, Keypoint R-CNN pose.
+
+The frozen stages run batched on the chosen device; the trainable CLIP appearance encoder is
+separate (see :mod:`aivad.encoders`) and embeds the crops this backend returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torchvision.ops import roi_align
+
+from aivad.regions_common import FrameRegions
+from aivad.velocity import velocity_histograms
+from aivad.weights import WeightsSource, build_keypointrcnn, build_maskrcnn, build_raft
+
+
+@dataclass
+class FullSettings:
+    box_score_thresh: float = 0.7  # anomalib AiVad's default
+    persons_only: bool = False
+    min_box_area: int = 100
+    max_box_overlap: float = 0.65
+    foreground_regions: bool = True
+    foreground_kernel_size: int = 3
+    foreground_threshold: int = 18
+    velocity_bins: int = 8  # the authors' and AiVadModel's value (AiVad's wrapper says 1)
+    use_pose: bool = True
+    flow_model: str = "raft_large"  # or raft_small: faster, different flow (changes scores)
+    flow_size: tuple[int, int] = (520, 960)  # RAFT working size, anomalib's fixed value
+    detector_size: int = 800  # shorter side fed to Mask/Keypoint R-CNN, torchvision's default
+    crop_size: int = 224  # CLIP ViT-B/16 input
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["flow_size"] = list(self.flow_size)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FullSettings":
+        data = dict(data)
+        if "flow_size" in data:
+            data["flow_size"] = tuple(data["flow_size"])
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def _set_detector_size(model, size: int) -> None:
+    model.transform.min_size = (size,)
+    model.transform.max_size = max(size, round(size * 1333 / 800))
+
+
+class FullBackend:
+    name = "full"
+
+    def __init__(self, settings: FullSettings, weights: WeightsSource, device: str = "cpu") -> None:
+        from aivad.flow import RaftFlow
+        from aivad.pose import KeypointPose
+        from aivad.regions import ObjectRegions
+
+        self.settings = settings
+        self.device = device
+        self.crop_size = settings.crop_size
+        self.frozen_attributes = ("velocity", "pose") if settings.use_pose else ("velocity",)
+        self.flow = RaftFlow(build_raft(weights, small=settings.flow_model == "raft_small"), settings.flow_size).to(device).eval()
+        maskrcnn = build_maskrcnn(weights, settings.box_score_thresh)
+        _set_detector_size(maskrcnn, settings.detector_size)
+        self.regions = ObjectRegions(
+            maskrcnn,
+            persons_only=settings.persons_only,
+            min_bbox_area=settings.min_box_area,
+            max_bbox_overlap=settings.max_box_overlap,
+            enable_foreground_detections=settings.foreground_regions,
+            foreground_kernel_size=settings.foreground_kernel_size,
+            foreground_binary_threshold=settings.foreground_threshold,
+        ).to(device).eval()
+        self.pose = None
+        if settings.use_pose:
+            keypointrcnn = build_keypointrcnn(weights)
+            _set_detector_size(keypointrcnn, settings.detector_size)
+            self.pose = KeypointPose(keypointrcnn).to(device).eval()
+
+    @torch.no_grad()
+    def extract(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[FrameRegions]:
+        def to_tensor(frames):
+            array = np.stack([f[..., ::-1] for f in frames])  # BGR -> RGB
+            return torch.from_numpy(np.ascontiguousarray(array)).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
+
+        previous = to_tensor([p for p, _ in pairs])
+        current = to_tensor([c for _, c in pairs])
+        height, width = current.shape[-2:]
+        flows = self.flow(previous, current)
+        detections = self.regions(previous, current)
+        boxes_list, whole = [], []
+        for item in detections:
+            boxes = item["boxes"].float()
+            whole.append(boxes.shape[0] == 0)
+            if whole[-1]:  # no region: the whole frame stands in (the authors' choice)
+                boxes = torch.tensor([[0.0, 0.0, width, height]], device=self.device)
+            boxes_list.append(boxes)
+        index = torch.repeat_interleave(torch.arange(len(boxes_list), device=self.device), torch.tensor([len(b) for b in boxes_list], device=self.device))
+        rois = torch.cat([index[:, None].float(), torch.cat(boxes_list)], dim=1)
+        velocity = velocity_histograms(flows, rois, self.settings.velocity_bins).cpu().numpy()
+        poses = [p.cpu().numpy() for p in self.pose(current, boxes_list)] if self.pose is not None else None
+        crops = roi_align(current, rois, output_size=[self.crop_size, self.crop_size], aligned=False)
+        crops = (crops.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        out, start = [], 0
+        for i, boxes in enumerate(boxes_list):
+            n = len(boxes)
+            frozen = {"velocity": velocity[start : start + n]}
+            if poses is not None:
+                frozen["pose"] = poses[i].astype(np.float32)
+            out.append(FrameRegions(boxes.cpu().numpy().astype(np.float32), whole[i], frozen, crops[start : start + n]))
+            start += n
+        return out

@@ -1,0 +1,65 @@
+"""The trained AI-VAD model: appearance encoder + one density estimator per attribute + calibration.
+
+What a checkpoint stores. The frozen networks (flow, detectors, pose) are not stored: they are
+rebuilt from the public weights (or the same seeded random init) named in the config.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from aivad.density import GmmDensity, KnnDensity
+from aivad.encoders import AppearanceEncoder, build_encoder
+from aivad.regions_common import FrameRegions
+
+FORMAT = "aivad-checkpoint"
+FORMAT_VERSION = 1
+
+
+def default_density_config(attributes: list[str]) -> dict[str, dict]:
+    kinds = {
+        "velocity": {"kind": "gmm", "n_components": 5},  # the authors' value outside ped2
+        "pose": {"kind": "knn", "n_neighbors": 1},
+        "appearance": {"kind": "knn", "n_neighbors": 1},
+        "geometry": {"kind": "knn", "n_neighbors": 1},
+    }
+    return {name: kinds[name] for name in attributes}
+
+
+def build_density(spec: dict, max_bank: int) -> nn.Module:
+    if spec["kind"] == "gmm":
+        return GmmDensity(n_components=spec.get("n_components", 5))
+    return KnnDensity(n_neighbors=spec.get("n_neighbors", 1), max_bank=max_bank)
+
+
+class AiVadModel(nn.Module):
+    def __init__(self, config: dict, encoder: AppearanceEncoder) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = encoder
+        self.densities = nn.ModuleDict(
+            {name: build_density(spec, config["max_bank"]) for name, spec in config["density"].items()}
+        )
+        self.register_buffer("threshold", torch.tensor(float("nan")))
+
+    @classmethod
+    def empty(cls, config: dict) -> "AiVadModel":
+        """Same architecture with throwaway initial weights, to load a state dict into."""
+        from aivad.weights import WeightsSource
+
+        return cls(config, build_encoder(config["encoder"], WeightsSource("random")))
+
+    @property
+    def attributes(self) -> list[str]:
+        return list(self.config["density"].keys())
+
+    def region_scores(self, regions: FrameRegions, appearance: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Normalised score of every region for every attribute."""
+        scores = {}
+        for name, density in self.densities.items():
+            features = appearance if name == "appearance" else regions.frozen[name]
+            with torch.no_grad():
+                scores[name] = density.score(torch.from_numpy(np.asarray(features, dtype=np.float32))).numpy()
+        return scores

@@ -1,0 +1,66 @@
+"""From region attribute scores to frame scores: aggregation, temporal smoothing, threshold.
+
+The frame's raw score is, as in AI-VAD, the sum over attributes of that attribute's maximum over
+the frame's regions; the per-attribute maxima are kept so an alarm can say why. Scores are then
+smoothed in time with a Gaussian (sigma 3 frames in the authors' code): centred for offline
+scoring, one-sided (past frames only) for live use, where future frames do not exist yet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def frame_attribute_scores(region_scores: dict[str, np.ndarray]) -> dict[str, float]:
+    return {name: float(np.max(scores)) if len(scores) else 0.0 for name, scores in region_scores.items()}
+
+
+def gaussian_weights(sigma: float, causal: bool) -> np.ndarray:
+    if sigma <= 0:
+        return np.ones(1)
+    radius = int(np.ceil(3 * sigma))
+    offsets = np.arange(0, radius + 1) if causal else np.arange(-radius, radius + 1)
+    weights = np.exp(-0.5 * (offsets / sigma) ** 2)
+    return weights / weights.sum()
+
+
+def smooth_causal(raw: np.ndarray, sigma: float) -> np.ndarray:
+    """Weighted mean of each frame and the frames before it (weights renormalised at the start)."""
+    raw = np.asarray(raw, dtype=np.float64)
+    weights = gaussian_weights(sigma, causal=True)  # weights[k] applies to frame t - k
+    out = np.empty_like(raw)
+    for t in range(len(raw)):
+        history = raw[max(0, t - len(weights) + 1) : t + 1][::-1]
+        w = weights[: len(history)]
+        out[t] = float(np.dot(history, w) / w.sum())
+    return out
+
+
+def smooth_centred(raw: np.ndarray, sigma: float) -> np.ndarray:
+    """Symmetric Gaussian smoothing with edge-reflected padding (as scipy's gaussian_filter1d)."""
+    raw = np.asarray(raw, dtype=np.float64)
+    if sigma <= 0 or len(raw) == 0:
+        return raw.copy()
+    weights = gaussian_weights(sigma, causal=False)
+    radius = len(weights) // 2
+    padded = np.pad(raw, radius, mode="symmetric") if len(raw) > 1 else np.full(len(raw) + 2 * radius, raw[0])
+    return np.convolve(padded, weights, mode="valid")
+
+
+class CausalSmoother:
+    """Streaming version of :func:`smooth_causal`: one value in, one smoothed value out."""
+
+    def __init__(self, sigma: float) -> None:
+        self.sigma = sigma
+        self.history: list[float] = []
+
+    def reset(self) -> None:
+        self.history.clear()
+
+    def update(self, raw: float) -> float:
+        weights = gaussian_weights(self.sigma, causal=True)
+        self.history.append(float(raw))
+        del self.history[: max(0, len(self.history) - len(weights))]
+        recent = np.array(self.history[::-1])
+        w = weights[: len(recent)]
+        return float(np.dot(recent, w) / w.sum())

@@ -1,0 +1,421 @@
+"""Training pipeline shared by both training scripts (they differ only in their preset).
+
+1. validate every video before any model loads;
+2. run the frozen stages (regions, flow, pose/geometry) once over the footage, cached on disk;
+3. adapt the appearance encoder with the Mean-Shifted Contrastive loss (Lightning Trainer: lr,
+   epochs, batch size, accumulation, precision, clipping and seed act here); ``--epochs 0`` keeps it
+   frozen, which is plain AI-VAD;
+4. embed every region with the adapted encoder and fit the density estimators, keeping the base
+   checkpoint's normal-behaviour memory wherever its features are still comparable;
+5. calibrate score normalisation and the alarm threshold on the training footage;
+6. write the checkpoint and a JSON summary atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from aivad.errors import UserError
+
+# Settings shared by both scripts. The preset-specific ones (lr, epochs, accumulation, output and
+# base checkpoint) come from the script that calls get_args_parser(preset).
+GROUP_FRAMES = 50  # frames per leave-one-group-out chunk used to calibrate kNN scores
+
+
+def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own videos.") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    data = parser.add_argument_group("videos")
+    data.add_argument("--video-list", type=Path, default=preset["video_list"], help="Python file with video_files = [...] (files, folders or globs)")
+    data.add_argument("--videos", nargs="+", default=None, metavar="PATH", help="train on these files/folders/globs instead of the video list")
+    data.add_argument("--frame-stride", type=int, default=1, help="use every N-th frame pair")
+    data.add_argument("--max-frames-per-video", type=int, default=None, help="cap on frame pairs per video")
+    data.add_argument("--num-workers", type=int, default=2, help="DataLoader worker processes decoding video")
+
+    model = parser.add_argument_group("model")
+    model.add_argument("--backend", choices=("full", "lite"), default=preset.get("backend"), help="full: AI-VAD with Mask R-CNN, RAFT, Keypoint R-CNN, CLIP; lite: CPU real-time, no downloads (default: full, or the base checkpoint's)")
+    model.add_argument("--init-checkpoint", type=Path, default=preset["init_checkpoint"], help="base checkpoint to fine-tune (ours or anomalib AiVad); never modified")
+    model.add_argument("--weights", choices=("pretrained", "random"), default="pretrained", help="frozen networks: public pretrained weights, or the same architectures randomly initialised (tests)")
+    model.add_argument("--weights-dir", type=Path, default=None, help="folder holding the pretrained weight files (offline machines)")
+    model.add_argument("--memory-bank-size", type=int, default=4096, help="kNN memory rows kept per attribute (coreset)")
+    model.add_argument("--smoothing-sigma", type=float, default=3.0, help="temporal smoothing of frame scores, in frames (0 = off)")
+    model.add_argument("--threshold-percentile", type=float, default=99.5, help="alarm threshold = this percentile of normal training scores")
+    model.add_argument("--flow-model", choices=("raft_large", "raft_small"), default="raft_large", help="full backend: RAFT variant")
+    model.add_argument("--flow-size", type=int, nargs=2, default=(520, 960), metavar=("H", "W"), help="full backend: RAFT working size (multiples of 8)")
+    model.add_argument("--detector-size", type=int, default=800, help="full backend: shorter side fed to Mask/Keypoint R-CNN")
+    model.add_argument("--box-score-thresh", type=float, default=0.7, help="full backend: Mask R-CNN confidence for object regions")
+    model.add_argument("--no-pose", action="store_true", help="full backend: skip the pose attribute")
+
+    train = parser.add_argument_group("training (appearance encoder)")
+    train.add_argument("--lr", type=float, default=preset["lr"], help="learning rate of the appearance encoder")
+    train.add_argument("--epochs", type=int, default=preset["epochs"], help="epochs of encoder training; 0 = frozen encoder (plain AI-VAD)")
+    train.add_argument("--batch-size", type=int, default=16, help="region crops per step (contrastive: at least 2)")
+    train.add_argument("--accumulate-grad-batches", type=int, default=preset["accumulate_grad_batches"])
+    train.add_argument("--precision", default="auto", help="auto (16-mixed on CUDA, 32-true on CPU), 16-mixed, bf16-mixed or 32-true")
+    train.add_argument("--gradient-clip-val", type=float, default=1.0)
+    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
+    train.add_argument("--resume", action="store_true", help="continue an interrupted run from its last state in --run-dir")
+
+    out = parser.add_argument_group("output")
+    out.add_argument("--output", type=Path, default=Path(preset["output"]), help="checkpoint to write (replaced only once the new one is complete)")
+    out.add_argument("--run-dir", type=Path, default=None, help="logs, region cache and resumable state (default: OUTPUT_run beside the output)")
+    out.add_argument("--debug", action="store_true", help="show full tracebacks")
+    return parser
+
+
+@dataclass
+class Footage:
+    """The frozen stages' output over all training pairs, in decoding order."""
+
+    video_index: np.ndarray  # (P,) per frame pair
+    frame_index: np.ndarray  # (P,)
+    region_pair: np.ndarray  # (R,) which pair each region belongs to
+    boxes: np.ndarray  # (R, 4)
+    whole_frame: np.ndarray  # (P,) bool
+    frozen: dict[str, np.ndarray]  # attribute -> (R, D)
+    crops: np.ndarray  # (R, S, S, 3) uint8
+
+    def to_state(self) -> dict:
+        state = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in vars(self).items() if k != "frozen"}
+        state.update({f"frozen.{k}": torch.from_numpy(v) for k, v in self.frozen.items()})
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Footage":
+        frozen = {k.split(".", 1)[1]: v.numpy() for k, v in state.items() if k.startswith("frozen.")}
+        plain = {k: v.numpy() for k, v in state.items() if not k.startswith("frozen.")}
+        return cls(frozen=frozen, **plain)
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def resolve_training_videos(args) -> list:
+    from aivad.videos import load_video_list_file, resolve_videos, validate_videos
+
+    if args.videos:
+        entries, base = args.videos, Path.cwd()
+    else:
+        entries, base = load_video_list_file(Path(args.video_list)), Path(args.video_list).resolve().parent
+    return validate_videos(resolve_videos(entries, base))
+
+
+def check_arguments(args) -> None:
+    if args.batch_size < 2:
+        raise UserError("--batch-size must be at least 2: the contrastive loss compares the crops of a batch with each other.")
+    if args.epochs < 0 or args.lr < 0:
+        raise UserError("--epochs and --lr cannot be negative.")
+    if args.frame_stride < 1 or args.accumulate_grad_batches < 1:
+        raise UserError("--frame-stride and --accumulate-grad-batches must be at least 1.")
+    if args.max_frames_per_video is not None and args.max_frames_per_video < 1:
+        raise UserError("--max-frames-per-video must be at least 1.")
+    if not 0 < args.threshold_percentile <= 100:
+        raise UserError("--threshold-percentile must be in (0, 100].")
+    if args.flow_size[0] % 8 or args.flow_size[1] % 8:
+        raise UserError("--flow-size H W must both be multiples of 8 (RAFT's requirement).")
+    if args.output.exists() and args.output.is_dir():
+        raise UserError(f"--output {args.output} is a folder; give a file name such as {args.output / 'model.ckpt'}.")
+    if args.init_checkpoint is not None and args.output.resolve() == Path(args.init_checkpoint).resolve():
+        raise UserError("--output must differ from --init-checkpoint: the base checkpoint is never modified.")
+
+
+def build_config(args, base) -> dict:
+    from aivad.full import FullSettings
+    from aivad.lite import LiteSettings
+    from aivad.model import default_density_config
+
+    if base is not None:
+        backend = base.config["backend"]
+        if args.backend is not None and args.backend != backend:
+            raise UserError(f"--backend {args.backend} does not match the base checkpoint, which is a {backend} model; drop --backend or use a {args.backend} base checkpoint.")
+    else:
+        backend = args.backend or "full"
+    if backend == "lite":
+        settings = LiteSettings().to_dict()
+        attributes = ["velocity", "geometry", "appearance"]
+        encoder = "small_cnn"
+    else:
+        settings = FullSettings.from_dict(base.config["backend_settings"]).to_dict() if base is not None else FullSettings().to_dict()
+        settings.update(
+            flow_model=args.flow_model,
+            flow_size=list(args.flow_size),
+            detector_size=args.detector_size,
+            box_score_thresh=args.box_score_thresh,
+            use_pose=settings.get("use_pose", True) and not args.no_pose,
+        )
+        attributes = ["velocity", "pose", "appearance"] if settings["use_pose"] else ["velocity", "appearance"]
+        encoder = "clip_vit_b16"
+    return {
+        "backend": backend,
+        "backend_settings": settings,
+        "weights": args.weights,
+        "encoder": encoder,
+        "density": default_density_config(attributes),
+        "max_bank": args.memory_bank_size,
+        "normalisation_percentile": 99.9,
+        "smoothing_sigma": args.smoothing_sigma,
+        "threshold_percentile": args.threshold_percentile,
+    }
+
+
+def footage_cache_key(videos, args, config) -> str:
+    parts = [config["backend"], json.dumps(config["backend_settings"], sort_keys=True), config["weights"], args.frame_stride, args.max_frames_per_video]
+    for info in videos:
+        stat = Path(info.path).stat()
+        parts += [str(Path(info.path).resolve()), stat.st_size, stat.st_mtime_ns]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def extract_footage(videos, backend, args, device: str) -> Footage:
+    """Decode in DataLoader workers, run the frozen stages in the main process, in batches."""
+    from torch.utils.data import DataLoader
+
+    from aivad.videos import FramePairDataset
+
+    dataset = FramePairDataset([v.path for v in videos], stride=args.frame_stride, max_pairs_per_video=args.max_frames_per_video)
+    loader = DataLoader(
+        dataset,
+        batch_size=None,
+        num_workers=args.num_workers,
+        multiprocessing_context="spawn" if args.num_workers > 0 else None,
+        persistent_workers=False,
+    )
+    batch_size = 4 if (backend.name == "full" and device == "cuda") else 1
+    video_index, frame_index, whole, region_pair, boxes, crops = [], [], [], [], [], []
+    frozen: dict[str, list] = {}
+    pending: list = []
+    total = sum(v.n_frames for v in videos)
+    started = time.time()
+
+    def flush() -> None:
+        results = backend.extract([(p["previous"].numpy(), p["frame"].numpy()) for p in pending])
+        for sample, regions in zip(pending, results):
+            pair = len(video_index)
+            video_index.append(int(sample["video_index"]))
+            frame_index.append(int(sample["frame_index"]))
+            whole.append(regions.whole_frame)
+            region_pair.extend([pair] * len(regions.boxes))
+            boxes.append(regions.boxes)
+            crops.append(regions.crops)
+            for name, values in regions.frozen.items():
+                frozen.setdefault(name, []).append(values)
+        pending.clear()
+
+    for sample in loader:
+        pending.append(sample)
+        if len(pending) >= batch_size:
+            flush()
+            if len(video_index) % 50 == 0:
+                rate = len(video_index) / max(time.time() - started, 1e-6)
+                log(f"  regions: {len(video_index)} frame pairs, {len(region_pair)} regions ({rate:.1f} pairs/s; videos hold {total} frames)")
+    if pending:
+        flush()
+    if not video_index:
+        raise UserError("no frame pairs could be read from the videos; check --frame-stride and --max-frames-per-video.")
+    return Footage(
+        video_index=np.array(video_index, np.int64),
+        frame_index=np.array(frame_index, np.int64),
+        region_pair=np.array(region_pair, np.int64),
+        boxes=np.concatenate(boxes).astype(np.float32),
+        whole_frame=np.array(whole, bool),
+        frozen={k: np.concatenate(v).astype(np.float32) for k, v in frozen.items()},
+        crops=np.concatenate(crops),
+    )
+
+
+def load_or_extract_footage(videos, backend, args, config, run_dir: Path, device: str) -> Footage:
+    from aivad.checkpoint import save_checkpoint
+
+    cache = run_dir / f"regions-{footage_cache_key(videos, args, config)}.pt"
+    if cache.is_file():
+        try:
+            footage = Footage.from_state(torch.load(cache, map_location="cpu", weights_only=True))
+            log(f"regions: reusing {len(footage.boxes)} regions cached in {cache}")
+            return footage
+        except Exception:  # a damaged cache is just recomputed
+            log(f"regions: cache {cache} is unreadable; extracting again")
+    log("regions: running the frozen stages once over the footage ...")
+    footage = extract_footage(videos, backend, args, device)
+    save_checkpoint(cache, footage.to_state())
+    return footage
+
+
+def train_encoder(encoder, footage: Footage, args, device: str, precision: str, run_dir: Path) -> tuple[str, dict]:
+    """Mean-Shifted Contrastive training; returns ('done'|'interrupted'|'skipped', stats)."""
+    if args.epochs == 0:
+        log("encoder: --epochs 0, appearance encoder stays frozen (plain AI-VAD)")
+        return "skipped", {}
+    import lightning as L
+    from lightning.pytorch.callbacks import ModelCheckpoint, OnExceptionCheckpoint
+    from lightning.pytorch.loggers import CSVLogger
+    from torch.utils.data import DataLoader
+
+    from aivad.msc import CropPairs, MeanShiftedTraining, feature_center
+
+    if len(footage.crops) < 2:
+        raise UserError("only one region was found in all the footage: the encoder needs at least two; add footage or use --epochs 0.")
+    L.seed_everything(args.seed, workers=True, verbose=False)
+    center = feature_center(encoder, footage.crops, device)
+    module = MeanShiftedTraining(encoder, center, lr=args.lr)
+    batch_size = min(args.batch_size, len(footage.crops))
+    # Augmentation is cheap next to the encoder: workers here would each receive a copy of all crops.
+    loader = DataLoader(CropPairs(footage.crops), batch_size=batch_size, shuffle=True, drop_last=True, num_workers=0)
+    checkpoints = run_dir / "checkpoints"
+    trainer = L.Trainer(
+        max_epochs=args.epochs,
+        accelerator="gpu" if device == "cuda" else "cpu",
+        devices=1,
+        precision=precision,
+        accumulate_grad_batches=args.accumulate_grad_batches,
+        gradient_clip_val=args.gradient_clip_val or None,
+        logger=CSVLogger(run_dir, name="logs"),
+        callbacks=[
+            ModelCheckpoint(dirpath=checkpoints, save_last=True, save_top_k=0),
+            OnExceptionCheckpoint(dirpath=checkpoints, filename="last"),
+        ],
+        default_root_dir=run_dir,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=1,
+        deterministic=False,
+    )
+    resume_from = checkpoints / "last.ckpt"
+    ckpt_path = str(resume_from) if args.resume and resume_from.is_file() else None
+    if args.resume and ckpt_path is None:
+        log(f"resume: no saved state in {checkpoints}; starting the encoder training from the beginning")
+    elif ckpt_path:
+        log(f"resume: continuing from {resume_from}")
+    log(f"encoder: Mean-Shifted Contrastive training, {len(footage.crops)} region crops, lr {args.lr}, {args.epochs} epochs")
+    trainer.fit(module, loader, **({"ckpt_path": ckpt_path} if ckpt_path else {}))
+    losses = [float(v) for k, v in trainer.callback_metrics.items() if k.startswith("loss")]
+    stats = {"final_loss": losses[0] if losses else None, "epochs_done": trainer.current_epoch, "log_dir": str(trainer.logger.log_dir)}
+    return ("interrupted" if trainer.interrupted else "done"), stats
+
+
+def main(argv: list[str] | None, preset: dict) -> int:
+    from aivad.devices import choose_device, choose_precision
+
+    args = get_args_parser(preset).parse_args(argv)
+    started = time.time()
+    check_arguments(args)
+    choice = choose_device(args.device)
+    precision, warning = choose_precision(args.precision, choice.device)
+    log(f"device: {choice.device} ({choice.reason}); precision {precision}")
+    if warning:
+        log(f"warning: {warning}")
+
+    videos = resolve_training_videos(args)  # validates every file before any model loads
+    log(f"videos: {len(videos)} file(s), {sum(v.n_frames for v in videos)} frames")
+
+    from aivad.base import load_base
+    from aivad.weights import WeightsSource
+
+    base = load_base(args.init_checkpoint) if args.init_checkpoint is not None else None
+    if base is not None:
+        log(f"base: {args.init_checkpoint} ({base.description})")
+    config = build_config(args, base)
+    weights = WeightsSource(args.weights, args.weights_dir)
+    run_dir = args.run_dir or args.output.with_name(args.output.stem + "_run")
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    from aivad.backends import build_backend
+    from aivad.encoders import build_encoder
+
+    backend = build_backend(config, weights, choice.device)
+    footage = load_or_extract_footage(videos, backend, args, config, run_dir, choice.device)
+    log(f"regions: {len(footage.boxes)} regions in {len(footage.video_index)} frame pairs ({int(footage.whole_frame.sum())} without any region)")
+
+    encoder = base.encoder if base is not None else build_encoder(config["encoder"], weights)
+    encoder = encoder.to(choice.device)
+    status, encoder_stats = train_encoder(encoder, footage, args, choice.device, precision, run_dir)
+    if status == "interrupted":
+        log(f"interrupted: the encoder's state is saved in {run_dir / 'checkpoints'}; run the same command with --resume to continue. {args.output} was not changed.")
+        return 130
+    encoder = encoder.to(choice.device).eval()
+
+    from aivad.fitting import fit_model
+
+    appearance = encoder.embed(footage.crops, device=choice.device)
+    model, calibration = fit_model(config, encoder.cpu(), footage, appearance, base, encoder_changed=status == "done", seed=args.seed)
+    log(f"calibration: threshold {float(model.threshold):.4f} ({args.threshold_percentile} percentile of normal scores)")
+
+    from aivad.checkpoint import save_checkpoint, save_json, summary_path
+    from aivad.model import FORMAT, FORMAT_VERSION
+
+    summary = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "backend": config["backend"],
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "videos": [
+            {
+                "path": str(v.path),
+                "frames": v.n_frames,
+                "fps": v.fps,
+                "size": [v.width, v.height],
+                "frame_pairs": int((footage.video_index == i).sum()),
+                "regions": int(np.isin(footage.region_pair, np.flatnonzero(footage.video_index == i)).sum()),
+            }
+            for i, v in enumerate(videos)
+        ],
+        "base_checkpoint": str(args.init_checkpoint) if base is not None else None,
+        "kept_from_base": calibration.get("kept_from_base", []),
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("debug",)},
+        "device": choice.device,
+        "precision": precision,
+        "encoder_training": encoder_stats,
+        "calibration": {k: v for k, v in calibration.items() if k != "kept_from_base"},
+        "versions": versions(),
+        "duration_s": round(time.time() - started, 1),
+    }
+    import lightning
+
+    payload = {
+        "state_dict": model.state_dict(),
+        "hyper_parameters": plain(config),
+        "pytorch-lightning_version": str(lightning.__version__),
+        "aivad": plain(summary),
+    }
+    save_checkpoint(args.output, payload)
+    save_json(summary_path(args.output), summary)
+    log(f"wrote {args.output} and {summary_path(args.output).name} in {summary['duration_s']} s")
+    return 0
+
+
+def plain(data: dict) -> dict:
+    """Only JSON types, so the checkpoint loads with weights_only=True and nothing else allowed."""
+    return json.loads(json.dumps(data, default=str))
+
+
+def versions() -> dict:
+    import lightning
+
+    import aivad
+
+    out = {"aivad": aivad.__version__, "torch": torch.__version__, "lightning": lightning.__version__, "python": platform.python_version()}
+    try:
+        from importlib.metadata import version
+
+        out["anomalib"] = version("anomalib")
+        out["opencv"] = version("opencv-python-headless")
+    except Exception:
+        pass
+    return out
+
+
+def run(preset: dict, argv: list[str] | None = None) -> int:
+    """Entry point for the training scripts."""
+    from aivad.console import run_main
+
+    return run_main(lambda a: main(a, preset), argv)
