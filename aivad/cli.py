@@ -93,10 +93,14 @@ def write_annotated(path: Path, video: Path, results, threshold: float, fps: flo
 
     import cv2
 
+    by_index = {r.frame_index: r for r in results}
     writer = None
     tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
     try:
-        for (index, frame), result in zip(read_frames(video), results):
+        for index, frame in read_frames(video):
+            result = by_index.get(index)
+            if result is None:
+                continue
             canvas = draw_result(frame, result, threshold)
             if writer is None:
                 height, width = canvas.shape[:2]

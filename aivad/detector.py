@@ -114,27 +114,34 @@ class Detector:
             )
         return float(sum(attribute_scores.values())), attribute_scores, results
 
-    def process(self, frame: np.ndarray, time_s: float | None = None) -> FrameResult:
+    def process(self, frame: np.ndarray, time_s: float | None = None, frame_index: int | None = None) -> FrameResult:
         """Score one frame of a live stream (causal: only this and earlier frames are used)."""
         frame = as_bgr(frame)
-        index = self._index
-        self._index += 1
+        index = self._index if frame_index is None else frame_index
+        self._index = index + 1
+        time_s = 0.0 if time_s is None else time_s
         if self._previous is None or self._previous.shape != frame.shape:
             self._previous = frame
-            return FrameResult(index, time_s if time_s is not None else 0.0, 0.0, 0.0, False, {}, [])
+            return FrameResult(index, time_s, 0.0, 0.0, False, {}, [])
         raw, attribute_scores, regions = self._score_pair(self._previous, frame)
         self._previous = frame
         score = self._smoother.update(raw)
-        return FrameResult(index, time_s if time_s is not None else 0.0, score, raw, score >= self.threshold, attribute_scores, regions)
+        return FrameResult(index, time_s, score, raw, score >= self.threshold, attribute_scores, regions)
 
-    def score_frames(self, frames: Iterable[np.ndarray], fps: float, centred: bool = True, progress: Callable[[int], None] | None = None) -> list[FrameResult]:
-        """Score a whole sequence; centred smoothing uses past and future frames alike."""
+    def score_frames(
+        self,
+        frames: Iterable[tuple[int, np.ndarray]],
+        fps: float,
+        centred: bool = True,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[FrameResult]:
+        """Score a whole sequence of (frame_index, frame); centred smoothing uses past and future alike."""
         self.reset()
         results = []
-        for i, frame in enumerate(frames):
-            results.append(self.process(frame, time_s=i / fps if fps else 0.0))
+        for count, (index, frame) in enumerate(frames, start=1):
+            results.append(self.process(frame, time_s=index / fps if fps else 0.0, frame_index=index))
             if progress is not None:
-                progress(i + 1)
+                progress(count)
         if centred and results:
             raw = np.array([r.raw_score for r in results])
             # frame 0 has no pair: give it its neighbour's raw score so it does not drag the edge down
@@ -150,7 +157,7 @@ class Detector:
         from aivad.videos import probe_video, read_frames
 
         info = probe_video(Path(path))
-        return self.score_frames((frame for _, frame in read_frames(Path(path))), info.fps, centred=centred, progress=progress)
+        return self.score_frames(read_frames(Path(path)), info.fps, centred=centred, progress=progress)
 
 
 def as_bgr(frame: np.ndarray) -> np.ndarray:

@@ -122,8 +122,8 @@ def check_arguments(args) -> None:
         raise UserError("--max-frames-per-video must be at least 1.")
     if not 0 < args.threshold_percentile <= 100:
         raise UserError("--threshold-percentile must be in (0, 100].")
-    if args.flow_size[0] % 8 or args.flow_size[1] % 8:
-        raise UserError("--flow-size H W must both be multiples of 8 (RAFT's requirement).")
+    if args.flow_size[0] % 8 or args.flow_size[1] % 8 or min(args.flow_size) < 128:
+        raise UserError("--flow-size H W must both be multiples of 8 and at least 128 (RAFT's requirements).")
     if args.output.exists() and args.output.is_dir():
         raise UserError(f"--output {args.output} is a folder; give a file name such as {args.output / 'model.ckpt'}.")
     if args.init_checkpoint is not None and args.output.resolve() == Path(args.init_checkpoint).resolve():
@@ -257,7 +257,7 @@ def train_encoder(encoder, footage: Footage, args, device: str, precision: str, 
         log("encoder: --epochs 0, appearance encoder stays frozen (plain AI-VAD)")
         return "skipped", {}
     import lightning as L
-    from lightning.pytorch.callbacks import ModelCheckpoint, OnExceptionCheckpoint
+    from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
     from torch.utils.data import DataLoader
 
@@ -280,10 +280,7 @@ def train_encoder(encoder, footage: Footage, args, device: str, precision: str, 
         accumulate_grad_batches=args.accumulate_grad_batches,
         gradient_clip_val=args.gradient_clip_val or None,
         logger=CSVLogger(run_dir, name="logs"),
-        callbacks=[
-            ModelCheckpoint(dirpath=checkpoints, save_last=True, save_top_k=0),
-            OnExceptionCheckpoint(dirpath=checkpoints, filename="last"),
-        ],
+        callbacks=[ModelCheckpoint(dirpath=checkpoints, save_last=True, save_top_k=0)],
         default_root_dir=run_dir,
         enable_model_summary=False,
         num_sanity_val_steps=0,
@@ -292,12 +289,16 @@ def train_encoder(encoder, footage: Footage, args, device: str, precision: str, 
     )
     resume_from = checkpoints / "last.ckpt"
     ckpt_path = str(resume_from) if args.resume and resume_from.is_file() else None
+    if not args.resume and resume_from.exists():
+        resume_from.unlink()  # a new run starts over; only --resume continues
     if args.resume and ckpt_path is None:
         log(f"resume: no saved state in {checkpoints}; starting the encoder training from the beginning")
     elif ckpt_path:
         log(f"resume: continuing from {resume_from}")
     log(f"encoder: Mean-Shifted Contrastive training, {len(footage.crops)} region crops, lr {args.lr}, {args.epochs} epochs")
-    trainer.fit(module, loader, **({"ckpt_path": ckpt_path} if ckpt_path else {}))
+    trainer.fit(module, loader, ckpt_path=ckpt_path)
+    if trainer.interrupted:  # Ctrl+C: Lightning stopped cleanly; keep where it got to for --resume
+        trainer.save_checkpoint(resume_from)
     losses = [float(v) for k, v in trainer.callback_metrics.items() if k.startswith("loss")]
     stats = {"final_loss": losses[0] if losses else None, "epochs_done": trainer.current_epoch, "log_dir": str(trainer.logger.log_dir)}
     return ("interrupted" if trainer.interrupted else "done"), stats

@@ -24,3 +24,31 @@ def tiny_video(tmp_path: Path) -> Callable[..., Path]:
         return make_scene_video(tmp_path / name, n_frames=n_frames, size=TINY_SIZE, **scene)
 
     return make
+
+
+def train(preset_name: str, args: list[str]) -> int:
+    """Run a training script's main in-process with its own preset (no subprocess start-up cost)."""
+    import runpy
+
+    preset = runpy.run_path(str(REPO_ROOT / f"train_aivad_{preset_name}.py"))["PRESET"]
+    from aivad.train import main
+
+    return main(args, preset)
+
+
+# Small, fast settings shared by the tests that train.
+LITE_FAST = ["--backend", "lite", "--device", "cpu", "--num-workers", "0", "--batch-size", "8"]
+
+
+@pytest.fixture(scope="session")
+def lite_training_videos(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("lite_videos")
+    return [make_scene_video(folder / f"normal_{seed}.mp4", n_frames=40, size=(160, 120), seed=seed) for seed in (1, 2)]
+
+
+@pytest.fixture(scope="session")
+def lite_checkpoint(tmp_path_factory, lite_training_videos) -> Path:
+    """A small trained lite checkpoint (2 synthetic normal videos, 2 epochs)."""
+    output = tmp_path_factory.mktemp("lite_ckpt") / "lite.ckpt"
+    assert train("from_scratch", ["--videos", *map(str, lite_training_videos), "--output", str(output), "--epochs", "2", *LITE_FAST]) == 0
+    return output
