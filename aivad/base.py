@@ -40,7 +40,7 @@ def _same_extractor(name: str, old: dict, new: dict) -> bool:
     if old["backend"] != new["backend"]:
         return False
     relevant = {
-        "velocity": ("velocity_bins", "flow_model", "flow_size", "process_max_side", "velocity_grid"),
+        "velocity": ("velocity_bins", "flow_model", "flow_size", "flow_iterations", "process_max_side", "velocity_grid"),
         "pose": ("detector_size",),
         "geometry": (),
         "appearance": ("crop_size",),

@@ -22,6 +22,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         sub.add_argument("checkpoint", type=Path, help="checkpoint written by the training scripts (or anomalib's AiVad)")
         sub.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
         sub.add_argument("--weights-dir", type=Path, default=None, help="folder with the pretrained weight files (full backend, offline)")
+        sub.add_argument("--weights", choices=("pretrained", "random"), default=None, help="frozen networks' weights (default: as the checkpoint was trained)")
         sub.add_argument("--threshold", type=float, default=None, help="override the checkpoint's calibrated threshold")
         sub.add_argument("--smoothing-sigma", type=float, default=None, help="override the temporal smoothing (frames; 0 = off)")
         sub.add_argument("--causal", action="store_true", help="smooth with past frames only, as live use does (default: centred)")
@@ -51,7 +52,7 @@ def get_args_parser() -> argparse.ArgumentParser:
 def load_detector(args):
     from aivad.detector import Detector
 
-    detector = Detector.load(args.checkpoint, device=args.device, weights_dir=args.weights_dir)
+    detector = Detector.load(args.checkpoint, device=args.device, weights_dir=args.weights_dir, weights=args.weights)
     if args.threshold is not None:
         detector.threshold = args.threshold
     if args.smoothing_sigma is not None:

@@ -63,15 +63,16 @@ class Detector:
         self._index = 0
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "auto", weights_dir: str | Path | None = None) -> "Detector":
+    def load(cls, path: str | Path, device: str = "auto", weights_dir: str | Path | None = None, weights: str | None = None) -> "Detector":
+        """``weights`` overrides where the frozen networks come from (default: as trained)."""
         from aivad.backends import build_backend
         from aivad.devices import choose_device
         from aivad.weights import WeightsSource
 
         model, info = load_model(Path(path))
         choice = choose_device(device)
-        weights = WeightsSource(model.config.get("weights", "pretrained"), Path(weights_dir) if weights_dir else None)
-        backend = build_backend(model.config, weights, choice.device)
+        source = WeightsSource(weights or model.config.get("weights", "pretrained"), Path(weights_dir) if weights_dir else None)
+        backend = build_backend(model.config, source, choice.device)
         model.encoder.to(choice.device)
         info["device_reason"] = choice.reason
         return cls(model, info, backend, choice.device)

@@ -15,12 +15,13 @@ class RaftFlow(nn.Module):
     velocity histograms comparable when the working size is changed for speed.
     """
 
-    def __init__(self, raft: nn.Module, size: tuple[int, int] = (520, 960)) -> None:
+    def __init__(self, raft: nn.Module, size: tuple[int, int] = (520, 960), iterations: int = 12) -> None:
         super().__init__()
         if size[0] % 8 or size[1] % 8:
             raise ValueError("RAFT's working size must be a multiple of 8 on both sides")
         self.raft = raft
         self.size = tuple(size)
+        self.iterations = iterations
 
     @torch.no_grad()
     def forward(self, previous: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
@@ -28,7 +29,7 @@ class RaftFlow(nn.Module):
         height, width = previous.shape[-2:]
         a = F.interpolate(previous, size=self.size, mode="bilinear", align_corners=False) * 2 - 1
         b = F.interpolate(current, size=self.size, mode="bilinear", align_corners=False) * 2 - 1
-        flow = self.raft(a, b)[-1]
+        flow = self.raft(a, b, num_flow_updates=self.iterations)[-1]
         flow = F.interpolate(flow, size=(height, width), mode="bilinear", align_corners=False)
         scale = torch.tensor([width / self.size[1], height / self.size[0]], device=flow.device).view(1, 2, 1, 1)
         return flow * scale

@@ -14,7 +14,7 @@ from torchvision.ops import roi_align
 
 from aivad.regions_common import FrameRegions
 from aivad.velocity import velocity_histograms
-from aivad.weights import WeightsSource, build_keypointrcnn, build_maskrcnn, build_raft
+from aivad.weights import WeightsSource, build_keypointrcnn, build_maskrcnn, build_raft, locate_or_download, required_weight_names
 
 
 @dataclass
@@ -30,6 +30,7 @@ class FullSettings:
     use_pose: bool = True
     flow_model: str = "raft_large"  # or raft_small: faster, different flow (changes scores)
     flow_size: tuple[int, int] = (520, 960)  # RAFT working size, anomalib's fixed value
+    flow_iterations: int = 12  # RAFT refinement steps, torchvision's default (fewer: faster, coarser)
     detector_size: int = 800  # shorter side fed to Mask/Keypoint R-CNN, torchvision's default
     crop_size: int = 224  # CLIP ViT-B/16 input
 
@@ -59,11 +60,13 @@ class FullBackend:
         from aivad.pose import KeypointPose
         from aivad.regions import ObjectRegions
 
+        if not weights.random:  # find every file first, so one message can name all missing ones
+            locate_or_download(required_weight_names(settings.flow_model, settings.use_pose), weights)
         self.settings = settings
         self.device = device
         self.crop_size = settings.crop_size
         self.frozen_attributes = ("velocity", "pose") if settings.use_pose else ("velocity",)
-        self.flow = RaftFlow(build_raft(weights, small=settings.flow_model == "raft_small"), settings.flow_size).to(device).eval()
+        self.flow = RaftFlow(build_raft(weights, small=settings.flow_model == "raft_small"), settings.flow_size, settings.flow_iterations).to(device).eval()
         maskrcnn = build_maskrcnn(weights, settings.box_score_thresh)
         _set_detector_size(maskrcnn, settings.detector_size)
         self.regions = ObjectRegions(

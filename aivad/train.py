@@ -51,6 +51,7 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
     model.add_argument("--threshold-percentile", type=float, default=99.5, help="alarm threshold = this percentile of normal training scores")
     model.add_argument("--flow-model", choices=("raft_large", "raft_small"), default="raft_large", help="full backend: RAFT variant")
     model.add_argument("--flow-size", type=int, nargs=2, default=(520, 960), metavar=("H", "W"), help="full backend: RAFT working size (multiples of 8)")
+    model.add_argument("--flow-iterations", type=int, default=12, help="full backend: RAFT refinement steps")
     model.add_argument("--detector-size", type=int, default=800, help="full backend: shorter side fed to Mask/Keypoint R-CNN")
     model.add_argument("--box-score-thresh", type=float, default=0.7, help="full backend: Mask R-CNN confidence for object regions")
     model.add_argument("--no-pose", action="store_true", help="full backend: skip the pose attribute")
@@ -150,6 +151,7 @@ def build_config(args, base) -> dict:
         settings.update(
             flow_model=args.flow_model,
             flow_size=list(args.flow_size),
+            flow_iterations=args.flow_iterations,
             detector_size=args.detector_size,
             box_score_thresh=args.box_score_thresh,
             use_pose=settings.get("use_pose", True) and not args.no_pose,

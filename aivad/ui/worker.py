@@ -1,0 +1,499 @@
+"""The inference worker: owns the Detector, pulls frames from a source, decides, records.
+
+Runs in its own QThread so the window never waits for the model. The window gets plain
+Python objects only (numpy images, dataclasses, floats); no tensor crosses over.
+
+Per-frame results are not sent one signal each: at hundreds of frames per second in
+"analyse every frame" mode that would flood the GUI event queue. Instead the worker
+appends light ``FrameReport`` rows and keeps only the newest ``DisplayFrame``; it emits
+``results_ready`` when the pending list goes from empty to non-empty and the window
+drains everything at once.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QThread, Signal
+
+from aivad.errors import UserError
+from aivad.results import FrameResult, RegionResult
+from aivad.scoring import CausalSmoother
+from aivad.ui import recording
+from aivad.ui.recording import BufferedFrame, ClipRecorder, EventRecord, FrameRing
+from aivad.ui.render import annotate, box_centre_in_zones, encode_png, heatmap_rgba, thumbnail
+from aivad.ui.sources import FrameSource, RateMeter, SourceFrame
+
+
+@dataclass
+class DetectionSettings:
+    """Everything the user can change about deciding; copied into the worker as a whole."""
+
+    threshold: float | None = None  # None: keep the checkpoint's calibrated value
+    smoothing_sigma: float = 0.0  # frames; 0 = off
+    hysteresis: float = 0.2  # the alarm ends below threshold * (1 - hysteresis)
+    min_duration_s: float = 0.0  # shorter bursts do not raise an alarm
+    zones: list[list[tuple[float, float]]] = field(default_factory=list)  # polygons, 0..1 coordinates
+    zones_are_roi: bool = False  # False: zones are ignored; True: only zones are watched
+    heatmap: bool = False
+    save_events: bool = True
+    output_dir: str = ""
+    pre_s: float = 3.0
+    post_s: float = 3.0
+
+
+@dataclass
+class FrameReport:
+    """One processed frame, light enough to keep thousands of them for the chart."""
+
+    index: int
+    time_s: float
+    score: float
+    raw_score: float
+    alarm: bool
+    top_attribute: str
+    epoch: int
+
+
+@dataclass
+class DisplayFrame:
+    """The newest frame with everything the video view draws."""
+
+    image: np.ndarray  # BGR
+    index: int
+    time_s: float
+    result: FrameResult | None  # None while no checkpoint is loaded
+    regions: list[RegionResult]  # regions that counted
+    ignored: list[RegionResult]  # regions dropped by the ignore mask / outside the ROI
+    alarm: bool
+    threshold: float
+    heatmap: np.ndarray | None  # RGBA, low resolution
+    open_event: EventRecord | None
+
+
+@dataclass
+class WorkerStats:
+    source_fps: float = 0.0
+    processed_fps: float = 0.0
+    dropped: int = 0
+    latency_ms: float = 0.0  # decode to decision
+    inference_ms: float = 0.0  # the model alone
+    frames_processed: int = 0
+
+
+class InferenceWorker(QThread):
+    results_ready = Signal()
+    checkpoint_loading = Signal(str)  # path
+    checkpoint_loaded = Signal(object)  # dict: info + "path", "device", "threshold"
+    checkpoint_failed = Signal(str)  # one sentence
+    source_status = Signal(object)  # SourceStatus (emitted from the source's thread)
+    source_finished = Signal()  # end of file: every pending event was closed
+    event_started = Signal(object)  # EventRecord
+    event_finished = Signal(object)  # EventRecord (snapshot written; clip may still be encoding)
+    event_saved = Signal(object)  # EventRecord whose clip is complete
+    problem = Signal(str)  # a non-fatal error the window should show
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
+        self._running = True
+        self._lock = threading.Lock()
+        self._pending: list[FrameReport] = []
+        self._latest: DisplayFrame | None = None
+        self._settings = DetectionSettings()
+        self._settings_changed = True
+        self._stats = WorkerStats()
+        self._processed_rate = RateMeter()
+
+        self.detector = None
+        self.checkpoint_info: dict = {}
+        self.source: FrameSource | None = None
+        self._epoch = -1
+        self._tracker = None
+        self._smoother = CausalSmoother(0.0)
+        self._ring = FrameRing(3.0, 25.0)
+        self._recorders: list[tuple[ClipRecorder, EventRecord]] = []
+        self._open_event: EventRecord | None = None
+        self._peak_image: np.ndarray | None = None
+        self._peak_regions: list[RegionResult] = []
+        self._events_seen = 0
+        self._session_dir: Path | None = None
+        self._source_done_reported = False
+        self._last_problem = ("", 0.0)
+
+    # --- API for the GUI thread ----------------------------------------------------
+    def load_checkpoint(self, path: str, device: str = "auto") -> None:
+        self._commands.put(lambda: self._load(path, device))
+
+    def set_source(self, source: FrameSource | None) -> None:
+        """Hand over a created (not yet started) source; the old one is stopped."""
+        if source is not None:
+            source._on_status = self.source_status.emit
+        self._commands.put(lambda: self._switch_source(source))
+
+    def set_settings(self, settings: DetectionSettings) -> None:
+        with self._lock:
+            self._settings = replace(settings, zones=[list(zone) for zone in settings.zones])
+            self._settings_changed = True
+
+    def take_pending(self) -> tuple[list[FrameReport], DisplayFrame | None, WorkerStats]:
+        with self._lock:
+            reports, self._pending = self._pending, []
+            latest, self._latest = self._latest, None
+            stats = replace(self._stats)
+        return reports, latest, stats
+
+    def stop(self) -> None:
+        self._running = False
+        self.wait(5000)
+
+    @property
+    def events_folder(self) -> Path | None:
+        return self._session_dir
+
+    # --- thread body -----------------------------------------------------------------
+    def run(self) -> None:
+        while self._running:
+            self._run_commands()
+            self._apply_settings()
+            self._poll_recorders()
+            source = self.source
+            if source is None:
+                time.sleep(0.02)
+                continue
+            frame = source.take(0.05)
+            if frame is None:
+                if source.finished and not self._source_done_reported:
+                    self._source_done_reported = True
+                    self._end_stream(final=True)
+                    self.source_finished.emit()
+                continue
+            self._source_done_reported = False
+            try:
+                self._process(frame, source)
+            except Exception as error:  # one bad frame must not end the session
+                self._report_problem(f"{type(error).__name__}: {error}")
+        if self.source is not None:
+            self.source.stop(0.5)
+        self._end_stream(final=True)
+        recording.wait_for([recorder for recorder, _ in self._recorders], timeout=5.0)
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            command()
+
+    # --- commands ----------------------------------------------------------------------
+    def _load(self, path: str, device: str) -> None:
+        self.checkpoint_loading.emit(path)
+        try:
+            from aivad.detector import Detector
+
+            detector = Detector.load(path, device=device)
+        except UserError as error:
+            self.checkpoint_failed.emit(str(error))
+            return
+        except Exception as error:  # anything else: still a message, not a crash
+            self.checkpoint_failed.emit(f"{Path(path).name}: {type(error).__name__}: {error}")
+            return
+        self._end_stream(final=False)
+        self.detector = detector
+        self.checkpoint_info = dict(detector.info)
+        self._tracker = None
+        with self._lock:
+            self._settings_changed = True
+            # A new checkpoint starts at its own calibrated threshold.
+            self._settings.threshold = float(detector.threshold)
+        info = {key: value for key, value in self.checkpoint_info.items() if key != "config"}
+        info.update(path=path, device=detector.device, threshold=float(detector.threshold), smoothing_sigma=float(detector.smoothing_sigma))
+        self.checkpoint_loaded.emit(info)
+
+    def _switch_source(self, source: FrameSource | None) -> None:
+        if self.source is not None:
+            self.source.stop(0.5)
+        self._end_stream(final=True)
+        self.source = source
+        self._epoch = -1
+        self._ring.clear()
+        self._processed_rate.reset()
+        self._source_done_reported = False
+        with self._lock:
+            self._pending.clear()
+            self._latest = None
+            self._stats = WorkerStats()
+        if source is not None:
+            source.start()
+
+    # --- deciding ----------------------------------------------------------------------
+    def _apply_settings(self) -> None:
+        with self._lock:
+            if not self._settings_changed:
+                return
+            self._settings_changed = False
+            settings = self._settings
+        detector = self.detector
+        if detector is not None:
+            if settings.threshold is not None:
+                detector.threshold = float(settings.threshold)
+            # Smoothing runs here, after the ignore mask changed the raw score; the detector's
+            # own smoother is left at the checkpoint's value, it only reports it.
+        self._smoother.sigma = max(0.0, settings.smoothing_sigma)
+        fps = self._nominal_fps()
+        self._ring.seconds = settings.pre_s
+        self._ring.fps = fps
+        self._configure_tracker(settings, fps)
+
+    def _nominal_fps(self) -> float:
+        source = self.source
+        if source is not None and source.fps > 0:
+            return source.fps
+        measured = self._processed_rate.rate()
+        return measured if measured > 0 else 10.0
+
+    def _configure_tracker(self, settings: DetectionSettings, fps: float) -> None:
+        if self.detector is None:
+            self._tracker = None
+            return
+        from aivad.detector import EventTracker
+
+        on_level = float(settings.threshold if settings.threshold is not None else self.detector.threshold)
+        off_level = on_level * (1.0 - max(0.0, min(settings.hysteresis, 0.95)))
+        min_frames = max(1, int(round(settings.min_duration_s * fps)))
+        tracker = self._tracker
+        if tracker is not None and all(hasattr(tracker, name) for name in ("on_level", "off_level", "min_frames")):
+            # Keep an open event open: only the levels change.
+            tracker.on_level, tracker.off_level, tracker.min_frames = on_level, off_level, min_frames
+        else:
+            self._tracker = EventTracker(on_level=on_level, off_level=off_level, min_frames=min_frames)
+
+    def _filter_regions(
+        self, result: FrameResult, settings: DetectionSettings, width: int, height: int
+    ) -> tuple[FrameResult, list[RegionResult], list[RegionResult]]:
+        """Drop regions whose box centre is ignored, and recompute the raw score from the rest.
+
+        The frame score is the sum over attributes of the maximum over regions, so it is
+        rebuilt the same way from the regions that remain.
+        """
+        if not settings.zones:
+            return result, list(result.regions), []
+        kept: list[RegionResult] = []
+        ignored: list[RegionResult] = []
+        for region in result.regions:
+            if region.whole_frame:
+                kept.append(region)  # no box to place: it cannot be masked
+                continue
+            inside = box_centre_in_zones(region.box, settings.zones, width, height)
+            (kept if inside == settings.zones_are_roi else ignored).append(region)
+        if not ignored:
+            return result, kept, ignored
+        attribute_scores = {name: 0.0 for name in result.attribute_scores}
+        for region in kept:
+            for name, value in region.attributes.items():
+                attribute_scores[name] = max(attribute_scores.get(name, 0.0), float(value))
+        raw = float(sum(attribute_scores.values()))
+        filtered = replace(result, raw_score=raw, score=raw, attribute_scores=attribute_scores, regions=kept)
+        return filtered, kept, ignored
+
+    def _process(self, frame: SourceFrame, source: FrameSource) -> None:
+        if frame.epoch != self._epoch:
+            # A seek (or a new source): the model's previous frame is no longer the one before this.
+            self._end_stream(final=False)
+            self._epoch = frame.epoch
+            if self.detector is not None:
+                self.detector.reset()
+            self._smoother.reset()
+            self._ring.clear()
+
+        with self._lock:
+            settings = self._settings
+        detector = self.detector
+        started = time.monotonic()
+        result: FrameResult | None = None
+        if detector is not None:
+            result = detector.process(frame.image, frame.time_s)
+        inference_s = time.monotonic() - started
+        if frame.preroll:
+            return  # only warmed up the causal model after a seek
+
+        height, width = frame.image.shape[:2]
+        alarm = False
+        kept: list[RegionResult] = []
+        ignored: list[RegionResult] = []
+        threshold = float(settings.threshold or (detector.threshold if detector else 1.0) or 1.0)
+        finished = None
+        if result is not None:
+            result, kept, ignored = self._filter_regions(result, settings, width, height)
+            score = self._smoother.update(result.raw_score)
+            result = replace(result, frame_index=frame.index, time_s=frame.time_s, score=score, is_anomaly=score >= threshold)
+            if self._tracker is not None:
+                alarm, finished = self._tracker.update(result)
+            result.is_anomaly = bool(alarm)
+
+        now = time.monotonic()
+        self._processed_rate.tick(now)
+        heat = heatmap_rgba(kept, threshold, width, height) if settings.heatmap and kept else None
+
+        if result is not None:
+            self._record(frame, result, kept, alarm, finished, threshold, settings, source)
+
+        report = None
+        if result is not None:
+            report = FrameReport(frame.index, frame.time_s, result.score, result.raw_score, bool(alarm), result.top_attribute, frame.epoch)
+        display = DisplayFrame(frame.image, frame.index, frame.time_s, result, kept, ignored, bool(alarm), threshold, heat, self._open_event)
+        with self._lock:
+            notify = not self._pending and self._latest is None
+            if report is not None:
+                self._pending.append(report)
+                if len(self._pending) > 100_000:  # the window stopped draining (minimised for hours)
+                    del self._pending[: len(self._pending) - 100_000]
+            self._latest = display
+            self._stats = WorkerStats(
+                source_fps=source.source_fps,
+                processed_fps=self._processed_rate.rate(),
+                dropped=source.dropped,
+                latency_ms=(now - frame.captured_at) * 1000.0,
+                inference_ms=inference_s * 1000.0,
+                frames_processed=self._stats.frames_processed + 1,
+            )
+        if notify:
+            self.results_ready.emit()
+
+    # --- events and evidence -----------------------------------------------------------
+    def _record(
+        self,
+        frame: SourceFrame,
+        result: FrameResult,
+        regions: list[RegionResult],
+        alarm: bool,
+        finished,
+        threshold: float,
+        settings: DetectionSettings,
+        source: FrameSource,
+    ) -> None:
+        buffered = BufferedFrame(frame.image, frame.index, frame.time_s, result.score, alarm, regions)
+        for recorder, _ in self._recorders:
+            recorder.add(buffered)
+
+        if finished is not None:
+            self._close_event(finished, threshold)
+
+        current = self._tracker.current if self._tracker is not None else None
+        if current is not None and self._open_event is None:
+            self._open_new_event(current, buffered, threshold, settings, source)
+        if self._open_event is not None and current is not None:
+            event = self._open_event
+            if result.score >= event.peak_score or self._peak_image is None:
+                event.peak_score = float(result.score)
+                event.peak_frame = frame.index
+                event.main_attribute = getattr(current, "main_attribute", "") or result.top_attribute
+                self._peak_image = frame.image
+                self._peak_regions = regions
+        self._ring.append(buffered)
+
+    def _open_new_event(self, current, buffered: BufferedFrame, threshold, settings: DetectionSettings, source: FrameSource) -> None:
+        self._events_seen += 1
+        event = EventRecord(
+            number=self._events_seen,
+            source=source.label,
+            start_frame=int(current.start_frame),
+            end_frame=None,
+            start_time_s=float(current.start_time_s),
+            end_time_s=None,
+            peak_score=float(buffered.score),
+            peak_frame=buffered.index,
+            main_attribute=getattr(current, "main_attribute", ""),
+            seekable=source.seekable,
+        )
+        picture = annotate(buffered.image, buffered.regions, threshold, True, caption=f"{buffered.score:.2f}")
+        event.thumbnail = thumbnail(picture, 160)
+        self._open_event = event
+        self._peak_image = buffered.image
+        self._peak_regions = buffered.regions
+        if settings.save_events and settings.output_dir:
+            folder = self._events_dir(settings)
+            clip = folder / f"event_{event.number:04d}.mp4"
+            pre = [f for f in self._ring.frames() if f.time_s >= buffered.time_s - settings.pre_s] + [buffered]
+            recorder = ClipRecorder(clip, threshold, pre, settings.post_s)
+            event.clip_path = str(clip)
+            self._recorders.append((recorder, event))
+        self.event_started.emit(replace(event))
+
+    def _close_event(self, finished, threshold: float) -> None:
+        event = self._open_event
+        if event is None:
+            return
+        event.start_frame = int(finished.start_frame)
+        event.start_time_s = float(finished.start_time_s)
+        event.end_frame = int(finished.end_frame)
+        event.end_time_s = float(finished.end_time_s)
+        event.peak_score = float(finished.peak_score)
+        event.peak_frame = int(finished.peak_frame)
+        event.main_attribute = finished.main_attribute or event.main_attribute
+        if self._peak_image is not None:
+            picture = annotate(self._peak_image, self._peak_regions, threshold, True, caption=f"{event.peak_score:.2f}")
+            event.thumbnail = thumbnail(picture, 160)
+            with self._lock:
+                settings = self._settings
+            if settings.save_events and settings.output_dir:
+                try:
+                    path = self._events_dir(settings) / f"event_{event.number:04d}.png"
+                    path.write_bytes(encode_png(picture))
+                    event.snapshot_path = str(path)
+                except OSError as error:
+                    self._report_problem(f"snapshot: {error}")
+        for recorder, recorded in self._recorders:
+            if recorded is event:
+                recorder.finish_event(event.end_time_s)
+        self._open_event = None
+        self._peak_image = None
+        self.event_finished.emit(replace(event))
+
+    def _end_stream(self, final: bool) -> None:
+        """Close the open event (seek, new source, end of file) and finish the clips."""
+        tracker = self._tracker
+        if tracker is not None:
+            flushed = tracker.flush()
+            if flushed is not None:
+                self._close_event(flushed, float(tracker.on_level) if hasattr(tracker, "on_level") else 1.0)
+        self._open_event = None
+        for recorder, _ in self._recorders:
+            recorder.close()
+        if final and self.detector is not None:
+            self.detector.reset()
+
+    def _poll_recorders(self) -> None:
+        still_open = []
+        for recorder, event in self._recorders:
+            # A clip cut by the length cap is done before its event ends: report it with the event.
+            if recorder.wait(0) and event.end_frame is not None:
+                if recorder.error:
+                    self._report_problem(f"clip {Path(recorder.path).name}: {recorder.error}")
+                    event.clip_path = ""
+                if event.end_frame is not None:
+                    self.event_saved.emit(replace(event))
+            else:
+                still_open.append((recorder, event))
+        self._recorders = still_open
+
+    def _events_dir(self, settings: DetectionSettings) -> Path:
+        if self._session_dir is None or self._session_dir.parent != Path(settings.output_dir):
+            self._session_dir = recording.session_folder(Path(settings.output_dir))
+        self._session_dir.mkdir(parents=True, exist_ok=True)
+        return self._session_dir
+
+    def _report_problem(self, message: str) -> None:
+        # The same failure on every frame would flood the window: repeat it at most every 5 s.
+        last, when = self._last_problem
+        now = time.monotonic()
+        if message != last or now - when > 5.0:
+            self._last_problem = (message, now)
+            self.problem.emit(message)

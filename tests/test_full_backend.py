@@ -1,0 +1,181 @@
+"""The full AI-VAD backend with random weights (the same architectures as the pretrained ones).
+
+Sizes are tiny (RAFT and the R-CNNs at 128 px) so the networks run in seconds on a CPU.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from aivad.detector import Detector, load_model
+from aivad.synthetic import make_scene_video
+from conftest import train
+
+FULL_FAST = ["--weights", "random", "--device", "cpu", "--num-workers", "0", "--flow-model", "raft_small", "--flow-iterations", "3", "--flow-size", "128", "128", "--detector-size", "128", "--batch-size", "2"]
+
+
+@pytest.fixture(scope="module")
+def full_video(tmp_path_factory) -> Path:
+    return make_scene_video(tmp_path_factory.mktemp("full") / "walkers.mp4", n_frames=4, size=(128, 96), seed=3)
+
+
+def test_full_backend_trains_and_scores_with_random_weights(tmp_path, full_video):
+    output = tmp_path / "full.ckpt"
+    assert train("from_scratch", ["--videos", str(full_video), "--output", str(output), "--epochs", "1", *FULL_FAST]) == 0
+    summary = json.loads(Path(str(output) + ".json").read_text())
+    assert summary["backend"] == "full" and summary["settings"]["weights"] == "random"
+    model, _ = load_model(output)
+    assert set(model.densities) == {"velocity", "pose", "appearance"}
+    detector = Detector.load(output, device="cpu")
+    results = detector.score_video(full_video)
+    assert len(results) == 4
+    scored = [r for r in results[1:]]
+    assert all(r.regions and set(r.regions[0].attributes) == {"velocity", "pose", "appearance"} for r in scored)
+    # the frame score is made of the per-attribute maxima
+    for r in scored:
+        assert r.raw_score == pytest.approx(sum(r.attribute_scores.values()))
+        for name, value in r.attribute_scores.items():
+            assert value == pytest.approx(max(region.attributes[name] for region in r.regions))
+
+
+def test_empty_scene_uses_the_whole_frame_as_a_region():
+    from aivad.full import FullBackend, FullSettings
+    from aivad.weights import WeightsSource
+
+    backend = FullBackend(FullSettings(flow_model="raft_small", flow_iterations=3, flow_size=(128, 128), detector_size=128, use_pose=True), WeightsSource("random"))
+    still = np.full((96, 128, 3), 90, np.uint8)
+    regions = backend.extract([(still, still.copy())])[0]
+    assert regions.whole_frame and regions.boxes.tolist() == [[0, 0, 128, 96]]
+    assert regions.crops.shape == (1, 224, 224, 3) and regions.frozen["pose"].shape == (1, 34)
+
+
+def test_velocity_histograms_match_anomalib():
+    from anomalib.models.video.ai_vad.features import VelocityExtractor
+
+    from aivad.velocity import velocity_histograms
+
+    torch.manual_seed(0)
+    flows = torch.randn(2, 2, 40, 60) * 3
+    boxes = torch.tensor([[0, 1.0, 2.0, 30.0, 20.0], [1, 5.0, 5.0, 59.0, 39.0], [0, 10.0, 0.0, 12.0, 3.0]])
+    ours = velocity_histograms(flows, boxes, n_bins=8)
+    theirs = VelocityExtractor(n_bins=8)(flows, boxes)
+    assert torch.allclose(ours, theirs, atol=1e-4)
+
+
+def test_epochs_zero_appearance_is_clip_as_anomalib_computes_it():
+    """With a frozen encoder our appearance features are anomalib's DeepExtractor features (L2-normalised)."""
+    from anomalib.models.video.ai_vad.features import DeepExtractor
+    from torchvision.ops import roi_align
+
+    from aivad.encoders import build_encoder
+    from aivad.weights import WeightsSource
+
+    ours = build_encoder("clip_vit_b16", WeightsSource("random")).eval()
+    theirs = DeepExtractor.__new__(DeepExtractor)
+    torch.nn.Module.__init__(theirs)
+    from torchvision.transforms import Normalize
+
+    theirs.encoder = type("Clip", (torch.nn.Module,), {"encode_image": lambda self, x: self.visual(x)})()
+    theirs.encoder.visual = ours.visual
+    theirs.transform = Normalize(mean=(0.48145466, 0.4578275, 0.40821073), std=(0.26862954, 0.26130258, 0.27577711))
+    theirs.output_dim = 512
+    frame = torch.rand(1, 3, 96, 128)
+    boxes = torch.tensor([[0, 10.0, 10.0, 60.0, 90.0], [0, 70.0, 20.0, 120.0, 80.0]])
+    reference = torch.nn.functional.normalize(theirs(frame, boxes, 1), dim=1)
+    crops = (roi_align(frame, boxes, output_size=[224, 224]).clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+    features = torch.from_numpy(ours.embed(crops))
+    # identical network and preprocessing; only the 8-bit storage of the crops differs
+    assert torch.nn.functional.cosine_similarity(features, reference).min() > 0.999
+
+
+@pytest.fixture(scope="module")
+def anomalib_checkpoint(tmp_path_factory) -> Path:
+    """A checkpoint written by anomalib's own AiVad (random networks: nothing can be downloaded here).
+
+    anomalib's constructors download pretrained weights; the builders are swapped for random-init
+    ones only while the anomalib model is constructed. Its density estimators are filled through
+    anomalib's own update/fit with features of the shapes AiVad produces.
+    """
+    import anomalib.models.video.ai_vad.features as features_module
+    import anomalib.models.video.ai_vad.flow as flow_module
+    import anomalib.models.video.ai_vad.regions as regions_module
+    from anomalib.models.video import AiVad
+    from anomalib.models.video.ai_vad.clip.model import CLIP
+    from torchvision.models.detection import keypointrcnn_resnet50_fpn, maskrcnn_resnet50_fpn_v2
+    from torchvision.models.optical_flow import raft_large
+
+    patches = {
+        (flow_module, "raft_large"): lambda weights=None, **kw: raft_large(weights=None),
+        (regions_module, "maskrcnn_resnet50_fpn_v2"): lambda weights=None, **kw: maskrcnn_resnet50_fpn_v2(weights=None, weights_backbone=None, **kw),
+        (features_module, "keypointrcnn_resnet50_fpn"): lambda weights=None, **kw: keypointrcnn_resnet50_fpn(weights=None, weights_backbone=None),
+        (features_module.clip, "load"): lambda name, **kw: (CLIP(512, 224, 12, 768, 16, 77, 49408, 512, 8, 12), None),
+    }
+    originals = {key: getattr(*key) for key in patches}
+    try:
+        for (module, name), replacement in patches.items():
+            setattr(module, name, replacement)
+        model = AiVad()
+    finally:
+        for (module, name), original in originals.items():
+            setattr(module, name, original)
+    generator = torch.Generator().manual_seed(0)
+    for video in ("a.mp4", "b.mp4"):
+        features = {
+            features_module.FeatureType.VELOCITY: torch.rand(30, 1, generator=generator),
+            features_module.FeatureType.POSE: torch.rand(30, 34, generator=generator),
+            features_module.FeatureType.DEEP: torch.randn(30, 512, generator=generator),
+        }
+        model.model.density_estimator.update(features, video)
+        model.total_detections += 30
+    model.fit()
+    import lightning
+
+    path = tmp_path_factory.mktemp("anomalib") / "aivad_proper_checkpoint.ckpt"
+    torch.save({"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams), "pytorch-lightning_version": lightning.__version__, "epoch": 0}, path)
+    return path
+
+
+def test_anomalib_checkpoint_loads_in_the_detector(anomalib_checkpoint, full_video):
+    detector = Detector.load(anomalib_checkpoint, device="cpu", weights="random")
+    assert detector.backend_name == "full" and detector.info["source"] == "anomalib AiVad checkpoint"
+    # anomalib's settings come from its hyper-parameters: one velocity bin by default
+    assert detector.model.config["backend_settings"]["velocity_bins"] == 1
+    detector.backend.flow.size = (128, 128)  # keep the CPU test quick; scores stay finite either way
+    results = detector.score_video(full_video)
+    assert len(results) == 4 and all(np.isfinite(r.score) for r in results)
+
+
+def test_anomalib_checkpoint_fine_tunes(tmp_path, anomalib_checkpoint, full_video):
+    import hashlib
+
+    before = hashlib.sha256(anomalib_checkpoint.read_bytes()).hexdigest()
+    output = tmp_path / "aivad_finetuned.ckpt"
+    args = ["--videos", str(full_video), "--init-checkpoint", str(anomalib_checkpoint), "--output", str(output), *FULL_FAST]
+    assert train("finetune", [*args, "--epochs", "1"]) == 0
+    assert hashlib.sha256(anomalib_checkpoint.read_bytes()).hexdigest() == before
+    summary = json.loads(Path(str(output) + ".json").read_text())
+    assert summary["backend"] == "full" and summary["base_checkpoint"].endswith("aivad_proper_checkpoint.ckpt")
+    base_visual = torch.load(anomalib_checkpoint, weights_only=True)["state_dict"]
+    tuned, _ = load_model(output)
+    key = "conv1.weight"
+    start = base_visual["model.feature_extractor.deep_extractor.encoder.visual." + key]
+    # the encoder started from the anomalib checkpoint's CLIP and moved from there
+    assert not torch.equal(tuned.encoder.visual.state_dict()[key], start)
+    assert float((tuned.encoder.visual.state_dict()[key] - start).abs().max()) < 1e-2
+    assert Detector.load(output, device="cpu").score_video(full_video)[-1].regions
+
+
+def test_missing_pretrained_weights_are_named_in_one_message(tmp_path):
+    from aivad.errors import UserError
+    from aivad.full import FullBackend, FullSettings
+    from aivad.weights import WeightsSource
+
+    with pytest.raises(UserError) as error:
+        FullBackend(FullSettings(), WeightsSource("pretrained", tmp_path))
+    message = str(error.value)
+    for name in ("raft_large_C_T_SKHT_V2-ff5fadd5.pth", "maskrcnn_resnet50_fpn_v2_coco-73cbd019.pth", "keypointrcnn_resnet50_fpn_coco-fc266e95.pth", "ViT-B-16.pt"):
+        assert name in message
+    assert str(tmp_path) in message and "\n" not in message
