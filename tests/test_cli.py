@@ -1,0 +1,132 @@
+"""Issue 4: the scoring commands, smoothing modes, threshold override and checkpoint info."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aivad.cli import CSV_COLUMNS, main as cli_main
+from aivad.console import run_main
+from aivad.scoring import smooth_causal
+from aivad.synthetic import make_scene_video
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args) -> int:
+    return run_main(cli_main, [str(a) for a in args])
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def test_video(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("cli")
+    video = make_scene_video(folder / "test clip.mp4", n_frames=40, size=(160, 120), seed=5, anomaly="fast", anomaly_frames=(15, 30))
+    labels = np.zeros(40, np.uint8)
+    labels[15:30] = 1
+    np.save(folder / "labels.npy", labels)
+    with open(folder / "labels.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["frame_index", "label"])
+        writer.writerows(enumerate(labels.tolist()))
+    return video, folder
+
+
+def test_score_writes_one_row_per_frame_and_an_annotated_video(tmp_path, lite_checkpoint, test_video):
+    video, _ = test_video
+    out_csv, out_video = tmp_path / "scores.csv", tmp_path / "annotated.mp4"
+    assert run_cli("score", lite_checkpoint, video, "--csv", out_csv, "--annotated", out_video, "--device", "cpu") == 0
+    rows = read_csv(out_csv)
+    assert list(rows[0]) == CSV_COLUMNS
+    assert [int(r["frame_index"]) for r in rows] == list(range(40))
+    assert float(rows[1]["time_s"]) == pytest.approx(0.1)
+    assert {r["top_attribute"] for r in rows[1:]} <= {"velocity", "geometry", "appearance"}
+    from aivad.videos import probe_video
+
+    assert probe_video(out_video).n_frames == 40
+
+
+def test_evaluate_agrees_with_auroc_from_the_score_csv(tmp_path, capsys, lite_checkpoint, test_video):
+    from sklearn.metrics import roc_auc_score
+
+    video, folder = test_video
+    out_csv = tmp_path / "scores.csv"
+    assert run_cli("score", lite_checkpoint, video, "--csv", out_csv, "--device", "cpu") == 0
+    capsys.readouterr()
+    for labels in ("labels.npy", "labels.csv"):
+        assert run_cli("evaluate", lite_checkpoint, video, "--labels", folder / labels, "--device", "cpu") == 0
+        printed = capsys.readouterr().out
+        auroc = float(printed.split("AUROC (frame-level, micro):")[1].split()[0])
+        rows = read_csv(out_csv)
+        expected = roc_auc_score(np.load(folder / "labels.npy"), [float(r["score"]) for r in rows])
+        assert auroc == pytest.approx(expected, abs=1e-4)
+        assert "average precision" in printed and "best F1" in printed
+
+
+def test_causal_scores_are_the_past_only_smoothing_of_raw_scores(tmp_path, lite_checkpoint, test_video):
+    video, _ = test_video
+    causal_csv, centred_csv = tmp_path / "causal.csv", tmp_path / "centred.csv"
+    assert run_cli("score", lite_checkpoint, video, "--csv", causal_csv, "--causal", "--device", "cpu") == 0
+    assert run_cli("score", lite_checkpoint, video, "--csv", centred_csv, "--device", "cpu") == 0
+    causal, centred = read_csv(causal_csv), read_csv(centred_csv)
+    raw = np.array([float(r["raw_score"]) for r in causal])
+    assert np.allclose(raw, [float(r["raw_score"]) for r in centred])
+    from aivad.detector import load_model
+
+    sigma = load_model(lite_checkpoint)[0].config["smoothing_sigma"]
+    # frame 0 has no previous frame: causal smoothing starts at frame 1
+    assert np.allclose([float(r["score"]) for r in causal[1:]], smooth_causal(raw[1:], sigma), atol=1e-5)
+    assert not np.allclose([float(r["score"]) for r in causal], [float(r["score"]) for r in centred])
+
+
+def test_threshold_override_changes_the_decisions(tmp_path, lite_checkpoint, test_video):
+    video, _ = test_video
+    low, high = tmp_path / "low.csv", tmp_path / "high.csv"
+    assert run_cli("score", lite_checkpoint, video, "--csv", low, "--threshold", "-1000", "--device", "cpu") == 0
+    assert run_cli("score", lite_checkpoint, video, "--csv", high, "--threshold", "1000", "--device", "cpu") == 0
+    assert all(r["is_anomaly"] == "1" for r in read_csv(low))
+    assert all(r["is_anomaly"] == "0" for r in read_csv(high))
+
+
+def test_frame_score_is_the_sum_of_attribute_maxima(lite_checkpoint, test_video):
+    from aivad.detector import Detector
+
+    detector = Detector.load(lite_checkpoint, device="cpu")
+    for result in detector.score_video(test_video[0])[1:]:
+        assert result.raw_score == pytest.approx(sum(result.attribute_scores.values()), abs=1e-6)
+        for name, value in result.attribute_scores.items():
+            assert value == pytest.approx(max(region.attributes[name] for region in result.regions), abs=1e-6)
+        for region in result.regions:
+            assert region.score == pytest.approx(sum(region.attributes.values()), abs=1e-6)
+
+
+def test_info_describes_the_checkpoint(capsys, lite_checkpoint, lite_training_videos):
+    assert run_cli("info", lite_checkpoint) == 0
+    text = capsys.readouterr().out
+    assert "backend:    lite" in text and "threshold:" in text
+    assert all(p.name in text for p in lite_training_videos)
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["score", "missing.ckpt", "v.mp4", "--csv", "o.csv"], "does not exist"),
+        (["info", "missing.ckpt"], "does not exist"),
+    ],
+)
+def test_bad_arguments_give_one_line(tmp_path, capsys, args, expected):
+    assert run_cli(*[str(tmp_path / a) if a.endswith((".ckpt", ".mp4")) else a for a in args]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_module_help_runs_as_a_process():
+    result = subprocess.run([sys.executable, "-m", "aivad", "score", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "--annotated" in result.stdout and "--causal" in result.stdout
