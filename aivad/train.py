@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import json
 import platform
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
     model.add_argument("--init-checkpoint", type=Path, default=preset["init_checkpoint"], help="base checkpoint to fine-tune (ours or anomalib AiVad); never modified")
     model.add_argument("--weights", choices=("pretrained", "random"), default="pretrained", help="frozen networks: public pretrained weights, or the same architectures randomly initialised (tests)")
     model.add_argument("--weights-dir", type=Path, default=None, help="folder holding the pretrained weight files (offline machines)")
+    model.add_argument("--motion-threshold", type=int, default=18, help="grey-level change (0-255) that counts as motion for foreground regions; lower it for dark or low-contrast footage")
     model.add_argument("--memory-bank-size", type=int, default=4096, help="kNN memory rows kept per attribute (coreset)")
     model.add_argument("--smoothing-sigma", type=float, default=3.0, help="temporal smoothing of frame scores, in frames (0 = off)")
     model.add_argument("--threshold-percentile", type=float, default=99.5, help="alarm threshold = this percentile of normal training scores")
@@ -143,7 +145,7 @@ def build_config(args, base) -> dict:
     else:
         backend = args.backend or "full"
     if backend == "lite":
-        settings = LiteSettings().to_dict()
+        settings = LiteSettings(diff_threshold=args.motion_threshold).to_dict()
         attributes = ["velocity", "geometry", "appearance"]
         encoder = "small_cnn"
     else:
@@ -154,6 +156,7 @@ def build_config(args, base) -> dict:
             flow_iterations=args.flow_iterations,
             detector_size=args.detector_size,
             box_score_thresh=args.box_score_thresh,
+            foreground_threshold=args.motion_threshold,
             use_pose=settings.get("use_pose", True) and not args.no_pose,
         )
         attributes = ["velocity", "pose", "appearance"] if settings["use_pose"] else ["velocity", "appearance"]
@@ -259,7 +262,7 @@ def train_encoder(encoder, footage: Footage, args, device: str, precision: str, 
         log("encoder: --epochs 0, appearance encoder stays frozen (plain AI-VAD)")
         return "skipped", {}
     import lightning as L
-    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.callbacks import Callback, ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
     from torch.utils.data import DataLoader
 
@@ -274,6 +277,15 @@ def train_encoder(encoder, footage: Footage, args, device: str, precision: str, 
     # Augmentation is cheap next to the encoder: workers here would each receive a copy of all crops.
     loader = DataLoader(CropPairs(footage.crops), batch_size=batch_size, shuffle=True, drop_last=True, num_workers=0)
     checkpoints = run_dir / "checkpoints"
+    resume_from = checkpoints / "last.ckpt"
+
+    class SaveOnInterrupt(Callback):
+        """Ctrl+C: keep where training got to, so --resume continues instead of starting over."""
+
+        def on_exception(self, trainer, pl_module, exception):
+            if isinstance(exception, KeyboardInterrupt):
+                trainer.save_checkpoint(resume_from)
+
     trainer = L.Trainer(
         max_epochs=args.epochs,
         accelerator="gpu" if device == "cuda" else "cpu",
@@ -282,14 +294,13 @@ def train_encoder(encoder, footage: Footage, args, device: str, precision: str, 
         accumulate_grad_batches=args.accumulate_grad_batches,
         gradient_clip_val=args.gradient_clip_val or None,
         logger=CSVLogger(run_dir, name="logs"),
-        callbacks=[ModelCheckpoint(dirpath=checkpoints, save_last=True, save_top_k=0)],
+        callbacks=[ModelCheckpoint(dirpath=checkpoints, save_last=True, save_top_k=0), SaveOnInterrupt()],
         default_root_dir=run_dir,
         enable_model_summary=False,
         num_sanity_val_steps=0,
         log_every_n_steps=1,
         deterministic=False,
     )
-    resume_from = checkpoints / "last.ckpt"
     ckpt_path = str(resume_from) if args.resume and resume_from.is_file() else None
     if not args.resume and resume_from.exists():
         resume_from.unlink()  # a new run starts over; only --resume continues
@@ -298,9 +309,12 @@ def train_encoder(encoder, footage: Footage, args, device: str, precision: str, 
     elif ckpt_path:
         log(f"resume: continuing from {resume_from}")
     log(f"encoder: Mean-Shifted Contrastive training, {len(footage.crops)} region crops, lr {args.lr}, {args.epochs} epochs")
-    trainer.fit(module, loader, ckpt_path=ckpt_path)
-    if trainer.interrupted:  # Ctrl+C: Lightning stopped cleanly; keep where it got to for --resume
-        trainer.save_checkpoint(resume_from)
+    try:
+        trainer.fit(module, loader, ckpt_path=ckpt_path)
+    except SystemExit:  # Lightning exits after a graceful Ctrl+C shutdown; we report it ourselves
+        if not trainer.interrupted:
+            raise
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     losses = [float(v) for k, v in trainer.callback_metrics.items() if k.startswith("loss")]
     stats = {"final_loss": losses[0] if losses else None, "epochs_done": trainer.current_epoch, "log_dir": str(trainer.logger.log_dir)}
     return ("interrupted" if trainer.interrupted else "done"), stats
@@ -338,6 +352,9 @@ def main(argv: list[str] | None, preset: dict) -> int:
     backend = build_backend(config, weights, choice.device)
     footage = load_or_extract_footage(videos, backend, args, config, run_dir, choice.device)
     log(f"regions: {len(footage.boxes)} regions in {len(footage.video_index)} frame pairs ({int(footage.whole_frame.sum())} without any region)")
+    if footage.whole_frame.all():
+        hint = "lower --motion-threshold" + (" or --box-score-thresh" if config["backend"] == "full" else "")
+        log(f"warning: no object or moving region was found in any frame, so every frame is scored as one whole-frame region; if the footage does show movement, {hint}.")
 
     encoder = base.encoder if base is not None else build_encoder(config["encoder"], weights)
     encoder = encoder.to(choice.device)
