@@ -14,8 +14,8 @@
 #   r"D:\CCTV\1번 카메라",                       # a folder / 폴더
 #   "D:/CCTV/*/*.avi",                           # a pattern / 패턴
 #
-# Run "python samples/make_demo_clip.py" once to create the demo clip below.
-# 아래 데모 영상은 "python samples/make_demo_clip.py" 를 한 번 실행하면 만들어집니다.
+# The demo clip below is synthetic (samples/make_demo_clip.py) and is created on the first run.
+# 아래 데모 영상은 합성 영상이며(samples/make_demo_clip.py) 처음 실행할 때 자동으로 만들어집니다.
 
 video_files = [
     "samples/demo_normal.mp4",

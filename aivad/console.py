@@ -34,6 +34,7 @@ def quiet_third_party_noise() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(timm|anomalib)\..*")
     warnings.filterwarnings("ignore", message=r".*timm\.models\.layers.*")
     warnings.filterwarnings("ignore", message=r".*dinov2.*deprecated.*")
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*")  # Lightning internals on torch >= 2.10
     logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
 
 

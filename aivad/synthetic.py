@@ -234,3 +234,11 @@ def _paste_wrapped(frame: np.ndarray, patch: np.ndarray, x: float, y: int) -> No
     patch_rows = slice(rows.start - y, rows.stop - y)
     columns = (int(x) + np.arange(patch_width)) % width
     frame[rows, columns] = patch[patch_rows]
+
+
+DEMO_CLIP_NAME = "demo_normal.mp4"  # in samples/: what video_files_list.py lists out of the box
+
+
+def make_demo_clip(path: Path) -> Path:
+    """The out-of-the-box training clip: people walking normally, the same every time."""
+    return make_scene_video(path, n_frames=200, size=(320, 240), fps=10, seed=0, walkers=4)

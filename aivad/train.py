@@ -111,7 +111,19 @@ def resolve_training_videos(args) -> list:
         entries, base = args.videos, Path.cwd()
     else:
         entries, base = load_video_list_file(Path(args.video_list)), Path(args.video_list).resolve().parent
-    return validate_videos(resolve_videos(entries, base))
+    paths = resolve_videos(entries, base)
+    create_missing_demo_clip(paths)
+    return validate_videos(paths)
+
+
+def create_missing_demo_clip(paths: list[Path]) -> None:
+    """The out-of-the-box list names a synthetic demo clip: make it on first use."""
+    from aivad.synthetic import DEMO_CLIP_NAME, make_demo_clip
+
+    for path in paths:
+        if path.name == DEMO_CLIP_NAME and path.parent.name == "samples" and not path.exists():
+            log(f"videos: creating the demo clip {path} (replace it with your footage in video_files_list.py)")
+            make_demo_clip(path)
 
 
 def check_arguments(args) -> None:

@@ -10,13 +10,13 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # so "import aivad" works without installing the package
 
-from aivad.synthetic import make_scene_video  # noqa: E402
+from aivad.synthetic import DEMO_CLIP_NAME, make_demo_clip  # noqa: E402
 
-DEMO_CLIP = REPO_ROOT / "samples" / "demo_normal.mp4"
+DEMO_CLIP = REPO_ROOT / "samples" / DEMO_CLIP_NAME
 
 
 def main() -> None:
-    path = make_scene_video(DEMO_CLIP, n_frames=200, size=(320, 240), fps=10, seed=0, walkers=4)
+    path = make_demo_clip(DEMO_CLIP)
     print(f"Wrote {path}")
 
 
