@@ -1,0 +1,48 @@
+"""Issue 3: the lite backend needs no download and separates injected anomalies on synthetic footage."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from aivad.detector import Detector
+from aivad.lite import LiteBackend, box_geometry
+from aivad.synthetic import make_scene_video, render_scene
+
+
+@pytest.mark.parametrize("anomaly", ["fast", "foreign"])
+def test_injected_anomalies_score_above_normal_frames(tmp_path, lite_checkpoint, anomaly):
+    video = make_scene_video(tmp_path / f"{anomaly}.mp4", n_frames=60, size=(160, 120), seed=5, anomaly=anomaly, anomaly_frames=(20, 40))
+    labels = np.zeros(60, int)
+    labels[20:40] = 1
+    scores = np.array([r.score for r in Detector.load(lite_checkpoint, device="cpu").score_video(video)])
+    assert roc_auc_score(labels, scores) >= 0.9
+    assert scores[labels == 1].mean() > np.percentile(scores[labels == 0], 90)
+
+
+def test_lite_regions_follow_moving_objects():
+    frames, _ = render_scene(3, (320, 240), seed=1, walkers=3)
+    regions = LiteBackend().extract_pair(frames[0], frames[1])
+    assert not regions.whole_frame and 1 <= len(regions.boxes) <= 6
+    assert set(regions.frozen) == {"velocity", "geometry"} and regions.crops.shape[1:] == (64, 64, 3)
+    assert np.allclose(regions.frozen["geometry"], box_geometry(regions.boxes, 240, 320))
+
+
+def test_static_scene_becomes_one_whole_frame_region():
+    still = np.full((120, 160, 3), 80, np.uint8)
+    regions = LiteBackend().extract_pair(still, still.copy())
+    assert regions.whole_frame and regions.boxes.tolist() == [[0, 0, 160, 120]]
+
+
+def test_lite_uses_no_downloaded_network(tmp_path, monkeypatch, lite_training_videos):
+    """Training and scoring a lite model never asks for pretrained weights."""
+    import aivad.weights as weights
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the lite backend asked for pretrained weights")
+
+    monkeypatch.setattr(weights, "locate_or_download", refuse)
+    from conftest import LITE_FAST, train
+
+    output = tmp_path / "offline.ckpt"
+    assert train("from_scratch", ["--videos", str(lite_training_videos[0]), "--output", str(output), "--epochs", "1", "--weights", "pretrained", *LITE_FAST]) == 0
+    assert len(Detector.load(output, device="cpu").score_video(lite_training_videos[0])) == 40
