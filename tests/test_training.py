@@ -115,3 +115,20 @@ def test_help_lists_every_flag_with_defaults(capsys):
         for flag in ("--videos", "--lr", "--epochs", "--batch-size", "--accumulate-grad-batches", "--precision", "--gradient-clip-val", "--seed", "--num-workers", "--frame-stride", "--max-frames-per-video", "--output", "--init-checkpoint", "--weights", "--weights-dir", "--device", "--resume", "--backend"):
             assert flag in text
         assert f"encoder (default: {lr})" in text
+
+
+def test_script_runs_as_a_process_with_spawned_decoding_workers(tmp_path, lite_training_videos):
+    """The real entry point, as a double-click runs it: spawn workers re-import the script safely."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    output = tmp_path / "결과 모델.ckpt"
+    result = subprocess.run(
+        [sys.executable, str(repo / "train_aivad_from_scratch.py"), "--videos", *map(str, lite_training_videos), "--output", str(output), "--backend", "lite", "--epochs", "1", "--num-workers", "2", "--device", "cpu"],
+        cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert result.stdout.startswith("device: cpu (CPU forced with --device cpu)")
+    summary = json.loads(Path(str(output) + ".json").read_text(encoding="utf-8"))
+    assert [v["frame_pairs"] for v in summary["videos"]] == [39, 39]
