@@ -152,7 +152,7 @@ def test_missing_source_shows_error_and_window_lives(qtbot, window, ui_checkpoin
     load(qtbot, window, ui_checkpoint)
     window.open_source(str(anomaly_video))
     qtbot.waitUntil(lambda: window.video.has_frame, timeout=15_000)
-    assert not window.banner.isVisible()
+    assert not window.banner.isVisible() or window.banner.level == "info"  # errors are gone
     assert window.isVisible()
 
 
@@ -257,3 +257,15 @@ def test_screenshot_automation_writes_png_and_exits_0(ui_checkpoint, anomaly_vid
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (1280, 800)
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12 on")
+def test_pyside_refcount_bug_cannot_free_none(qapp):
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        label.setText("x")  # PySide6 6.12.0 drops a reference to None on each call
+    assert sys.getrefcount(None) > 1 << 39, "aivad.ui.qt_guard.protect_singletons did not run"
+    assert before - sys.getrefcount(None) <= 2000

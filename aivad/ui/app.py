@@ -19,7 +19,7 @@ import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, Qt, QTimer, QUrl, Signal, qInstallMessageHandler
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -45,7 +45,7 @@ from aivad.ui.sources import FileSource, FrameSource, SourceStatus, list_cameras
 from aivad.ui.theme import COLOURS, apply_theme
 from aivad.ui.video_view import VideoView
 from aivad.ui.widgets import Banner, DetectionPanel, EventPanel, ModelCard, StatChip, StateBadge, TransportBar
-from aivad.ui.worker import DetectionSettings, InferenceWorker
+from aivad.ui.worker import DetectionSettings, InferenceWorker, preload_model_modules
 
 DEFAULT_SIZE = (1280, 800)
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv"}
@@ -410,8 +410,8 @@ class MainWindow(QMainWindow):
         self.detection.save_events.setChecked(_as_bool(s.value("detection/save_events", True)))
         self.act_heatmap.setChecked(_as_bool(s.value("view/heatmap", False)))
         self.act_boxes.setChecked(_as_bool(s.value("view/boxes", True)))
-        if self.automation is None:
-            self.act_every_frame.setChecked(_as_bool(s.value("source/every_frame", False)))
+        # Automation analyses every frame so a screenshot after N frames is reproducible.
+        self.act_every_frame.setChecked(self.automation is not None or _as_bool(s.value("source/every_frame", False)))
         device = str(s.value("device", "auto"))
         if device in self.device_actions:
             self.device_actions[device].setChecked(True)
@@ -468,6 +468,8 @@ class MainWindow(QMainWindow):
         path = str(path)
         self.checkpoint_path = path
         self.model_card.set_loading(Path(path).name)
+        QApplication.processEvents()  # show "Loading…" before the imports below block for a moment
+        preload_model_modules(path)
         self.worker.load_checkpoint(path, self.device)
 
     def _checkpoint_loaded(self, info: dict) -> None:
@@ -487,6 +489,10 @@ class MainWindow(QMainWindow):
         )
         self._push_settings()
         self._refresh_idle_state()
+        if self._banner_owner == "size":
+            self.banner.hide()
+        if self._source_configured:
+            self._warn_if_size_differs()
 
     def _checkpoint_failed(self, message: str) -> None:
         self.model_card.set_info(self.checkpoint_info)  # the previous model, if any, is still in use
@@ -509,7 +515,7 @@ class MainWindow(QMainWindow):
         self.source_spec = spec
         self._source_configured = False
         self._stream_done = False
-        if self._banner_owner in ("source", "problem"):
+        if self._banner_owner in ("source", "problem", "size"):
             self.banner.hide()
         self.video.clear()
         self.chart.reset(seekable=source.seekable, frame_count=0)
@@ -530,6 +536,7 @@ class MainWindow(QMainWindow):
             self.chart.reset(seekable=source.seekable, frame_count=source.frame_count, fps=source.fps)
             self.transport.set_seekable(source.seekable, source.frame_count, source.fps)
             self._push_settings()
+            self._warn_if_size_differs()
         if status.state in ("playing", "paused") and self._banner_owner == "source":
             self.banner.hide()
         if status.state == "reconnecting":
@@ -572,6 +579,16 @@ class MainWindow(QMainWindow):
         if state in ("playing", "paused", "ended") and details:
             text = " · ".join([text] + details)
         self.source_state.setText(text)
+
+    def _warn_if_size_differs(self) -> None:
+        """Scores from a camera the model never saw at this size are not comparable to its threshold."""
+        source, info = self.source, self.checkpoint_info
+        if source is None or info is None or source.size == (0, 0):
+            return
+        sizes = {tuple(v["size"]) for v in info.get("videos") or [] if isinstance(v, dict) and v.get("size")}
+        if sizes and tuple(source.size) not in sizes:
+            trained = ", ".join(f"{w}×{h}" for w, h in sorted(sizes)[:3])
+            self.show_error(tr("size_differs", trained=trained, size=f"{source.size[0]}×{source.size[1]}"), owner="size", level="info")
 
     def _source_finished(self) -> None:
         self._stream_done = True
@@ -818,7 +835,10 @@ class MainWindow(QMainWindow):
         self.chip_source.set_value(tr("fps", value=stats.source_fps) if stats.source_fps else "–")
         self.chip_processed.set_value(tr("fps", value=stats.processed_fps) if stats.processed_fps else "–")
         self.chip_dropped.set_value(str(stats.dropped), warn=stats.dropped > 0)
-        self.chip_latency.set_value(tr("ms", value=stats.latency_ms) if stats.frames_processed else "–", warn=stats.latency_ms > 500)
+        paused = isinstance(self.source, FileSource) and self.source.paused
+        # Paused frames wait in the hand-over slot on purpose: that wait is not latency.
+        live_latency = stats.frames_processed and not paused
+        self.chip_latency.set_value(tr("ms", value=stats.latency_ms) if live_latency else "–", warn=bool(live_latency) and stats.latency_ms > 500)
         self.chip_latency.setToolTip(f"model {stats.inference_ms:.0f} ms")
 
     def _refresh_idle_state(self) -> None:
@@ -885,7 +905,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if self.automation is None:
-            self._save_settings()
+            self._save_settings()  # scripted runs never change what the user chose
         self._stats_timer.stop()
         self.worker.stop()
         if self.source is not None:
@@ -924,6 +944,12 @@ def main(argv: list[str] | None = None, default_checkpoint: str | None = None) -
     if automated and args.frames <= 0:
         args.frames = 1
 
+    def qt_message(mode, context, message: str) -> None:
+        # The headless (offscreen) platform repeats this on every label change; it means nothing.
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(qt_message)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("aivad")
     app.setApplicationName("AI-VAD")

@@ -133,6 +133,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "event_time_range": {"en": "{start}–{end}", "ko": "{start}–{end}"},
     "events_empty": {"en": "No events yet", "ko": "아직 이벤트가 없습니다"},
     "events_count": {"en": "{count} events", "ko": "이벤트 {count}건"},
+    "events_count_one": {"en": "1 event", "ko": "이벤트 1건"},
     "export_csv": {"en": "Export CSV", "ko": "CSV 내보내기"},
     "open_folder": {"en": "Folder", "ko": "폴더"},
     "clear_events": {"en": "Clear", "ko": "지우기"},
@@ -156,6 +157,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "src_camera_failed": {
         "en": "Camera {label} did not deliver frames. Is it in use by another program?",
         "ko": "{label}에서 영상이 오지 않습니다. 다른 프로그램이 사용 중인지 확인하세요.",
+    },
+    "size_differs": {
+        "en": "This checkpoint was trained on {trained} video, this source is {size}: scores may not match the calibrated threshold.",
+        "ko": "이 체크포인트는 {trained} 영상으로 학습되었고 현재 소스는 {size}입니다. 점수가 보정된 임계값과 맞지 않을 수 있습니다.",
     },
     "url_title": {"en": "Open stream", "ko": "스트림 열기"},
     "url_prompt": {

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import av  # at import time on the GUI thread, never first inside the clip thread
 import numpy as np
 
 from aivad.results import RegionResult
@@ -159,7 +160,6 @@ class _VideoWriter:
     """H.264 MP4 through PyAV (plays everywhere, including Windows' own player); MPEG-4 Part 2 if x264 is missing."""
 
     def __init__(self, path: Path, shape: tuple[int, ...], fps: float) -> None:
-        import av
         from fractions import Fraction
 
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -175,11 +175,10 @@ class _VideoWriter:
         self._stream.width = self._width
         self._stream.height = self._height
         self._stream.pix_fmt = "yuv420p"
-        self._av = av
 
     def write(self, image_bgr: np.ndarray) -> None:
         image = np.ascontiguousarray(image_bgr[: self._height, : self._width])
-        frame = self._av.VideoFrame.from_ndarray(image, format="bgr24")
+        frame = av.VideoFrame.from_ndarray(image, format="bgr24")
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
 

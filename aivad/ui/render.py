@@ -85,13 +85,13 @@ def heatmap_rgba(
         np.maximum(patch, ratio, out=patch)
     if not grid.any():
         return None
-    grid = cv2.GaussianBlur(grid, (0, 0), sigmaX=2.0)
-    # Ratio 0.5 starts to show, ratio 1.5 and above is fully hot.
-    level = np.clip((grid - 0.5) / 1.0, 0.0, 1.0)
+    grid = cv2.GaussianBlur(grid, (0, 0), sigmaX=1.5)
+    # Ratio 0.3 starts to show, the threshold is clearly warm, 1.5x and above is fully hot.
+    level = np.clip((grid - 0.3) / 1.2, 0.0, 1.0)
     colour = cv2.applyColorMap((level * 255).astype(np.uint8), cv2.COLORMAP_INFERNO)  # BGR
     rgba = np.empty((h, w, 4), np.uint8)
     rgba[..., :3] = colour[..., ::-1]
-    rgba[..., 3] = (level * 170).astype(np.uint8)
+    rgba[..., 3] = (np.sqrt(level) * 190).astype(np.uint8)  # sqrt: mid scores still visible
     return rgba
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import av  # imported here, not in the decoding thread: see worker.preload_model_modules
 import numpy as np
 
 # Network cameras over UDP lose packets on Wi-Fi and show grey smears; TCP is what
@@ -219,8 +220,6 @@ class _PyAVReader:
     """Sequential decoder with keyframe seeking; yields (index, time_s, bgr)."""
 
     def __init__(self, path: str) -> None:
-        import av  # imported here so that listing cameras does not pay for it
-
         self._container = av.open(path)
         if not self._container.streams.video:
             self._container.close()

@@ -526,7 +526,8 @@ class EventPanel(QFrame):
             self.activated.emit(self.events[row])
 
     def _update_count(self) -> None:
-        self.count.setText(tr("events_count", count=len(self.events)) if self.events else "")
+        count = len(self.events)
+        self.count.setText("" if not count else tr("events_count_one") if count == 1 else tr("events_count", count=count))
         self.empty.setVisible(not self.events)
 
     def retranslate(self) -> None:
