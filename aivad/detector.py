@@ -115,9 +115,24 @@ class Detector:
             )
         return float(sum(attribute_scores.values())), attribute_scores, results
 
-    def process(self, frame: np.ndarray, time_s: float | None = None, frame_index: int | None = None) -> FrameResult:
-        """Score one frame of a live stream (causal: only this and earlier frames are used)."""
+    def process(
+        self,
+        frame: np.ndarray,
+        time_s: float | None = None,
+        frame_index: int | None = None,
+        previous: np.ndarray | None = None,
+    ) -> FrameResult:
+        """Score one frame of a live stream (causal: only this and earlier frames are used).
+
+        ``previous`` is the frame that really came just before this one, when the caller has it:
+        a live viewer that skips frames while the model is busy passes it, so that motion is
+        measured between consecutive frames (as in training) and not across the gap.
+        """
         frame = as_bgr(frame)
+        if previous is not None:
+            previous = as_bgr(previous)
+            if previous.shape == frame.shape:
+                self._previous = previous
         index = self._index if frame_index is None else frame_index
         self._index = index + 1
         time_s = 0.0 if time_s is None else time_s

@@ -130,3 +130,29 @@ def test_bad_arguments_give_one_line(tmp_path, capsys, args, expected):
 def test_module_help_runs_as_a_process():
     result = subprocess.run([sys.executable, "-m", "aivad", "score", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "--annotated" in result.stdout and "--causal" in result.stdout
+
+
+def test_a_viewer_that_skips_frames_measures_motion_between_true_neighbours(lite_checkpoint):
+    """With the true previous frame passed in, each kept frame scores as its own consecutive pair."""
+    from aivad.detector import Detector
+    from aivad.synthetic import render_scene
+
+    frames, _ = render_scene(30, (160, 120), seed=3)
+    detector = Detector.load(lite_checkpoint, device="cpu")
+    detector.smoothing_sigma = 0
+    kept = range(5, 30, 3)
+
+    def pair_score(i: int) -> float:
+        detector.reset()
+        detector.process(frames[i - 1])
+        return detector.process(frames[i]).raw_score
+
+    reference = [pair_score(i) for i in kept]
+    detector.reset()
+    detector.process(frames[2])
+    with_previous = [detector.process(frames[i], previous=frames[i - 1]).raw_score for i in kept]
+    detector.reset()
+    detector.process(frames[2])
+    across_gaps = [detector.process(frames[i]).raw_score for i in kept]
+    assert np.allclose(with_previous, reference, atol=1e-5)
+    assert not np.allclose(across_gaps, reference, atol=1e-3)

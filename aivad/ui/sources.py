@@ -45,6 +45,9 @@ class SourceFrame:
     captured_at: float  # time.monotonic() when the frame was decoded (for latency)
     epoch: int = 0  # bumped on every seek: the consumer must restart its stream state
     preroll: bool = False  # decoded only to warm up a causal model after a seek; do not show
+    # The frame decoded just before this one, when there is one. The model pairs each frame with
+    # its true predecessor, so frames dropped while it was busy do not look like fast motion.
+    previous: np.ndarray | None = None
 
 
 @dataclass
@@ -360,6 +363,7 @@ class FileSource(FrameSource):
         pending_steps = 1 if self._paused else 0  # single steps requested while paused; a paused start still shows frame 0
         target: int | None = None  # seek target: frames before it are preroll
         ended = False
+        previous_decoded: tuple[tuple[int, int], np.ndarray] | None = None  # ((epoch, index), image)
         self._report(SourceStatus("paused" if self._paused else "playing"))
 
         while not self._stop.is_set():
@@ -432,7 +436,9 @@ class FileSource(FrameSource):
                     # Decoding itself fell behind (slow disk, 4K file): re-anchor instead of racing.
                     anchor_wall, anchor_media = time.monotonic(), time_s
 
-            frame = SourceFrame(image, index, time_s, time.monotonic(), self._epoch, is_preroll)
+            follows = previous_decoded is not None and previous_decoded[0] == (self._epoch, index - 1)
+            frame = SourceFrame(image, index, time_s, time.monotonic(), self._epoch, is_preroll, previous_decoded[1] if follows else None)
+            previous_decoded = ((self._epoch, index), image)
             block = self.every_frame or self._paused or is_preroll
             delivered = self.slot.put(frame, block=block, cancelled=self._interrupted)
             if not delivered:
@@ -554,6 +560,7 @@ class _CaptureSource(FrameSource):
     def _grab_loop(self, capture: cv2.VideoCapture) -> bool:
         got_frame = False
         failures = 0
+        previous_image = None
         while not self._stop.is_set():
             ok, image = capture.read()
             if not ok or image is None:
@@ -569,7 +576,8 @@ class _CaptureSource(FrameSource):
             failures = 0
             now = time.monotonic()
             self._rate.tick(now)
-            self.slot.put(SourceFrame(image, self._count, now - self._opened_at, now))
+            self.slot.put(SourceFrame(image, self._count, now - self._opened_at, now, previous=previous_image))
+            previous_image = image
             self._count += 1
         return got_frame
 

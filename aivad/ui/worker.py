@@ -349,7 +349,7 @@ class InferenceWorker(QThread):
         started = time.monotonic()
         result: FrameResult | None = None
         if detector is not None:
-            result = detector.process(frame.image, frame.time_s)
+            result = detector.process(frame.image, frame.time_s, previous=frame.previous)
         inference_s = time.monotonic() - started
         if frame.preroll:
             return  # only warmed up the causal model after a seek
