@@ -20,7 +20,11 @@ FORMAT_VERSION = 1
 
 def default_density_config(attributes: list[str]) -> dict[str, dict]:
     kinds = {
-        "velocity": {"kind": "gmm", "n_components": 5},  # the authors' value outside ped2
+        # 5 components: the authors' value outside ped2. reg_covar is a variance floor in (pixels per
+        # frame)^2: optical flow is not more precise than about a pixel per frame, and histogram
+        # bins that are exactly zero in all normal regions (no motion in that direction) otherwise
+        # get a near-zero variance, so any flow noise there outscores a truly fast object.
+        "velocity": {"kind": "gmm", "n_components": 5, "reg_covar": 1.0},
         "pose": {"kind": "knn", "n_neighbors": 1},
         "appearance": {"kind": "knn", "n_neighbors": 1},
         "geometry": {"kind": "knn", "n_neighbors": 1},
@@ -30,7 +34,7 @@ def default_density_config(attributes: list[str]) -> dict[str, dict]:
 
 def build_density(spec: dict, max_bank: int) -> nn.Module:
     if spec["kind"] == "gmm":
-        return GmmDensity(n_components=spec.get("n_components", 5))
+        return GmmDensity(n_components=spec.get("n_components", 5), reg_covar=spec.get("reg_covar", 1e-3))
     return KnnDensity(n_neighbors=spec.get("n_neighbors", 1), max_bank=max_bank)
 
 
