@@ -152,6 +152,11 @@ def frame_metrics(labels: np.ndarray, scores: np.ndarray) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # argparse's REMAINDER refuses options right after the sub-command: pass them on whole
+        from aivad.bench import main as bench_main
+
+        return bench_main(argv[1:])
     args = get_args_parser().parse_args(argv)
     if args.command == "bench":
         from aivad.bench import main as bench_main

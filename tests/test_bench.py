@@ -1,0 +1,60 @@
+"""``python -m aivad bench`` on a tiny input, and the speed-ups that must leave results identical."""
+
+import json
+
+import numpy as np
+import torch
+
+from aivad.cli import main as cli_main
+
+REPORT_KEYS = {
+    "speedup_full_vs_anomalib",
+    "speedup_full_fast_vs_anomalib",
+    "lite_fps",
+    "full_fps",
+    "full_fast_fps",
+    "knn_score_ratio_x10",
+    "device",
+    "device_name",
+    "torch_version",
+    "pipelines",
+}
+STAGE_KEYS = {"decode", "flow", "regions", "velocity", "pose", "appearance", "density", "other", "end_to_end"}
+
+
+def test_bench_writes_the_report_keys(tmp_path):
+    out = tmp_path / "bench.json"
+    args = ["bench", "--size", "128x96", "--frames", "1", "--lite-frames", "5", "--knn-rows", "64", "--bank-rows", "64", "--device", "cpu", "--full-flow-size", "128", "128", "--full-detector-size", "128", "--json", str(out)]
+    assert cli_main(args) == 0
+    report = json.loads(out.read_text())
+    assert REPORT_KEYS <= set(report)
+    assert set(report["pipelines"]) == {"full", "full_fast", "lite"}
+    for result in report["pipelines"].values():
+        assert set(result["seconds_per_frame"]) == STAGE_KEYS and result["frames"] >= 1
+        assert result["seconds_per_frame"]["end_to_end"] > 0
+    assert report["speedup_full_vs_anomalib"] is None  # anomalib was not asked for
+    assert report["lite_fps"] > 0 and report["knn_score_ratio_x10"] > 0
+
+
+def test_regions_match_stock_anomalib_without_masks():
+    """The mask-free region extractor gives anomalib's boxes, labels and scores exactly."""
+    from aivad.bench import stock_anomalib_model
+    from aivad.full import FullBackend, FullSettings
+    from aivad.synthetic import render_scene
+    from aivad.weights import WeightsSource
+
+    settings = FullSettings(flow_model="raft_small", flow_size=(128, 128), flow_iterations=1, detector_size=256, use_pose=False)
+    ours = FullBackend(settings, WeightsSource("random")).regions
+    theirs = stock_anomalib_model().region_extractor
+    theirs.backbone.transform.min_size, theirs.backbone.transform.max_size = ours.backbone.transform.min_size, ours.backbone.transform.max_size
+    frames, _ = render_scene(n_frames=3, size=(256, 192), seed=2, walkers=4)
+    to_tensor = lambda f: torch.from_numpy(np.ascontiguousarray(f[..., ::-1])).permute(2, 0, 1).float().div(255)  # noqa: E731
+    previous = torch.stack([to_tensor(frames[0]), to_tensor(frames[1])])
+    current = torch.stack([to_tensor(frames[1]), to_tensor(frames[2])])
+    with torch.no_grad():
+        expected, got = theirs(previous, current), ours(previous, current)
+    assert sum(len(r["boxes"]) for r in expected) > 0
+    for a, b in zip(expected, got):
+        assert "masks" not in b
+        for key in ("boxes", "labels", "scores"):
+            assert torch.equal(a[key], b[key]), key
