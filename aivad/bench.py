@@ -56,6 +56,17 @@ def get_args_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- timing
 
 
+
+def next_timed_frame(timer, frames, record: bool):
+    """Start one frame's clock and decode it; (None, start) once the video is exhausted."""
+    timer.recording = record
+    timer.sync()
+    start = time.perf_counter()
+    frame = next(frames, None)
+    if frame is None:
+        timer.current.clear()
+    return frame, start
+
 class StageTimer:
     """Seconds per stage for the frame being timed; wraps the methods that do each stage."""
 
@@ -231,12 +242,8 @@ class AnomalibPipeline:
 
     def _frame(self, record: bool) -> bool:
         timer = self.timer
-        timer.recording = record
-        timer.sync()
-        start = time.perf_counter()
-        frame = next(self.frames, None)
+        frame, start = next_timed_frame(timer, self.frames, record)
         if frame is None:
-            timer.current.clear()
             return False
         # anomalib's input: (N, L, C, H, W) float RGB in [0, 1]
         current = torch.from_numpy(np.ascontiguousarray(frame[..., ::-1])).to(self.device).permute(2, 0, 1).float().div_(255.0)
@@ -367,12 +374,8 @@ class DetectorPipeline:
 
     def step(self) -> bool:
         timer = self.timer
-        timer.recording = True
-        timer.sync()
-        start = time.perf_counter()
-        frame = next(self.frames, None)
+        frame, start = next_timed_frame(timer, self.frames, record=True)
         if frame is None:
-            timer.current.clear()
             return False
         result = self.detector.process(frame)
         timer.sync()
