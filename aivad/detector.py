@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 from aivad.checkpoint import load_raw, require_known
+from aivad.errors import UserError
+from aivad.model import inference_precision as configured_precision
 from aivad.results import FrameResult, RegionResult
 from aivad.scoring import CausalSmoother, frame_attribute_scores, smooth_centred
 
@@ -39,8 +41,6 @@ def load_model(path: Path):
         try:
             model.load_state_dict(data["state_dict"])
         except (RuntimeError, KeyError) as error:
-            from aivad.errors import UserError
-
             raise UserError(f"checkpoint {path} does not match this project's model ({str(error).splitlines()[0][:120]}); retrain it with this version.") from None
         info = dict(data["aivad"])
         info["source"] = "aivad checkpoint"
@@ -58,19 +58,33 @@ class Detector:
         self.device = device
         self.threshold = float(model.threshold)
         self._normalise_appearance = model.config.get("appearance_features", "normalised") == "normalised"
+        self._precision = configured_precision(model.config)
         self._smoother = CausalSmoother(float(model.config.get("smoothing_sigma", 0.0)))
         self._previous: np.ndarray | None = None
         self._index = 0
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "auto", weights_dir: str | Path | None = None, weights: str | None = None) -> "Detector":
-        """``weights`` overrides where the frozen networks come from (default: as trained)."""
+    def load(
+        cls,
+        path: str | Path,
+        device: str = "auto",
+        weights_dir: str | Path | None = None,
+        weights: str | None = None,
+        inference_precision: str | None = None,
+    ) -> "Detector":
+        """``weights`` and ``inference_precision`` override the checkpoint's (default: as trained)."""
         from aivad.backends import build_backend
-        from aivad.devices import choose_device
+        from aivad.devices import INFERENCE_PRECISIONS, bf16_is_slow, choose_device
         from aivad.weights import WeightsSource
 
         model, info = load_model(Path(path))
         choice = choose_device(device)
+        if inference_precision is not None and model.config["backend"] == "full":
+            if inference_precision not in INFERENCE_PRECISIONS:
+                raise UserError(f"--inference-precision must be one of {', '.join(INFERENCE_PRECISIONS)}, not '{inference_precision}'.")
+            model.config["backend_settings"] = {**model.config["backend_settings"], "inference_precision": inference_precision}
+        if model.config["backend"] == "full" and configured_precision(model.config) == "bf16" and bf16_is_slow(choice.device):
+            info["precision_warning"] = f"bf16 is emulated on this {choice.device} (no AVX512-BF16/AMX or bf16 GPU) and slower than float32; use --inference-precision fp32"
         source = WeightsSource(weights or model.config.get("weights", "pretrained"), Path(weights_dir) if weights_dir else None)
         backend = build_backend(model.config, source, choice.device)
         model.encoder.to(choice.device)
@@ -99,7 +113,7 @@ class Detector:
         regions = self.backend.extract([(previous, frame)])[0]
         appearance = None
         if "appearance" in self.model.densities:
-            appearance = self.model.encoder.embed(regions.crops, device=self.device, normalise=self._normalise_appearance)
+            appearance = self.model.encoder.embed(regions.crops, device=self.device, normalise=self._normalise_appearance, precision=self._precision)
         region_scores = self.model.region_scores(regions, appearance)
         attribute_scores = frame_attribute_scores(region_scores)
         results = []

@@ -24,15 +24,20 @@ class AppearanceEncoder(nn.Module):
     output_dim: int
 
     @torch.no_grad()
-    def embed(self, crops: np.ndarray, device: str = "cpu", batch_size: int = 64, normalise: bool = True) -> np.ndarray:
-        """uint8 (N, S, S, 3) RGB crops -> float32 (N, D), L2-normalised unless told otherwise."""
+    def embed(self, crops: np.ndarray, device: str = "cpu", batch_size: int = 64, normalise: bool = True, precision: str = "auto") -> np.ndarray:
+        """uint8 (N, S, S, 3) RGB crops -> float32 (N, D), L2-normalised unless told otherwise.
+
+        ``precision`` is an inference precision of :mod:`aivad.devices` (auto, fp32, bf16).
+        """
+        from aivad.devices import inference_autocast
+
         was_training = self.training
         self.eval()
         out = []
         for start in range(0, len(crops), batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(crops[start : start + batch_size])).to(device)
             batch = batch.permute(0, 3, 1, 2).float().div_(255.0)
-            with torch.autocast(device_type="cuda" if device == "cuda" else "cpu", enabled=device == "cuda"):
+            with inference_autocast(precision, device, encoder=True):
                 features = self(batch).float()
             out.append((F.normalize(features, dim=1) if normalise else features).cpu())
         self.train(was_training)

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torchvision.ops import roi_align
 
+from aivad.devices import INFERENCE_PRECISIONS, Bfloat16Inference
+from aivad.errors import UserError
 from aivad.regions_common import FrameRegions
 from aivad.velocity import velocity_histograms
 from aivad.weights import WeightsSource, build_keypointrcnn, build_maskrcnn, build_raft, locate_or_download, required_weight_names
@@ -33,6 +35,7 @@ class FullSettings:
     flow_iterations: int = 12  # RAFT refinement steps, torchvision's default (fewer: faster, coarser)
     detector_size: int = 800  # shorter side fed to Mask/Keypoint R-CNN, torchvision's default
     crop_size: int = 224  # CLIP ViT-B/16 input
+    inference_precision: str = "auto"  # aivad.devices.INFERENCE_PRECISIONS; bf16 is faster and changes scores slightly
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -62,6 +65,8 @@ class FullBackend:
 
         if not weights.random:  # find every file first, so one message can name all missing ones
             locate_or_download(required_weight_names(settings.flow_model, settings.use_pose), weights)
+        if settings.inference_precision not in INFERENCE_PRECISIONS:
+            raise UserError(f"--inference-precision must be one of {', '.join(INFERENCE_PRECISIONS)}, not '{settings.inference_precision}'.")
         self.settings = settings
         self.device = device
         self.crop_size = settings.crop_size
@@ -83,6 +88,19 @@ class FullBackend:
             keypointrcnn = build_keypointrcnn(weights)
             _set_detector_size(keypointrcnn, settings.detector_size)
             self.pose = KeypointPose(keypointrcnn).to(device).eval()
+        if settings.inference_precision == "bf16":
+            self._use_bfloat16()
+
+    def _use_bfloat16(self) -> None:
+        """bfloat16 for the trunks (RAFT, ResNet-FPN backbones, RPN and box/keypoint heads); decoding stays float32."""
+        self.flow.raft = Bfloat16Inference(self.flow.raft, self.device)
+        maskrcnn = self.regions.backbone
+        maskrcnn.backbone = Bfloat16Inference(maskrcnn.backbone, self.device)
+        maskrcnn.rpn.head = Bfloat16Inference(maskrcnn.rpn.head, self.device)
+        maskrcnn.roi_heads.box_head = Bfloat16Inference(maskrcnn.roi_heads.box_head, self.device)
+        if self.pose is not None:
+            self.pose.backbone = Bfloat16Inference(self.pose.backbone, self.device)
+            self.pose.roi_heads.keypoint_head = Bfloat16Inference(self.pose.roi_heads.keypoint_head, self.device)
 
     @torch.no_grad()
     def extract(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[FrameRegions]:

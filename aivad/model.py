@@ -32,6 +32,11 @@ def default_density_config(attributes: list[str]) -> dict[str, dict]:
     return {name: kinds[name] for name in attributes}
 
 
+def inference_precision(config: dict) -> str:
+    """The precision the model's networks extract features in (aivad.devices.INFERENCE_PRECISIONS)."""
+    return config["backend_settings"].get("inference_precision", "auto")
+
+
 def build_density(spec: dict, max_bank: int) -> nn.Module:
     if spec["kind"] == "gmm":
         return GmmDensity(n_components=spec.get("n_components", 5), reg_covar=spec.get("reg_covar", 1e-3))

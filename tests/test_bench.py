@@ -10,6 +10,8 @@ from aivad.cli import main as cli_main
 REPORT_KEYS = {
     "speedup_full_vs_anomalib",
     "speedup_full_fast_vs_anomalib",
+    "speedup_full_bf16_vs_anomalib",
+    "full_bf16_fps",
     "lite_fps",
     "full_fps",
     "full_fast_fps",
@@ -28,7 +30,8 @@ def test_bench_writes_the_report_keys(tmp_path):
     assert cli_main(args) == 0
     report = json.loads(out.read_text())
     assert REPORT_KEYS <= set(report)
-    assert set(report["pipelines"]) == {"full", "full_fast", "lite"}
+    assert set(report["pipelines"]) == {"full", "full_bf16", "full_fast", "lite"}
+    assert report["pipelines"]["full_bf16"]["settings"]["inference_precision"] == "bf16"
     for result in report["pipelines"].values():
         assert set(result["seconds_per_frame"]) == STAGE_KEYS and result["frames"] >= 1
         assert result["seconds_per_frame"]["end_to_end"] > 0

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from aivad.detector import Detector, load_model
+from aivad.errors import UserError
 from aivad.synthetic import make_scene_video
 from conftest import train
 
@@ -39,6 +40,70 @@ def test_full_backend_trains_and_scores_with_random_weights(tmp_path, full_video
         assert r.raw_score == pytest.approx(sum(r.attribute_scores.values()))
         for name, value in r.attribute_scores.items():
             assert value == pytest.approx(max(region.attributes[name] for region in r.regions))
+    assert summary["settings"]["inference_precision"] == "auto" and model.config["backend_settings"]["inference_precision"] == "auto"
+
+    # bfloat16 inference, chosen at load time, runs the same model end to end
+    from aivad.devices import Bfloat16Inference
+
+    fast = Detector.load(output, device="cpu", inference_precision="bf16")
+    assert isinstance(fast.backend.flow.raft, Bfloat16Inference)
+    bf16_results = fast.score_video(full_video)
+    assert len(bf16_results) == 4 and all(np.isfinite(r.raw_score) for r in bf16_results)
+    with pytest.raises(UserError, match="--inference-precision"):
+        Detector.load(output, device="cpu", inference_precision="fp16")
+
+
+def test_bf16_wraps_the_trunks_and_keeps_box_decoding_in_float32():
+    """bfloat16's 8-bit mantissa moves a corner at x=500 by up to 2 px: heads that decode boxes stay float32."""
+    from aivad.devices import Bfloat16Inference
+    from aivad.full import FullBackend, FullSettings
+    from aivad.weights import WeightsSource
+
+    settings = FullSettings(flow_model="raft_small", flow_iterations=2, flow_size=(128, 128), detector_size=128, inference_precision="bf16")
+    backend = FullBackend(settings, WeightsSource("random"))
+    maskrcnn, keypointrcnn = backend.regions.backbone, backend.pose
+    for trunk in (maskrcnn.backbone, maskrcnn.rpn.head, maskrcnn.roi_heads.box_head, keypointrcnn.backbone, keypointrcnn.roi_heads.keypoint_head):
+        assert isinstance(trunk, Bfloat16Inference)
+    for decoder in (maskrcnn.roi_heads.box_predictor, keypointrcnn.roi_heads.keypoint_predictor):
+        assert not isinstance(decoder, Bfloat16Inference)
+    frames = [np.full((96, 128, 3), 90, np.uint8), np.full((96, 128, 3), 90, np.uint8)]
+    frames[1][30:60, 40:70] = 200  # a moving blob: one foreground region
+    regions = backend.extract([(frames[0], frames[1])])[0]
+    assert regions.boxes.dtype == np.float32 and regions.frozen["velocity"].dtype == np.float32 and regions.frozen["pose"].dtype == np.float32
+    assert np.isfinite(regions.frozen["velocity"]).all() and np.isfinite(regions.frozen["pose"]).all()
+
+
+def test_bf16_wrapper_returns_float32_close_to_float32_results():
+    from aivad.devices import Bfloat16Inference
+
+    torch.manual_seed(0)
+
+    class Heads(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(64, 32)
+
+        def forward(self, x):
+            y = self.linear(x)
+            return {"a": y, "b": [y * 2, torch.arange(3)]}
+
+    heads, x = Heads(), torch.randn(8, 64)
+    exact, approx = heads(x), Bfloat16Inference(heads, "cpu")(x)
+    assert approx["a"].dtype == torch.float32 and approx["b"][0].dtype == torch.float32 and approx["b"][1].dtype == torch.int64
+    assert torch.allclose(approx["a"], exact["a"], atol=0.05, rtol=0.02) and not torch.equal(approx["a"], exact["a"])
+
+
+def test_embed_precision_bf16_is_close_to_float32():
+    from aivad.encoders import build_encoder
+
+    encoder = build_encoder("small_cnn")
+    crops = np.random.default_rng(0).integers(0, 256, (6, 64, 64, 3), dtype=np.uint8)
+    exact = encoder.embed(crops, precision="fp32")
+    approx = encoder.embed(crops, precision="bf16")
+    assert approx.dtype == np.float32
+    assert (exact * approx).sum(1).min() > 0.99  # cosine of L2-normalised features
+    with pytest.raises(UserError, match="--inference-precision"):
+        encoder.embed(crops, precision="half")
 
 
 def test_empty_scene_uses_the_whole_frame_as_a_region():
