@@ -344,6 +344,7 @@ class DetectorPipeline:
         else:
             backend._flow = _TimedFlow(backend._flow, timer)
             timer.wrap(backend, "foreground_boxes", "regions")
+        timer.wrap(backend, "velocity", "velocity")
         timer.wrap(model.encoder, "embed", "appearance")
         timer.wrap(model, "region_scores", "density")
         self.frames = decoded_frames(video, timer)

@@ -100,6 +100,12 @@ class Bfloat16Inference(nn.Module):
         self.module = module
         self.device_type = "cuda" if device == "cuda" else "cpu"
 
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:  # attributes the owner reads, e.g. RAFT's update_block.hidden_state_size
+            return getattr(self._modules["module"], name)
+
     def forward(self, *args, **kwargs):
         with torch.autocast(self.device_type, dtype=torch.bfloat16):
             return _as_float32(self.module(*args, **kwargs))

@@ -92,8 +92,14 @@ class FullBackend:
             self._use_bfloat16()
 
     def _use_bfloat16(self) -> None:
-        """bfloat16 for the trunks (RAFT, ResNet-FPN backbones, RPN and box/keypoint heads); decoding stays float32."""
-        self.flow.raft = Bfloat16Inference(self.flow.raft, self.device)
+        """bfloat16 for the trunks (RAFT's encoders and update block, ResNet-FPN backbones, RPN and
+        box/keypoint heads). Box and keypoint decoding stay float32, and so does RAFT's correlation
+        pyramid: grid_sample runs in float32 under autocast, and casting the pyramid back on every
+        refinement step cost more than bfloat16 saved."""
+        raft = self.flow.raft
+        for name in ("feature_encoder", "context_encoder", "update_block", "mask_predictor"):
+            if getattr(raft, name, None) is not None:
+                setattr(raft, name, Bfloat16Inference(getattr(raft, name), self.device))
         maskrcnn = self.regions.backbone
         maskrcnn.backbone = Bfloat16Inference(maskrcnn.backbone, self.device)
         maskrcnn.rpn.head = Bfloat16Inference(maskrcnn.rpn.head, self.device)
@@ -101,6 +107,9 @@ class FullBackend:
         if self.pose is not None:
             self.pose.backbone = Bfloat16Inference(self.pose.backbone, self.device)
             self.pose.roi_heads.keypoint_head = Bfloat16Inference(self.pose.roi_heads.keypoint_head, self.device)
+
+    def velocity(self, flows: torch.Tensor, rois: torch.Tensor) -> torch.Tensor:
+        return velocity_histograms(flows, rois, self.settings.velocity_bins)
 
     @torch.no_grad()
     def extract(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[FrameRegions]:
@@ -122,7 +131,7 @@ class FullBackend:
             boxes_list.append(boxes)
         index = torch.repeat_interleave(torch.arange(len(boxes_list), device=self.device), torch.tensor([len(b) for b in boxes_list], device=self.device))
         rois = torch.cat([index[:, None].float(), torch.cat(boxes_list)], dim=1)
-        velocity = velocity_histograms(flows, rois, self.settings.velocity_bins).cpu().numpy()
+        velocity = self.velocity(flows, rois).cpu().numpy()
         poses = [p.cpu().numpy() for p in self.pose(current, boxes_list)] if self.pose is not None else None
         crops = roi_align(current, rois, output_size=[self.crop_size, self.crop_size], aligned=False)
         crops = (crops.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()

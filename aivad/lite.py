@@ -65,6 +65,9 @@ class LiteBackend:
         boxes /= scale
         return filter_boxes(boxes, s.min_box_area, s.max_box_overlap)
 
+    def velocity(self, flows: torch.Tensor, rois: torch.Tensor) -> torch.Tensor:
+        return velocity_histograms(flows, rois, self.settings.velocity_bins, grid=self.settings.velocity_grid)
+
     def extract_pair(self, previous: np.ndarray, frame: np.ndarray) -> FrameRegions:
         s = self.settings
         height, width = frame.shape[:2]
@@ -78,7 +81,7 @@ class LiteBackend:
         flow_tensor = torch.from_numpy(np.ascontiguousarray(flow.transpose(2, 0, 1)))[None]
         scaled_boxes = torch.from_numpy(boxes * scale)
         rois = torch.cat([torch.zeros(len(boxes), 1), scaled_boxes], dim=1)
-        velocity = velocity_histograms(flow_tensor, rois, s.velocity_bins, grid=s.velocity_grid).numpy()
+        velocity = self.velocity(flow_tensor, rois).numpy()
         return FrameRegions(
             boxes=boxes,
             whole_frame=whole_frame,

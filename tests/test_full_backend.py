@@ -46,7 +46,7 @@ def test_full_backend_trains_and_scores_with_random_weights(tmp_path, full_video
     from aivad.devices import Bfloat16Inference
 
     fast = Detector.load(output, device="cpu", inference_precision="bf16")
-    assert isinstance(fast.backend.flow.raft, Bfloat16Inference)
+    assert isinstance(fast.backend.flow.raft.feature_encoder, Bfloat16Inference)
     bf16_results = fast.score_video(full_video)
     assert len(bf16_results) == 4 and all(np.isfinite(r.raw_score) for r in bf16_results)
     with pytest.raises(UserError, match="--inference-precision"):
@@ -62,9 +62,9 @@ def test_bf16_wraps_the_trunks_and_keeps_box_decoding_in_float32():
     settings = FullSettings(flow_model="raft_small", flow_iterations=2, flow_size=(128, 128), detector_size=128, inference_precision="bf16")
     backend = FullBackend(settings, WeightsSource("random"))
     maskrcnn, keypointrcnn = backend.regions.backbone, backend.pose
-    for trunk in (maskrcnn.backbone, maskrcnn.rpn.head, maskrcnn.roi_heads.box_head, keypointrcnn.backbone, keypointrcnn.roi_heads.keypoint_head):
+    for trunk in (backend.flow.raft.feature_encoder, backend.flow.raft.update_block, maskrcnn.backbone, maskrcnn.rpn.head, maskrcnn.roi_heads.box_head, keypointrcnn.backbone, keypointrcnn.roi_heads.keypoint_head):
         assert isinstance(trunk, Bfloat16Inference)
-    for decoder in (maskrcnn.roi_heads.box_predictor, keypointrcnn.roi_heads.keypoint_predictor):
+    for decoder in (backend.flow.raft.corr_block, maskrcnn.roi_heads.box_predictor, keypointrcnn.roi_heads.keypoint_predictor):
         assert not isinstance(decoder, Bfloat16Inference)
     frames = [np.full((96, 128, 3), 90, np.uint8), np.full((96, 128, 3), 90, np.uint8)]
     frames[1][30:60, 40:70] = 200  # a moving blob: one foreground region
