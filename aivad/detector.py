@@ -74,7 +74,7 @@ class Detector:
     ) -> "Detector":
         """``weights`` and ``inference_precision`` override the checkpoint's (default: as trained)."""
         from aivad.backends import build_backend
-        from aivad.devices import INFERENCE_PRECISIONS, bf16_is_slow, choose_device
+        from aivad.devices import INFERENCE_PRECISIONS, bf16_warning, choose_device
         from aivad.weights import WeightsSource
 
         model, info = load_model(Path(path))
@@ -83,8 +83,9 @@ class Detector:
             if inference_precision not in INFERENCE_PRECISIONS:
                 raise UserError(f"--inference-precision must be one of {', '.join(INFERENCE_PRECISIONS)}, not '{inference_precision}'.")
             model.config["backend_settings"] = {**model.config["backend_settings"], "inference_precision": inference_precision}
-        if model.config["backend"] == "full" and configured_precision(model.config) == "bf16" and bf16_is_slow(choice.device):
-            info["precision_warning"] = f"bf16 is emulated on this {choice.device} (no AVX512-BF16/AMX or bf16 GPU) and slower than float32; use --inference-precision fp32"
+        warning = bf16_warning(configured_precision(model.config), choice.device) if model.config["backend"] == "full" else None
+        if warning:
+            info["precision_warning"] = warning
         source = WeightsSource(weights or model.config.get("weights", "pretrained"), Path(weights_dir) if weights_dir else None)
         backend = build_backend(model.config, source, choice.device)
         model.encoder.to(choice.device)

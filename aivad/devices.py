@@ -70,11 +70,18 @@ def inference_autocast(precision: str, device: str, encoder: bool = False):
     return contextlib.nullcontext()
 
 
-def bf16_is_slow(device: str) -> bool:
-    """True where bfloat16 would be emulated (slower than float32): CPUs without AVX512-BF16/AMX, old GPUs."""
+def bf16_warning(precision: str, device: str) -> str | None:
+    """A warning where bfloat16 was asked for but would be emulated (slower than float32)."""
+    if precision != "bf16":
+        return None
     if device == "cuda":
-        return not torch.cuda.is_bf16_supported(including_emulation=False)
-    return not torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        native = torch.cuda.is_bf16_supported(including_emulation=False)
+    else:
+        native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    if native:
+        return None
+    where = "GPU" if device == "cuda" else "CPU (no AVX512-BF16 or AMX)"
+    return f"--inference-precision bf16 is emulated on this {where} and slower than float32; use --inference-precision auto"
 
 
 def _as_float32(value):

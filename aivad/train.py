@@ -335,7 +335,7 @@ def train_encoder(encoder, footage: Footage, args, device: str, precision: str, 
 
 
 def main(argv: list[str] | None, preset: dict) -> int:
-    from aivad.devices import choose_device, choose_precision
+    from aivad.devices import bf16_warning, choose_device, choose_precision
 
     args = get_args_parser(preset).parse_args(argv)
     started = time.time()
@@ -356,6 +356,8 @@ def main(argv: list[str] | None, preset: dict) -> int:
     if base is not None:
         log(f"base: {args.init_checkpoint} ({base.description})")
     config = build_config(args, base)
+    if config["backend"] == "full" and (warning := bf16_warning(config["backend_settings"]["inference_precision"], choice.device)):
+        log(f"warning: {warning}")
     weights = WeightsSource(args.weights, args.weights_dir)
     run_dir = args.run_dir or args.output.with_name(args.output.stem + "_run")
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -244,3 +244,13 @@ def test_missing_pretrained_weights_are_named_in_one_message(tmp_path):
     for name in ("raft_large_C_T_SKHT_V2-ff5fadd5.pth", "maskrcnn_resnet50_fpn_v2_coco-73cbd019.pth", "keypointrcnn_resnet50_fpn_coco-fc266e95.pth", "ViT-B-16.pt"):
         assert name in message
     assert str(tmp_path) in message and "\n" not in message
+
+
+def test_bf16_warns_where_it_would_be_emulated(monkeypatch):
+    from aivad import devices
+
+    monkeypatch.setattr(devices.torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert "emulated" in devices.bf16_warning("bf16", "cpu")
+    assert devices.bf16_warning("auto", "cpu") is None and devices.bf16_warning("fp32", "cpu") is None
+    monkeypatch.setattr(devices.torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert devices.bf16_warning("bf16", "cpu") is None
