@@ -154,6 +154,8 @@ def distinct_or_halves(groups: torch.Tensor) -> torch.Tensor:
 
 def coreset_indices(features: torch.Tensor, size: int, seed: int = 0, projection_dim: int = 128) -> torch.Tensor:
     """Greedy k-centre selection (as PatchCore's coreset) on a random projection, sorted indices."""
+    if size < 1:  # greedy selection starts from one row, so 0 would silently keep one
+        raise ValueError(f"coreset size must be at least 1, got {size}")
     n = features.shape[0]
     if n <= size:
         return torch.arange(n)

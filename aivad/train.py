@@ -134,6 +134,8 @@ def check_arguments(args) -> None:
         raise UserError("--epochs and --lr cannot be negative.")
     if args.frame_stride < 1 or args.accumulate_grad_batches < 1:
         raise UserError("--frame-stride and --accumulate-grad-batches must be at least 1.")
+    if args.memory_bank_size < 1:
+        raise UserError("--memory-bank-size must be at least 1 (kNN rows kept per attribute); give a large number such as 1000000 to keep every row.")
     if args.max_frames_per_video is not None and args.max_frames_per_video < 1:
         raise UserError("--max-frames-per-video must be at least 1.")
     if not 0 < args.threshold_percentile <= 100:

@@ -52,6 +52,12 @@ def test_coreset_returns_all_rows_when_small():
     assert coreset_indices(torch.randn(10, 3), 50).tolist() == list(range(10))
 
 
+def test_coreset_refuses_an_empty_bank():
+    # greedy k-centre starts from one row: size 0 used to keep one row without a word
+    with pytest.raises(ValueError, match="at least 1"):
+        coreset_indices(torch.randn(10, 3), 0)
+
+
 def test_knn_honours_n_neighbors():
     bank = torch.tensor([[0.0], [1.0], [10.0]])
     one, two = KnnDensity(n_neighbors=1), KnnDensity(n_neighbors=2)

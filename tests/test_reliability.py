@@ -75,6 +75,15 @@ def test_truncated_video_is_reported(tmp_path, capsys):
     assert code == 2 and "cut.mp4" in err
 
 
+@pytest.mark.parametrize("size", ["0", "-5"])
+def test_memory_bank_size_below_one_is_refused(tmp_path, capsys, size):
+    video = make_scene_video(tmp_path / "a.mp4", n_frames=6, size=(64, 48))
+    output = tmp_path / "o.ckpt"
+    code, err = run_training(capsys, "--videos", video, "--output", output, "--memory-bank-size", size, *LITE_FAST)
+    assert code == 2 and "--memory-bank-size must be at least 1" in err and "Traceback" not in err
+    assert not output.exists()
+
+
 def test_cuda_request_without_cuda(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     video = make_scene_video(tmp_path / "a.mp4", n_frames=6, size=(64, 48))
