@@ -11,7 +11,9 @@ with 12 iterations, detectors at 800 px, float32), with bfloat16 inference at th
 the documented fast settings (:data:`FAST_FULL_SETTINGS`); the last two change the scores. Densities are fitted on the warm-up frames' features, repeated with a little
 noise up to ``--bank-rows`` rows, so scoring pays for a realistically sized memory bank.
 
-The JSON keys stay the same from run to run, so regressions show up in a diff.
+The JSON keys stay the same from run to run, so regressions show up in a diff; ``--baseline OLD.json``
+prints the headline figures next to an earlier report's (``benchmarks/results/`` holds one from the
+development machine).
 """
 
 from __future__ import annotations
@@ -51,7 +53,53 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--full-flow-size", type=int, nargs=2, default=None, metavar=("H", "W"), help="override the default configuration's RAFT working size (quick smoke runs only)")
     parser.add_argument("--full-detector-size", type=int, default=None, help="override the default configuration's detector size (quick smoke runs only)")
     parser.add_argument("--skip-full", action="store_true", help="time only the lite backend (and anomalib if asked)")
+    parser.add_argument("--baseline", type=Path, default=None, help="an earlier --json report: print this run's headline figures beside it")
     return parser
+
+
+# Headline figures compared with --baseline. Speed-ups and the kNN ratio are ratios measured side by
+# side within one run, so they compare fairly across runs; FPS are absolute and move with machine load.
+HEADLINE_KEYS = (
+    ("speedup_full_vs_anomalib", "ratio"),
+    ("speedup_full_bf16_vs_anomalib", "ratio"),
+    ("speedup_full_fast_vs_anomalib", "ratio"),
+    ("knn_score_ratio_x10", "ratio"),
+    ("full_fps", "absolute"),
+    ("full_bf16_fps", "absolute"),
+    ("full_fast_fps", "absolute"),
+    ("lite_fps", "absolute"),
+)
+
+
+def load_baseline(path: Path) -> dict:
+    from aivad.errors import UserError
+
+    try:
+        report = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"--baseline {path} does not exist; give a JSON file written by an earlier 'python -m aivad bench --json'.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise UserError(f"--baseline {path} is not a JSON report; give a file written by 'python -m aivad bench --json'.") from None
+    if not isinstance(report, dict) or "lite_fps" not in report:
+        raise UserError(f"--baseline {path} is not a bench report (no lite_fps); give a file written by 'python -m aivad bench --json'.")
+    return report
+
+
+def compare_reports(old: dict, new: dict) -> list[str]:
+    """Lines comparing the headline figures of two reports: old, new, new/old, and what kind of figure it is."""
+    lines = []
+    for field in ("device_name", "size", "video", "fast_full_flags"):
+        if old.get(field) != new.get(field):
+            lines.append(f"note: {field} differs (baseline {old.get(field)!r}, now {new.get(field)!r}); absolute figures are not comparable")
+    lines.append(f"{'figure':32}{'baseline':>11}{'now':>11}{'now/base':>10}  kind")
+    for key, kind in HEADLINE_KEYS:
+        before, after = old.get(key), new.get(key)
+        if before is None and after is None:
+            continue
+        change = f"{after / before:.2f}x" if before and after is not None else "-"
+        show = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+        lines.append(f"{key:32}{show(before):>11}{show(after):>11}{change:>10}  {kind}")
+    return lines
 
 
 # --------------------------------------------------------------------------- timing
@@ -470,6 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     from aivad.devices import choose_device
 
     args = get_args_parser().parse_args(argv)
+    baseline = load_baseline(args.baseline) if args.baseline is not None else None  # fail before minutes of timing
     device = choose_device(args.device).device
     with tempfile.TemporaryDirectory(prefix="aivad-bench-") as scratch:
         if args.video is not None:
@@ -557,6 +606,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lite: {report['lite_fps']:.1f} FPS end to end (decode + score)")
     if knn:
         print(f"kNN scoring, {knn['x10']['training_rows']} vs {knn['base']['training_rows']} training regions (bank {knn['x10']['bank_rows']} vs {knn['base']['bank_rows']} rows): {knn['score_ratio_x10']:.2f}x the time")
+    if baseline is not None:
+        print(f"\ncompared with {args.baseline} ({baseline.get('device_name')}, torch {baseline.get('torch_version')}):")
+        print("\n".join(compare_reports(baseline, json.loads(json.dumps(report, default=str)))))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2, default=str))

@@ -39,6 +39,35 @@ def test_bench_writes_the_report_keys(tmp_path):
     assert report["lite_fps"] > 0 and report["knn_score_ratio_x10"] > 0
 
 
+def test_baseline_comparison_lines_up_old_and_new_figures():
+    from aivad.bench import compare_reports
+
+    old = {"device_name": "cpu A", "size": [768, 576], "speedup_full_fast_vs_anomalib": 6.0, "lite_fps": 100.0, "full_fps": None}
+    new = {"device_name": "cpu A", "size": [768, 576], "speedup_full_fast_vs_anomalib": 3.0, "lite_fps": 150.0, "full_fps": 0.1}
+    lines = compare_reports(old, new)
+    assert not any(line.startswith("note:") for line in lines)
+    fast = next(line for line in lines if line.startswith("speedup_full_fast_vs_anomalib"))
+    assert fast.split()[1:5] == ["6.00", "3.00", "0.50x", "ratio"]
+    lite = next(line for line in lines if line.startswith("lite_fps"))
+    assert lite.split()[1:5] == ["100.00", "150.00", "1.50x", "absolute"]
+    full = next(line for line in lines if line.startswith("full_fps "))
+    assert full.split()[1:4] == ["-", "0.10", "-"]
+    assert not any(line.startswith("speedup_full_vs_anomalib") for line in lines)  # in neither report
+    other_machine = compare_reports({**old, "device_name": "cpu B"}, new)
+    assert other_machine[0].startswith("note: device_name differs")
+
+
+def test_bad_baseline_fails_before_any_timing(tmp_path, capsys):
+    from aivad.console import run_main
+
+    not_json = tmp_path / "베이스 라인.json"
+    not_json.write_text("hello", encoding="utf-8")
+    for path, expected in ((tmp_path / "missing.json", "does not exist"), (not_json, "is not a JSON report")):
+        assert run_main(cli_main, ["bench", "--baseline", str(path), "--device", "cpu"]) == 2
+        err = capsys.readouterr().err
+        assert expected in err and "Traceback" not in err
+
+
 def test_regions_match_stock_anomalib_without_masks():
     """The mask-free region extractor gives anomalib's boxes, labels and scores exactly."""
     from aivad.bench import stock_anomalib_model
