@@ -37,15 +37,20 @@ class BaseCheckpoint:
 
 
 def _same_extractor(name: str, old: dict, new: dict) -> bool:
+    from aivad.full import FullSettings
+
     if old["backend"] != new["backend"]:
         return False
     relevant = {
         "velocity": ("velocity_bins", "flow_model", "flow_size", "flow_iterations", "process_max_side", "velocity_grid"),
-        "pose": ("detector_size",),
+        "pose": ("detector_size", "pose_boxes"),
         "geometry": (),
         "appearance": ("crop_size",),
     }[name]
-    return all(old["backend_settings"].get(k) == new["backend_settings"].get(k) for k in relevant)
+    # settings added after a checkpoint was written take their default there
+    defaults = FullSettings().to_dict() if old["backend"] == "full" else {}
+    old_settings, new_settings = {**defaults, **old["backend_settings"]}, {**defaults, **new["backend_settings"]}
+    return all(old_settings.get(k) == new_settings.get(k) for k in relevant)
 
 
 def sample_gmm(density, n_samples: int, seed: int = 0) -> torch.Tensor:

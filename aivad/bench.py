@@ -363,9 +363,14 @@ def build_detector(backend_name: str, settings: dict, device: str):
 
 def fit_detector_densities(detector, region_features: dict[str, list[np.ndarray]], rows: int, seed: int = 0) -> None:
     """Fit every density on the collected features, repeated with small noise up to ``rows`` rows."""
+    from aivad.model import attribute_present
+
     rng = np.random.default_rng(seed)
     for name, density in detector.model.densities.items():
         features = np.concatenate(region_features[name]).astype(np.float32)
+        features = features[attribute_present(features)]  # regions without the attribute (pose of non-persons)
+        if len(features) == 0:  # no warm-up region had it: any row will do for timing
+            features = np.zeros((1, np.concatenate(region_features[name]).shape[1]), dtype=np.float32)
         repeats = max(1, -(-rows // len(features)))
         tiled = np.tile(features, (repeats, 1))[: max(rows, len(features))]
         tiled = tiled + rng.normal(0, 0.01, tiled.shape).astype(np.float32) * (tiled.std(0, keepdims=True) + 1e-3)

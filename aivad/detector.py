@@ -119,7 +119,7 @@ class Detector:
         attribute_scores = frame_attribute_scores(region_scores)
         results = []
         for i, box in enumerate(regions.boxes):
-            attributes = {name: float(scores[i]) for name, scores in region_scores.items()}
+            attributes = {name: float(scores[i]) for name, scores in region_scores.items() if not np.isnan(scores[i])}
             results.append(
                 RegionResult(
                     box=tuple(int(round(v)) for v in box),

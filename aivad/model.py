@@ -65,10 +65,18 @@ class AiVadModel(nn.Module):
         return list(self.config["density"].keys())
 
     def region_scores(self, regions: FrameRegions, appearance: np.ndarray | None) -> dict[str, np.ndarray]:
-        """Normalised score of every region for every attribute."""
+        """Normalised score of every region for every attribute; NaN where a region lacks the
+        attribute (pose of a non-person box with pose_boxes "persons")."""
         scores = {}
         for name, density in self.densities.items():
-            features = appearance if name == "appearance" else regions.frozen[name]
+            features = np.asarray(appearance if name == "appearance" else regions.frozen[name], dtype=np.float32)
+            present = attribute_present(features)
+            scores[name] = np.full(len(features), np.nan, dtype=np.float32)
             with torch.no_grad():
-                scores[name] = density.score(torch.from_numpy(np.asarray(features, dtype=np.float32))).numpy()
+                scores[name][present] = density.score(torch.from_numpy(features[present])).numpy()
         return scores
+
+
+def attribute_present(features: np.ndarray) -> np.ndarray:
+    """Rows that carry the attribute: a region without it has an all-NaN feature row."""
+    return np.isfinite(features).all(axis=1) if len(features) else np.zeros(0, dtype=bool)

@@ -12,7 +12,13 @@ import numpy as np
 
 
 def frame_attribute_scores(region_scores: dict[str, np.ndarray]) -> dict[str, float]:
-    return {name: float(np.max(scores)) if len(scores) else 0.0 for name, scores in region_scores.items()}
+    """Max over the frame's regions per attribute; regions without the attribute (NaN) are skipped,
+    and a frame where no region has it scores 0, the normal minimum."""
+    out = {}
+    for name, scores in region_scores.items():
+        present = np.asarray(scores)[~np.isnan(scores)]
+        out[name] = float(np.max(present)) if len(present) else 0.0
+    return out
 
 
 def gaussian_weights(sigma: float, causal: bool) -> np.ndarray:

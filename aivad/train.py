@@ -57,6 +57,7 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
     model.add_argument("--detector-size", type=int, default=800, help="full backend: shorter side fed to Mask/Keypoint R-CNN")
     model.add_argument("--box-score-thresh", type=float, default=0.7, help="full backend: Mask R-CNN confidence for object regions")
     model.add_argument("--no-pose", action="store_true", help="full backend: skip the pose attribute")
+    model.add_argument("--pose-boxes", choices=("all", "persons"), default="all", help="full backend: regions that get a pose; persons = only boxes Mask R-CNN labels person (faster, changes scores)")
     model.add_argument("--inference-precision", choices=("auto", "fp32", "bf16"), default="auto", help="full backend: precision of the networks when extracting features; bf16 is ~2x faster on CPUs with AVX512-BF16/AMX and recent GPUs and changes scores slightly (README: Speed)")
 
     train = parser.add_argument_group("training (appearance encoder)")
@@ -173,6 +174,7 @@ def build_config(args, base) -> dict:
             box_score_thresh=args.box_score_thresh,
             foreground_threshold=args.motion_threshold,
             use_pose=settings.get("use_pose", True) and not args.no_pose,
+            pose_boxes=args.pose_boxes,
             inference_precision=args.inference_precision,
         )
         attributes = ["velocity", "pose", "appearance"] if settings["use_pose"] else ["velocity", "appearance"]
@@ -373,6 +375,11 @@ def main(argv: list[str] | None, preset: dict) -> int:
     if footage.whole_frame.all():
         hint = "lower --motion-threshold" + (" or --box-score-thresh" if config["backend"] == "full" else "")
         log(f"warning: no object or moving region was found in any frame, so every frame is scored as one whole-frame region; if the footage does show movement, {hint}.")
+    from aivad.fitting import require_attributes
+
+    with_attribute = require_attributes(footage.frozen)
+    if config["backend_settings"].get("pose_boxes") == "persons" and "pose" in with_attribute:
+        log(f"pose: {with_attribute['pose']} of {len(footage.boxes)} regions are persons (--pose-boxes persons); the others have no pose score")
 
     encoder = base.encoder if base is not None else build_encoder(config["encoder"], weights)
     encoder = encoder.to(choice.device)

@@ -254,3 +254,137 @@ def test_bf16_warns_where_it_would_be_emulated(monkeypatch):
     assert devices.bf16_warning("auto", "cpu") is None and devices.bf16_warning("fp32", "cpu") is None
     monkeypatch.setattr(devices.torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
     assert devices.bf16_warning("bf16", "cpu") is None
+
+
+def _fixed_detections(backend, boxes_and_labels):
+    """Replace Mask R-CNN's output by fixed boxes and labels (random weights detect nothing meaningful)."""
+
+    def regions(previous, current):
+        return [{"boxes": torch.tensor(b, dtype=torch.float32).reshape(-1, 4), "labels": torch.tensor(l, dtype=torch.float32), "scores": torch.ones(len(l))} for b, l in boxes_and_labels]
+
+    backend.regions = regions
+
+
+def test_pose_on_persons_only_skips_other_regions_and_keeps_person_poses():
+    from aivad.full import FullBackend, FullSettings
+    from aivad.weights import WeightsSource
+
+    sizes = dict(flow_model="raft_small", flow_iterations=2, flow_size=(128, 128), detector_size=128)
+    every, persons = (FullBackend(FullSettings(**sizes, pose_boxes=which), WeightsSource("random")) for which in ("all", "persons"))
+    frames = [np.random.default_rng(i).integers(0, 256, (96, 128, 3), dtype=np.uint8) for i in range(2)]
+    # a person (label 1), a foreground blob (label 0) and a car (label 3)
+    layout = [([[10, 10, 50, 80], [60, 20, 90, 60], [95, 5, 125, 40]], [1, 0, 3])]
+    for backend in (every, persons):
+        _fixed_detections(backend, layout)
+    all_pose = every.extract([(frames[0], frames[1])])[0].frozen["pose"]
+    person_pose = persons.extract([(frames[0], frames[1])])[0].frozen["pose"]
+    assert np.isfinite(all_pose).all() and person_pose.shape == all_pose.shape == (3, 34)
+    assert np.isfinite(person_pose[0]).all() and np.isnan(person_pose[1:]).all()
+    # same seeded random network, and the keypoint head works box by box: the person's pose is unchanged
+    np.testing.assert_allclose(person_pose[0], all_pose[0], atol=1e-4)
+
+    # a batch without any person never runs Keypoint R-CNN
+    def no_pose_network(*args):
+        raise AssertionError("Keypoint R-CNN ran on a batch without persons")
+
+    _fixed_detections(persons, [([[60, 20, 90, 60]], [0])])
+    persons.pose = no_pose_network
+    assert np.isnan(persons.extract([(frames[0], frames[1])])[0].frozen["pose"]).all()
+    with pytest.raises(UserError, match="--pose-boxes"):
+        FullBackend(FullSettings(**sizes, pose_boxes="people"), WeightsSource("random"))
+
+
+def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
+    from aivad.fitting import fit_model
+    from aivad.model import default_density_config
+    from aivad.regions_common import FrameRegions
+    from aivad.scoring import frame_attribute_scores
+    from aivad.train import Footage
+
+    rng = np.random.default_rng(0)
+    n = 60
+    pose = rng.normal(size=(n, 34)).astype(np.float32)
+    pose[::3] = np.nan  # every third region is not a person
+    footage = Footage(
+        video_index=np.zeros(20, dtype=np.int64),
+        frame_index=np.arange(20),
+        region_pair=np.repeat(np.arange(20), 3),
+        boxes=np.zeros((n, 4), np.float32),
+        whole_frame=np.zeros(20, dtype=bool),
+        frozen={"velocity": rng.normal(size=(n, 8)).astype(np.float32), "pose": pose},
+        crops=np.zeros((n, 8, 8, 3), np.uint8),
+    )
+    config = {"density": default_density_config(["velocity", "pose"]), "max_bank": 4096, "normalisation_percentile": 99.9, "smoothing_sigma": 0.0, "threshold_percentile": 99.5}
+    model, calibration = fit_model(config, None, footage, None, None, encoder_changed=True)
+    assert calibration["memory_rows"]["pose"] == 40 and np.isfinite(calibration["threshold"])
+    assert torch.isfinite(model.densities["pose"].bank).all()
+
+    frame = FrameRegions(boxes=np.zeros((3, 4), np.float32), whole_frame=False, frozen={"velocity": footage.frozen["velocity"][:3], "pose": pose[:3]}, crops=footage.crops[:3])
+    scores = model.region_scores(frame, None)
+    assert np.isnan(scores["pose"][0]) and np.isfinite(scores["pose"][1:]).all()
+    assert frame_attribute_scores(scores)["pose"] == pytest.approx(float(np.max(scores["pose"][1:])))
+    no_person = FrameRegions(boxes=np.zeros((1, 4), np.float32), whole_frame=False, frozen={"velocity": footage.frozen["velocity"][:1], "pose": pose[:1]}, crops=footage.crops[:1])
+    assert frame_attribute_scores(model.region_scores(no_person, None))["pose"] == 0.0
+
+    footage.frozen["pose"] = np.full((n, 34), np.nan, np.float32)  # nobody in the training footage
+    with pytest.raises(UserError, match="--pose-boxes all or --no-pose"):
+        fit_model(config, None, footage, None, None, encoder_changed=True)
+
+
+def test_pose_boxes_persons_trains_records_and_scores(tmp_path, monkeypatch, capsys):
+    from aivad.regions import ObjectRegions
+
+    full_video = make_scene_video(tmp_path / "crowd.mp4", n_frames=4, size=(160, 120), seed=5, walkers=5)  # 2-5 regions per pair
+
+    # random-weight Mask R-CNN finds no person: the run stops before training the encoder
+    output = tmp_path / "persons.ckpt"
+    code = run_training_main(["--videos", str(full_video), "--output", str(output), "--epochs", "1", "--pose-boxes", "persons", *FULL_FAST])
+    captured = capsys.readouterr()
+    assert code == 2 and "--pose-boxes all or --no-pose" in captured.err and "encoder:" not in captured.out and not output.exists()
+
+    # label each frame's first region a person, as a pretrained detector would label a pedestrian
+    original = ObjectRegions.forward
+
+    def first_is_person(self, previous, current):
+        detections = original(self, previous, current)
+        for item in detections:
+            if len(item["labels"]):
+                item["labels"] = item["labels"].clone()
+                item["labels"][0] = 1
+        return detections
+
+    monkeypatch.setattr(ObjectRegions, "forward", first_is_person)
+    output = tmp_path / "persons labelled.ckpt"  # a new run folder: the first run's region cache has no person
+    assert train("from_scratch", ["--videos", str(full_video), "--output", str(output), "--epochs", "1", "--pose-boxes", "persons", *FULL_FAST]) == 0
+    assert "regions are persons (--pose-boxes persons)" in capsys.readouterr().out
+    detector = Detector.load(output, device="cpu")
+    assert detector.backend.settings.pose_boxes == "persons" and detector.model.config["backend_settings"]["pose_boxes"] == "persons"
+    results = detector.score_video(full_video)[1:]
+    assert any(len(r.regions) >= 2 for r in results)  # a person and another region in one frame
+    for result in results:
+        if result.regions[0].whole_frame:
+            assert "pose" not in result.regions[0].attributes and result.attribute_scores["pose"] == 0.0
+            continue
+        assert "pose" in result.regions[0].attributes and all("pose" not in r.attributes for r in result.regions[1:])
+        assert result.attribute_scores["pose"] == pytest.approx(result.regions[0].attributes["pose"])
+        assert result.raw_score == pytest.approx(sum(result.attribute_scores.values()))
+
+
+def run_training_main(args):
+    import runpy
+
+    from aivad.console import run_main
+    from aivad.train import main
+
+    preset = runpy.run_path(str(Path(__file__).resolve().parents[1] / "train_aivad_from_scratch.py"))["PRESET"]
+    return run_main(lambda a: main(a, preset), args)
+
+
+def test_pose_memory_is_kept_from_a_base_only_for_the_same_pose_boxes():
+    from aivad.base import _same_extractor
+
+    older = {"backend": "full", "backend_settings": {"detector_size": 800}}  # written before --pose-boxes existed
+    every = {"backend": "full", "backend_settings": {"detector_size": 800, "pose_boxes": "all"}}
+    persons = {"backend": "full", "backend_settings": {"detector_size": 800, "pose_boxes": "persons"}}
+    assert _same_extractor("pose", older, every) and not _same_extractor("pose", older, persons)
+    assert _same_extractor("velocity", older, persons)  # velocity does not depend on it
