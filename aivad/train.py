@@ -34,6 +34,10 @@ GROUP_FRAMES = 50  # frames per leave-one-group-out chunk used to calibrate kNN 
 
 
 def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own videos.") -> argparse.ArgumentParser:
+    from aivad.devices import INFERENCE_PRECISIONS
+    from aivad.full import POSE_BOXES, FullSettings
+
+    full_defaults = FullSettings()  # the full backend's defaults live there, once
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     data = parser.add_argument_group("videos")
     data.add_argument("--video-list", type=Path, default=preset["video_list"], help="Python file with video_files = [...] (files, folders or globs)")
@@ -47,18 +51,18 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
     model.add_argument("--init-checkpoint", type=Path, default=preset["init_checkpoint"], help="base checkpoint to fine-tune (ours or anomalib AiVad); never modified")
     model.add_argument("--weights", choices=("pretrained", "random"), default="pretrained", help="frozen networks: public pretrained weights, or the same architectures randomly initialised (tests)")
     model.add_argument("--weights-dir", type=Path, default=None, help="folder holding the pretrained weight files (offline machines)")
-    model.add_argument("--motion-threshold", type=int, default=18, help="grey-level change (0-255) that counts as motion for foreground regions; lower it for dark or low-contrast footage")
+    model.add_argument("--motion-threshold", type=int, default=full_defaults.foreground_threshold, help="grey-level change (0-255) that counts as motion for foreground regions; lower it for dark or low-contrast footage")
     model.add_argument("--memory-bank-size", type=int, default=4096, help="kNN memory rows kept per attribute (coreset)")
     model.add_argument("--smoothing-sigma", type=float, default=3.0, help="temporal smoothing of frame scores, in frames (0 = off)")
     model.add_argument("--threshold-percentile", type=float, default=99.5, help="alarm threshold = this percentile of normal training scores")
-    model.add_argument("--flow-model", choices=("raft_large", "raft_small"), default="raft_large", help="full backend: RAFT variant")
-    model.add_argument("--flow-size", type=int, nargs=2, default=(520, 960), metavar=("H", "W"), help="full backend: RAFT working size (multiples of 8)")
-    model.add_argument("--flow-iterations", type=int, default=12, help="full backend: RAFT refinement steps")
-    model.add_argument("--detector-size", type=int, default=800, help="full backend: shorter side fed to Mask/Keypoint R-CNN")
-    model.add_argument("--box-score-thresh", type=float, default=0.7, help="full backend: Mask R-CNN confidence for object regions")
+    model.add_argument("--flow-model", choices=("raft_large", "raft_small"), default=full_defaults.flow_model, help="full backend: RAFT variant")
+    model.add_argument("--flow-size", type=int, nargs=2, default=full_defaults.flow_size, metavar=("H", "W"), help="full backend: RAFT working size (multiples of 8)")
+    model.add_argument("--flow-iterations", type=int, default=full_defaults.flow_iterations, help="full backend: RAFT refinement steps")
+    model.add_argument("--detector-size", type=int, default=full_defaults.detector_size, help="full backend: shorter side fed to Mask/Keypoint R-CNN")
+    model.add_argument("--box-score-thresh", type=float, default=full_defaults.box_score_thresh, help="full backend: Mask R-CNN confidence for object regions")
     model.add_argument("--no-pose", action="store_true", help="full backend: skip the pose attribute")
-    model.add_argument("--pose-boxes", choices=("all", "persons"), default="all", help="full backend: regions that get a pose; persons = only boxes Mask R-CNN labels person (faster, changes scores)")
-    model.add_argument("--inference-precision", choices=("auto", "fp32", "bf16"), default="auto", help="full backend: precision of the networks when extracting features; bf16 is ~2x faster on CPUs with AVX512-BF16/AMX and recent GPUs and changes scores slightly (README: Speed)")
+    model.add_argument("--pose-boxes", choices=POSE_BOXES, default=full_defaults.pose_boxes, help="full backend: regions that get a pose; persons = only boxes Mask R-CNN labels person (faster, changes scores)")
+    model.add_argument("--inference-precision", choices=INFERENCE_PRECISIONS, default=full_defaults.inference_precision, help="full backend: precision of the networks when extracting features; bf16 is ~2x faster on CPUs with AVX512-BF16/AMX and recent GPUs and changes scores slightly (README: Speed)")
 
     train = parser.add_argument_group("training (appearance encoder)")
     train.add_argument("--lr", type=float, default=preset["lr"], help="learning rate of the appearance encoder")
