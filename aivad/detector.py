@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from aivad.checkpoint import load_raw, require_known
 from aivad.errors import UserError

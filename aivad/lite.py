@@ -69,7 +69,6 @@ class LiteBackend:
         return velocity_histograms(flows, rois, self.settings.velocity_bins, grid=self.settings.velocity_grid)
 
     def extract_pair(self, previous: np.ndarray, frame: np.ndarray) -> FrameRegions:
-        s = self.settings
         height, width = frame.shape[:2]
         previous_grey, scale = self._shrink(previous)
         grey, _ = self._shrink(frame)

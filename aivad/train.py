@@ -18,7 +18,6 @@ import hashlib
 import json
 import platform
 import signal
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path

@@ -22,7 +22,6 @@ Unknown options (e.g. --num-workers 0, --seed) go to the training run and are us
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -34,7 +33,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dev_quality import segment_aurocs  # noqa: E402
+from dev_quality import dev_preset, load_dev_set, segment_aurocs  # noqa: E402
 
 ALL = 10**9  # "no coreset": larger than any training set
 
@@ -77,14 +76,10 @@ def main() -> int:
     from aivad.train import Footage, footage_cache_key, get_args_parser, plain, resolve_training_videos
     from aivad.train import main as train_main
 
-    train_videos = sorted(str(p) for p in (args.data / "train").glob("*.mp4"))
-    test_video = args.data / "test" / "dev_test.mp4"
-    with open(args.data / "test" / "segments.csv", newline="") as handle:
-        segments = [(r["name"], int(r["first_frame"]), int(r["last_frame"])) for r in csv.DictReader(handle)]
-    labels = np.load(args.data / "test" / "labels.npy").astype(int)
+    train_videos, test_video, segments, labels = load_dev_set(args.data)
 
     # 1. One real training run, keeping every row: trains the encoder and caches the footage.
-    preset = {"lr": args.lr, "epochs": args.epochs, "accumulate_grad_batches": 1, "output": "x", "init_checkpoint": None, "backend": args.backend, "video_list": "video_files_list.py"}
+    preset = dev_preset(args.backend, args.lr, args.epochs)
     trained = args.out / "trained_all.ckpt"
     argv = ["--videos", *train_videos, "--output", str(trained), "--epochs", str(args.epochs), "--device", "cpu", *extra, "--memory-bank-size", str(ALL)]
     started = time.time()

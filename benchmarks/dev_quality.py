@@ -47,6 +47,19 @@ def frame_difference_baseline(video: Path) -> np.ndarray:
     return np.array(scores)
 
 
+def load_dev_set(data: Path) -> tuple[list[str], Path, list[tuple[str, int, int]], np.ndarray]:
+    """Training videos, test video, anomaly segments (name, first, last frame) and frame labels."""
+    train_videos = sorted(str(p) for p in (data / "train").glob("*.mp4"))
+    with open(data / "test" / "segments.csv", newline="") as handle:
+        segments = [(r["name"], int(r["first_frame"]), int(r["last_frame"])) for r in csv.DictReader(handle)]
+    return train_videos, data / "test" / "dev_test.mp4", segments, np.load(data / "test" / "labels.npy").astype(int)
+
+
+def dev_preset(backend: str, lr: float, epochs: int) -> dict:
+    """What a training script's PRESET holds, for runs started from here."""
+    return {"lr": lr, "epochs": epochs, "accumulate_grad_batches": 1, "output": "x", "init_checkpoint": None, "backend": backend, "video_list": "video_files_list.py"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="folder written by make_vtest_dev.py")
@@ -58,17 +71,11 @@ def main() -> int:
     parser.add_argument("--skip-epochs0", action="store_true")
     args, extra = parser.parse_known_args()
 
-    from aivad.cli import load_labels
     from aivad.detector import Detector
     from aivad.train import main as train_main
 
-    train_videos = sorted(str(p) for p in (args.data / "train").glob("*.mp4"))
-    test_video = args.data / "test" / "dev_test.mp4"
-    with open(args.data / "test" / "segments.csv", newline="") as handle:
-        segments = [(r["name"], int(r["first_frame"]), int(r["last_frame"])) for r in csv.DictReader(handle)]
-    labels = np.load(args.data / "test" / "labels.npy").astype(int)
-
-    preset = {"lr": args.lr, "epochs": args.epochs, "accumulate_grad_batches": 1, "output": "x", "init_checkpoint": None, "backend": args.backend, "video_list": "video_files_list.py"}
+    train_videos, test_video, segments, labels = load_dev_set(args.data)
+    preset = dev_preset(args.backend, args.lr, args.epochs)
     report = {"baseline_frame_difference": segment_aurocs(labels, frame_difference_baseline(test_video), segments)}
     runs = [("trained", args.epochs)] + ([] if args.skip_epochs0 else [("epochs0", 0)])
     for name, epochs in runs:

@@ -42,7 +42,7 @@ from aivad.ui.chart import ScoreChart
 from aivad.ui.i18n import tr
 from aivad.ui.render import score_rgb
 from aivad.ui.sources import FileSource, FrameSource, SourceStatus, list_cameras, make_source, redact_url
-from aivad.ui.theme import COLOURS, apply_theme
+from aivad.ui.theme import apply_theme
 from aivad.ui.video_view import VideoView
 from aivad.ui.widgets import Banner, DetectionPanel, EventPanel, ModelCard, StatChip, StateBadge, TransportBar
 from aivad.ui.worker import DetectionSettings, InferenceWorker, preload_model_modules
