@@ -255,6 +255,12 @@ def test_bf16_warns_where_it_would_be_emulated(monkeypatch):
     monkeypatch.setattr(devices.torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
     assert devices.bf16_warning("bf16", "cpu") is None
 
+    def unknown():  # a torch build without the private oneDNN query
+        raise AttributeError("_is_mkldnn_bf16_supported")
+
+    monkeypatch.setattr(devices.torch.ops.mkldnn, "_is_mkldnn_bf16_supported", unknown)
+    assert "emulated" in devices.bf16_warning("bf16", "cpu")
+
 
 def _fixed_detections(backend, boxes_and_labels):
     """Replace Mask R-CNN's output by fixed boxes and labels (random weights detect nothing meaningful)."""
