@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aivad.devices import INFERENCE_PRECISIONS
 from aivad.errors import UserError
 
 CSV_COLUMNS = ["frame_index", "time_s", "score", "raw_score", "is_anomaly", "n_regions", "top_attribute"]
@@ -23,7 +24,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         sub.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
         sub.add_argument("--weights-dir", type=Path, default=None, help="folder with the pretrained weight files (full backend, offline)")
         sub.add_argument("--weights", choices=("pretrained", "random"), default=None, help="frozen networks' weights (default: as the checkpoint was trained)")
-        sub.add_argument("--inference-precision", choices=("auto", "fp32", "bf16"), default=None, help="full backend: networks' precision (default: as trained; bf16 ~2x faster on AVX512-BF16/AMX CPUs, scores change slightly)")
+        sub.add_argument("--inference-precision", choices=INFERENCE_PRECISIONS, default=None, help="full backend: networks' precision (default: as trained; bf16 ~2x faster on AVX512-BF16/AMX CPUs, scores change slightly)")
         sub.add_argument("--threshold", type=float, default=None, help="override the checkpoint's calibrated threshold")
         sub.add_argument("--smoothing-sigma", type=float, default=None, help="override the temporal smoothing (frames; 0 = off)")
         sub.add_argument("--causal", action="store_true", help="smooth with past frames only, as live use does (default: centred)")
