@@ -61,7 +61,7 @@ def fit_model(config: dict, encoder, footage: Footage, appearance: np.ndarray, b
         if old is not None and len(old):
             kept.append(name)
             fit_features = torch.cat([features, old.float()])
-            fit_groups = torch.cat([groups, torch.full((len(old),), -1, dtype=torch.long)])  # the base's memory is its own group
+            fit_groups = torch.cat([fit_groups, torch.full((len(old),), -1, dtype=torch.long)])  # the base's memory is its own group
         raw = density.fit(fit_features, fit_groups, percentile=percentile, seed=seed)[: len(features)]
         region_scores[name] = np.full(len(all_rows), np.nan, dtype=np.float32)
         region_scores[name][present] = density.normalise(raw).numpy()

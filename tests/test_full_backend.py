@@ -332,6 +332,14 @@ def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
     no_person = FrameRegions(boxes=np.zeros((1, 4), np.float32), whole_frame=False, frozen={"velocity": footage.frozen["velocity"][:1], "pose": pose[:1]}, crops=footage.crops[:1])
     assert frame_attribute_scores(model.region_scores(no_person, None))["pose"] == 0.0
 
+    # fine-tuning: the base's pose memory joins the person rows only (groups must follow the same rows)
+    class Base:
+        def memory(self, name, config, n_samples):
+            return torch.from_numpy(rng.normal(size=(7, 34)).astype(np.float32)) if name == "pose" else None
+
+    _, tuned = fit_model(config, None, footage, None, Base(), encoder_changed=True)
+    assert tuned["kept_from_base"] == ["pose"] and tuned["memory_rows"]["pose"] == 47
+
     footage.frozen["pose"] = np.full((n, 34), np.nan, np.float32)  # nobody in the training footage
     with pytest.raises(UserError, match="--pose-boxes all or --no-pose"):
         fit_model(config, None, footage, None, None, encoder_changed=True)
