@@ -97,9 +97,12 @@ def compare_reports(old: dict, new: dict) -> list[str]:
         if before is None and after is None:
             continue
         change = f"{after / before:.2f}x" if before and after is not None else "-"
-        show = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
-        lines.append(f"{key:32}{show(before):>11}{show(after):>11}{change:>10}  {kind}")
+        lines.append(f"{key:32}{_figure(before):>11}{_figure(after):>11}{change:>10}  {kind}")
     return lines
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 # --------------------------------------------------------------------------- timing
@@ -367,10 +370,10 @@ def fit_detector_densities(detector, region_features: dict[str, list[np.ndarray]
 
     rng = np.random.default_rng(seed)
     for name, density in detector.model.densities.items():
-        features = np.concatenate(region_features[name]).astype(np.float32)
-        features = features[attribute_present(features)]  # regions without the attribute (pose of non-persons)
+        collected = np.concatenate(region_features[name]).astype(np.float32)
+        features = collected[attribute_present(collected)]  # regions without the attribute (pose of non-persons)
         if len(features) == 0:  # no warm-up region had it: any row will do for timing
-            features = np.zeros((1, np.concatenate(region_features[name]).shape[1]), dtype=np.float32)
+            features = np.zeros((1, collected.shape[1]), dtype=np.float32)
         repeats = max(1, -(-rows // len(features)))
         tiled = np.tile(features, (repeats, 1))[: max(rows, len(features))]
         tiled = tiled + rng.normal(0, 0.01, tiled.shape).astype(np.float32) * (tiled.std(0, keepdims=True) + 1e-3)
@@ -613,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kNN scoring, {knn['x10']['training_rows']} vs {knn['base']['training_rows']} training regions (bank {knn['x10']['bank_rows']} vs {knn['base']['bank_rows']} rows): {knn['score_ratio_x10']:.2f}x the time")
     if baseline is not None:
         print(f"\ncompared with {args.baseline} ({baseline.get('device_name')}, torch {baseline.get('torch_version')}):")
-        print("\n".join(compare_reports(baseline, json.loads(json.dumps(report, default=str)))))
+        print("\n".join(compare_reports(baseline, report)))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2, default=str))

@@ -36,6 +36,14 @@ def train(preset_name: str, args: list[str]) -> int:
     return main(args, preset)
 
 
+def train_as_user(preset_name: str, args: list) -> int:
+    """As :func:`train`, through the console wrapper a user's run goes through: a mistake the user
+    can make becomes exit code 2 and one sentence on stderr."""
+    from aivad.console import run_main
+
+    return run_main(lambda a: train(preset_name, a), [str(a) for a in args])
+
+
 # Small, fast settings shared by the tests that train.
 LITE_FAST = ["--backend", "lite", "--device", "cpu", "--num-workers", "0", "--batch-size", "8"]
 

@@ -13,7 +13,7 @@ import torch
 from aivad.detector import Detector, load_model
 from aivad.errors import UserError
 from aivad.synthetic import make_scene_video
-from conftest import train
+from conftest import train, train_as_user
 
 FULL_FAST = ["--weights", "random", "--device", "cpu", "--num-workers", "0", "--flow-model", "raft_small", "--flow-iterations", "3", "--flow-size", "128", "128", "--detector-size", "128", "--batch-size", "2"]
 
@@ -352,7 +352,7 @@ def test_pose_boxes_persons_trains_records_and_scores(tmp_path, monkeypatch, cap
 
     # random-weight Mask R-CNN finds no person: the run stops before training the encoder
     output = tmp_path / "persons.ckpt"
-    code = run_training_main(["--videos", str(full_video), "--output", str(output), "--epochs", "1", "--pose-boxes", "persons", *FULL_FAST])
+    code = train_as_user("from_scratch", ["--videos", str(full_video), "--output", str(output), "--epochs", "1", "--pose-boxes", "persons", *FULL_FAST])
     captured = capsys.readouterr()
     assert code == 2 and "--pose-boxes all or --no-pose" in captured.err and "encoder:" not in captured.out and not output.exists()
 
@@ -382,16 +382,6 @@ def test_pose_boxes_persons_trains_records_and_scores(tmp_path, monkeypatch, cap
         assert "pose" in result.regions[0].attributes and all("pose" not in r.attributes for r in result.regions[1:])
         assert result.attribute_scores["pose"] == pytest.approx(result.regions[0].attributes["pose"])
         assert result.raw_score == pytest.approx(sum(result.attribute_scores.values()))
-
-
-def run_training_main(args):
-    import runpy
-
-    from aivad.console import run_main
-    from aivad.train import main
-
-    preset = runpy.run_path(str(Path(__file__).resolve().parents[1] / "train_aivad_from_scratch.py"))["PRESET"]
-    return run_main(lambda a: main(a, preset), args)
 
 
 def test_pose_memory_is_kept_from_a_base_only_for_the_same_pose_boxes():

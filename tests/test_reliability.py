@@ -14,18 +14,13 @@ import torch
 
 from aivad.console import run_main
 from aivad.synthetic import make_scene_video
-from conftest import LITE_FAST, REPO_ROOT, train
+from conftest import LITE_FAST, REPO_ROOT, train, train_as_user
 
 SCRATCH = str(REPO_ROOT / "train_aivad_from_scratch.py")
 
 
 def run_training(capsys, *args) -> tuple[int, str]:
-    import runpy
-
-    from aivad.train import main
-
-    preset = runpy.run_path(SCRATCH)["PRESET"]
-    code = run_main(lambda a: main(a, preset), [str(a) for a in args])
+    code = train_as_user("from_scratch", args)
     return code, capsys.readouterr().err
 
 
