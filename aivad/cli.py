@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,9 @@ def get_args_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("video", type=Path)
     evaluate.add_argument("--labels", type=Path, required=True, help=".npy with one 0/1 per frame, or CSV with frame_index,label")
     evaluate.add_argument("--csv", type=Path, default=None, help="also write the per-frame scores")
+    evaluate.add_argument("--segments", type=Path, default=None, help="CSV name,first_frame,last_frame of the anomalies (default: runs of anomalous labels)")
+    evaluate.add_argument("--boxes", type=Path, default=None, help="CSV frame_index,name,x0,y0,x1,y1 of the anomalous objects: is the alarm's top region on them?")
+    evaluate.add_argument("--json", type=Path, default=None, help="also write every figure as JSON")
 
     info = commands.add_parser("info", help="what a checkpoint is and what it was trained on")
     info.add_argument("checkpoint", type=Path)
@@ -178,14 +182,39 @@ def main(argv: list[str] | None = None) -> int:
         n_alarm = sum(r.is_anomaly for r in results)
         print(f"wrote {args.csv}: {len(results)} frames, {n_alarm} above threshold {detector.threshold:.4f}")
         return 0
+    return evaluate(args, detector, results, info)
+
+
+def evaluate(args, detector, results, info) -> int:
+    """Frame metrics in the smoothing asked for; events always from causal scores, as live use sees them."""
+    import json
+
+    from aivad.evaluation import event_report, format_report, load_boxes, load_segments
+    from aivad.scoring import smooth_causal
+
     labels = load_labels(args.labels, len(results))
+    segments = load_segments(args.segments) if args.segments is not None else None
+    boxes = load_boxes(args.boxes) if args.boxes is not None else None
     metrics = frame_metrics(labels, np.array([r.score for r in results]))
     if args.csv is not None:
         write_csv(args.csv, results)
+    if not args.causal:  # the results were smoothed centred: smooth their raw scores causally for the events
+        causal = smooth_causal(np.array([r.raw_score for r in results]), detector.smoothing_sigma)
+        results = [replace(r, score=float(s)) for r, s in zip(results, causal)]
+    fps = info.fps or 10.0
+    events = event_report(results, labels, fps, detector.event_tracker(fps), segments, boxes, detector.expected_false_alarms_per_hour())
+    smoothing = "causal" if args.causal else "centred"
     print(f"frames: {len(results)} ({int(labels.sum())} anomalous)")
-    print(f"AUROC (frame-level, micro): {metrics['auroc']:.4f}")
+    print(f"AUROC (frame-level, micro): {metrics['auroc']:.4f} ({smoothing} smoothing)")
     print(f"average precision:          {metrics['average_precision']:.4f}")
     print(f"best F1:                    {metrics['best_f1']:.4f} at threshold {metrics['best_f1_threshold']:.4f}")
+    for line in format_report(events):
+        print(line)
+    if args.json is not None:
+        from aivad.checkpoint import atomic_write_bytes
+
+        payload = json.dumps({"frames": len(results), "smoothing": smoothing, **metrics, "threshold": detector.threshold, **events}, indent=2).encode("utf-8")
+        atomic_write_bytes(args.json, lambda handle: handle.write(payload))
     return 0
 
 

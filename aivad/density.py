@@ -38,6 +38,11 @@ class NormalisedScores(nn.Module):
         self.low = low.float()
         self.high = torch.maximum(high, low + 1e-6)
 
+    def set_scale(self, low: float, high: float) -> None:
+        """Normalisation from scores measured elsewhere (held-out normal footage: aivad.calibration)."""
+        self.low = torch.tensor(float(low))
+        self.high = torch.tensor(max(float(high), float(low) + 1e-6))
+
     def normalise(self, raw: torch.Tensor) -> torch.Tensor:
         return (raw - self.low) / (self.high - self.low)
 
@@ -63,12 +68,18 @@ class KnnDensity(NormalisedScores):
         """Fill the bank and the normalisation; returns the leave-group-out raw training scores."""
         features = features.float()
         groups = distinct_or_halves(groups)
-        keep = coreset_indices(features, self.max_bank, seed=seed)
-        self.bank = features[keep].contiguous()
-        self.bank_groups = groups[keep].contiguous()
+        self.fit_estimator(features, groups, seed=seed)
         train_scores = self.raw_scores(features, exclude_groups=groups)
         self.set_from(train_scores, percentile)
         return train_scores
+
+    def fit_estimator(self, features: torch.Tensor, groups: torch.Tensor | None = None, seed: int = 0) -> None:
+        """Fill the memory bank (coreset-bounded) without scoring the training rows."""
+        features = features.float()
+        groups = torch.zeros(len(features), dtype=torch.long) if groups is None else torch.as_tensor(groups, dtype=torch.long)
+        keep = coreset_indices(features, self.max_bank, seed=seed)
+        self.bank = features[keep].contiguous()
+        self.bank_groups = groups[keep].contiguous()
 
     def raw_scores(self, features: torch.Tensor, exclude_groups: torch.Tensor | None = None) -> torch.Tensor:
         if features.shape[0] == 0:
@@ -108,17 +119,20 @@ class GmmDensity(NormalisedScores):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def fit(self, features: torch.Tensor, groups: torch.Tensor | None = None, percentile: float = 99.9, seed: int = 0) -> torch.Tensor:
+        del groups  # a parametric fit does not memorise single samples: no leave-out needed
+        self.fit_estimator(features, seed=seed)
+        train_scores = self.raw_scores(features)
+        self.set_from(train_scores, percentile)
+        return train_scores
+
+    def fit_estimator(self, features: torch.Tensor, groups: torch.Tensor | None = None, seed: int = 0) -> None:
         from sklearn.mixture import GaussianMixture
 
-        del groups  # a parametric fit does not memorise single samples: no leave-out needed
         data = features.double().cpu().numpy()
         n_components = max(1, min(self.n_components, len(data)))
         gmm = GaussianMixture(n_components, covariance_type="full", reg_covar=self.reg_covar, random_state=seed)
         gmm.fit(data)
         self.set_parameters(gmm.means_, gmm.covariances_, gmm.weights_)
-        train_scores = self.raw_scores(features)
-        self.set_from(train_scores, percentile)
-        return train_scores
 
     def set_parameters(self, means, covariances, weights) -> None:
         covariances = torch.as_tensor(np.asarray(covariances), dtype=torch.float64)

@@ -9,18 +9,17 @@ Live use is causal; :meth:`Detector.score_video` may smooth centred, since it se
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from aivad.alarm import MIN_DURATION_S, RELEASE_RATIO, AlarmRule, Event, EventTracker, RateModel  # noqa: F401  (Event, EventTracker: public here)
 from aivad.checkpoint import load_raw, require_known
 from aivad.errors import UserError
 from aivad.model import inference_precision as configured_precision
 from aivad.results import FrameResult, RegionResult
-from aivad.scoring import CausalSmoother, frame_attribute_scores, smooth_centred
+from aivad.scoring import CausalSmoother, combine_attributes, frame_attribute_scores, smooth_centred
 
 
 def load_model(path: Path):
@@ -59,6 +58,11 @@ class Detector:
         self._normalise_appearance = model.config.get("appearance_features", "normalised") == "normalised"
         self._precision = configured_precision(model.config)
         self._smoother = CausalSmoother(float(model.config.get("smoothing_sigma", 0.0)))
+        self.combine = model.config.get("combine", "sum")
+        # Checkpoints from before the rate-calibrated alarm get the default rule at their threshold.
+        self.alarm_rule = AlarmRule(**model.config["alarm"]) if "alarm" in model.config else AlarmRule(self.threshold, RELEASE_RATIO, MIN_DURATION_S)
+        rate = model.config.get("false_alarm_model")
+        self.rate_model = RateModel.from_dict(rate) if rate else None
         self._previous: np.ndarray | None = None
         self._index = 0
 
@@ -91,6 +95,16 @@ class Detector:
         info["device_reason"] = choice.reason
         return cls(model, info, backend, choice.device)
 
+    def expected_false_alarms_per_hour(self, threshold: float | None = None) -> float | None:
+        """Calibrated estimate for normal footage like the training videos; None for old checkpoints."""
+        if self.rate_model is None:
+            return None
+        return self.rate_model.expected_per_hour(self.threshold if threshold is None else threshold)
+
+    def event_tracker(self, fps: float, threshold: float | None = None) -> EventTracker:
+        """The alarm rule (hysteresis, minimum duration) at this detector's threshold."""
+        return self.alarm_rule.tracker(fps, self.threshold if threshold is None else threshold)
+
     @property
     def backend_name(self) -> str:
         return self.model.config["backend"]
@@ -122,12 +136,12 @@ class Detector:
             results.append(
                 RegionResult(
                     box=tuple(int(round(v)) for v in box),
-                    score=float(sum(attributes.values())),
+                    score=combine_attributes(attributes, self.combine),
                     attributes=attributes,
                     whole_frame=regions.whole_frame,
                 )
             )
-        return float(sum(attribute_scores.values())), attribute_scores, results
+        return combine_attributes(attribute_scores, self.combine), attribute_scores, results
 
     def process(
         self,
@@ -198,84 +212,3 @@ def as_bgr(frame: np.ndarray) -> np.ndarray:
     if frame.shape[2] == 4:
         return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
     return frame
-
-
-@dataclass
-class Event:
-    start_frame: int
-    end_frame: int | None
-    start_time_s: float
-    end_time_s: float | None
-    peak_score: float
-    peak_frame: int
-    main_attribute: str
-
-    @property
-    def duration_s(self) -> float:
-        return (self.end_time_s or self.start_time_s) - self.start_time_s
-
-
-class EventTracker:
-    """Frame decisions -> events, without flicker.
-
-    An alarm starts once the score has stayed at or above ``on_level`` for ``min_frames`` frames
-    and ends when it drops below ``off_level`` (hysteresis: ``off_level`` <= ``on_level``).
-    """
-
-    def __init__(self, on_level: float, off_level: float | None = None, min_frames: int = 1) -> None:
-        self.on_level = on_level
-        self.off_level = on_level if off_level is None else min(off_level, on_level)
-        self.min_frames = max(1, int(min_frames))
-        self.current: Event | None = None
-        self._above: list[FrameResult] = []
-        self._attribute_totals: dict[str, float] = {}
-
-    @property
-    def alarm(self) -> bool:
-        return self.current is not None
-
-    def update(self, result: FrameResult) -> tuple[bool, Event | None]:
-        finished = None
-        if self.current is None:
-            if result.score >= self.on_level:
-                self._above.append(result)
-                if len(self._above) >= self.min_frames:
-                    first = self._above[0]
-                    self.current = Event(first.frame_index, None, first.time_s, None, -math.inf, first.frame_index, "")
-                    self._attribute_totals = {}
-                    for pending in self._above:
-                        self._extend(pending)
-                    self._above = []
-            else:
-                self._above = []
-        elif result.score < self.off_level:
-            finished = self._close()
-        else:
-            self._extend(result)
-        return self.current is not None, finished
-
-    def _extend(self, result: FrameResult) -> None:
-        event = self.current
-        event.end_frame, event.end_time_s = result.frame_index, result.time_s
-        if result.score > event.peak_score:
-            event.peak_score, event.peak_frame = result.score, result.frame_index
-        for name, value in result.attribute_scores.items():
-            self._attribute_totals[name] = self._attribute_totals.get(name, 0.0) + value
-        event.main_attribute = max(self._attribute_totals, key=self._attribute_totals.get) if self._attribute_totals else ""
-
-    def _close(self) -> Event:
-        event = self.current
-        self.current = None
-        return event
-
-    def flush(self) -> Event | None:
-        """End of stream: close the open event, if any."""
-        self._above = []
-        return self._close() if self.current is not None else None
-
-
-def events_from_results(results: list[FrameResult], on_level: float, off_level: float | None = None, min_frames: int = 1) -> list[Event]:
-    tracker = EventTracker(on_level, off_level, min_frames)
-    events = [finished for r in results if (finished := tracker.update(r)[1]) is not None]
-    last = tracker.flush()
-    return events + ([last] if last is not None else [])

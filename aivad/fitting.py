@@ -44,49 +44,88 @@ def require_attributes(frozen: dict[str, np.ndarray]) -> dict[str, int]:
     return counts
 
 
-def fit_model(config: dict, encoder, footage: Footage, appearance: np.ndarray, base, encoder_changed: bool, seed: int = 0):
+def fit_model(
+    config: dict,
+    encoder,
+    footage: Footage,
+    appearance: np.ndarray,
+    base,
+    encoder_changed: bool,
+    seed: int = 0,
+    pairs_per_second: list[float] | None = None,
+    false_alarms_per_hour: float = 1.0,
+):
+    """Fit every density on all the footage, calibrate each attribute and the alarm on held-out footage.
+
+    ``pairs_per_second``: frame pairs per second of each training video (fps / frame stride), to
+    turn event counts into events per hour.
+    """
+    from aivad.alarm import AlarmRule, RateModel
+    from aivad.calibration import heldout_raw_scores, heldout_splits, scale_from_heldout
+    from aivad.model import attribute_rows, build_density
+
     model = AiVadModel(config, encoder)
     groups = torch.from_numpy(footage_groups(footage))
-    percentile = config["normalisation_percentile"]
-    region_scores: dict[str, np.ndarray] = {}
+    splits = heldout_splits(footage.video_index, footage.frame_index)
+    heldout: dict[str, np.ndarray] = {}
+    scales: dict[str, list[float]] = {}
     kept = []
     for name, density in model.densities.items():
-        all_rows = appearance if name == "appearance" else footage.frozen[name]
+        all_rows = appearance if name == "appearance" else attribute_rows(name, footage.frozen, footage.boxes, config)
         present = attribute_present(all_rows)  # pose_boxes "persons": only person regions have a pose
         if not present.any():
             raise missing_attribute(name)
-        features = torch.from_numpy(np.ascontiguousarray(all_rows[present]))
+        rows = np.ascontiguousarray(all_rows[present])
+        features = torch.from_numpy(rows)
         fit_features, fit_groups = features, groups[torch.from_numpy(present)]
         old = base.memory(name, config, n_samples=len(features)) if base is not None and (name != "appearance" or not encoder_changed) else None
         if old is not None and len(old):
             kept.append(name)
             fit_features = torch.cat([features, old.float()])
             fit_groups = torch.cat([fit_groups, torch.full((len(old),), -1, dtype=torch.long)])  # the base's memory is its own group
-        raw = density.fit(fit_features, fit_groups, percentile=percentile, seed=seed)[: len(features)]
-        region_scores[name] = np.full(len(all_rows), np.nan, dtype=np.float32)
-        region_scores[name][present] = density.normalise(raw).numpy()
-    frame_raw = frame_scores_from_regions(footage, region_scores)
-    smoothed = np.concatenate(
-        [smooth_causal(frame_raw[footage.video_index == v], config["smoothing_sigma"]) for v in np.unique(footage.video_index)]
-    )
-    threshold = float(np.percentile(smoothed, config["threshold_percentile"]))
-    model.threshold = torch.tensor(threshold)
+        density.fit_estimator(fit_features, fit_groups, seed=seed)
+        spec, max_bank = config["density"][name], config["max_bank"]
+        raw = heldout_raw_scores(lambda: build_density(spec, max_bank), rows, footage.region_pair[present], splits, extra=old, seed=seed)
+        low, high = scale_from_heldout(raw)
+        density.set_scale(low, high)
+        scales[name] = [low, high]
+        heldout[name] = np.full(len(all_rows), np.nan, dtype=np.float32)
+        heldout[name][present] = (raw - low) / (high - low)
+    method = config.get("combine", "sum")
+    frame_raw = frame_scores_from_regions(footage, heldout, method)
+    videos = np.unique(footage.video_index)
+    smoothed = [smooth_causal(frame_raw[footage.video_index == v], config["smoothing_sigma"]) for v in videos]
+    rates = pairs_per_second or [10.0] * len(videos)
+    rule = AlarmRule(threshold=0.0)
+    rate_model = RateModel.fit([(s, rates[int(v)]) for s, v in zip(smoothed, videos)], rule)
+    rule.threshold = float(rate_model.threshold_for(false_alarms_per_hour))
+    model.threshold = torch.tensor(rule.threshold)
+    config["alarm"] = rule.to_dict()
+    config["false_alarm_model"] = rate_model.to_dict()
+    everything = np.concatenate(smoothed)
     calibration = {
-        "threshold": threshold,
-        "normal_score_median": float(np.median(smoothed)),
-        "normal_score_max": float(np.max(smoothed)),
+        "threshold": rule.threshold,
+        "false_alarms_per_hour_target": false_alarms_per_hour,
+        "false_alarms_per_hour_expected": rate_model.expected_per_hour(rule.threshold),
+        "heldout": f"{len(splits)} folds ({'whole videos' if len(videos) > 1 else 'contiguous blocks with a gap'})",
+        "heldout_hours": rate_model.hours,
+        "heldout_events_at_tail_base": rate_model.tail_events,
+        "normal_score_median": float(np.median(everything)),
+        "normal_score_max": float(np.max(everything)),
+        "attribute_scale": scales,
         "kept_from_base": kept,
         "memory_rows": {name: int(getattr(d, "bank", torch.zeros(0)).shape[0]) for name, d in model.densities.items()},
     }
     return model, calibration
 
 
-def frame_scores_from_regions(footage: Footage, region_scores: dict[str, np.ndarray]) -> np.ndarray:
-    """Raw frame score per pair = sum over attributes of the max over that pair's regions."""
+def frame_scores_from_regions(footage: Footage, region_scores: dict[str, np.ndarray], method: str = "sum") -> np.ndarray:
+    """Raw frame score per pair: per attribute the max over that pair's regions, combined (scoring)."""
     n_pairs = len(footage.video_index)
-    total = np.zeros(n_pairs)
+    per_attribute = []
     for scores in region_scores.values():
         per_pair = np.full(n_pairs, -np.inf)
         np.maximum.at(per_pair, footage.region_pair, np.where(np.isnan(scores), -np.inf, scores))  # NaN: region lacks it
-        total += np.where(np.isfinite(per_pair), per_pair, 0.0)
-    return total
+        per_attribute.append(np.where(np.isfinite(per_pair), per_pair, 0.0))
+    stacked = np.stack(per_attribute)
+    return stacked.max(axis=0) if method == "max" else stacked.sum(axis=0)

@@ -1,7 +1,11 @@
 """From region attribute scores to frame scores: aggregation, temporal smoothing, threshold.
 
-The frame's raw score is, as in AI-VAD, the sum over attributes of that attribute's maximum over
-the frame's regions; the per-attribute maxima are kept so an alarm can say why. Scores are then
+Per attribute, the frame keeps its most unusual region (the per-attribute maxima say why an alarm
+rang). Models trained by this version combine them with the maximum: each attribute is calibrated
+on held-out normal footage (aivad.calibration), so a value of 1 means "as unusual as the top 1% of
+unseen normal regions" for every attribute alike, and one attribute that does not generalise
+cannot add its noise to the others. Older checkpoints (and anomalib's) keep AI-VAD's plain sum,
+which their thresholds were calibrated for. Scores are then
 smoothed in time with a Gaussian (sigma 3 frames in the authors' code): centred for offline
 scoring, one-sided (past frames only) for live use, where future frames do not exist yet.
 """
@@ -19,6 +23,18 @@ def frame_attribute_scores(region_scores: dict[str, np.ndarray]) -> dict[str, fl
         present = np.asarray(scores)[~np.isnan(scores)]
         out[name] = float(np.max(present)) if len(present) else 0.0
     return out
+
+
+COMBINATIONS = ("max", "sum")
+
+
+def combine_attributes(attribute_scores: dict[str, float], method: str) -> float:
+    """One number for a frame (or a region) from its per-attribute scores."""
+    if not attribute_scores:
+        return 0.0
+    if method == "max":
+        return float(max(attribute_scores.values()))
+    return float(sum(attribute_scores.values()))
 
 
 def gaussian_weights(sigma: float, causal: bool) -> np.ndarray:

@@ -53,7 +53,7 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
     model.add_argument("--motion-threshold", type=int, default=full_defaults.foreground_threshold, help="grey-level change (0-255) that counts as motion for foreground regions; lower it for dark or low-contrast footage")
     model.add_argument("--memory-bank-size", type=int, default=4096, help="kNN memory rows kept per attribute (coreset)")
     model.add_argument("--smoothing-sigma", type=float, default=3.0, help="temporal smoothing of frame scores, in frames (0 = off)")
-    model.add_argument("--threshold-percentile", type=float, default=99.5, help="alarm threshold = this percentile of normal training scores")
+    model.add_argument("--false-alarms-per-hour", type=float, default=1.0, help="alarm threshold: expected false-alarm events per hour of normal footage like the training videos (estimated on held-out footage)")
     model.add_argument("--flow-model", choices=("raft_large", "raft_small"), default=full_defaults.flow_model, help="full backend: RAFT variant")
     model.add_argument("--flow-size", type=int, nargs=2, default=full_defaults.flow_size, metavar=("H", "W"), help="full backend: RAFT working size (multiples of 8)")
     model.add_argument("--flow-iterations", type=int, default=full_defaults.flow_iterations, help="full backend: RAFT refinement steps")
@@ -142,8 +142,8 @@ def check_arguments(args) -> None:
         raise UserError("--memory-bank-size must be at least 1 (kNN rows kept per attribute); give a large number such as 1000000 to keep every row.")
     if args.max_frames_per_video is not None and args.max_frames_per_video < 1:
         raise UserError("--max-frames-per-video must be at least 1.")
-    if not 0 < args.threshold_percentile <= 100:
-        raise UserError("--threshold-percentile must be in (0, 100].")
+    if not args.false_alarms_per_hour > 0:
+        raise UserError("--false-alarms-per-hour must be above 0, for example 1 (one false alarm an hour) or 0.1.")
     if args.flow_size[0] % 8 or args.flow_size[1] % 8 or min(args.flow_size) < 128:
         raise UserError("--flow-size H W must both be multiples of 8 and at least 128 (RAFT's requirements).")
     if args.output.exists() and args.output.is_dir():
@@ -189,9 +189,8 @@ def build_config(args, base) -> dict:
         "encoder": encoder,
         "density": default_density_config(attributes),
         "max_bank": args.memory_bank_size,
-        "normalisation_percentile": 99.9,
+        "combine": "max",  # attributes calibrated on held-out footage, then the most unusual one (aivad.scoring)
         "smoothing_sigma": args.smoothing_sigma,
-        "threshold_percentile": args.threshold_percentile,
     }
 
 
@@ -379,7 +378,11 @@ def main(argv: list[str] | None, preset: dict) -> int:
         hint = "lower --motion-threshold" + (" or --box-score-thresh" if config["backend"] == "full" else "")
         log(f"warning: no object or moving region was found in any frame, so every frame is scored as one whole-frame region; if the footage does show movement, {hint}.")
     from aivad.fitting import require_attributes
+    from aivad.model import PIXELS, box_relative_units
 
+    # A fine-tuned model keeps its base's velocity units, so the base's velocity memory still compares.
+    heights = footage.boxes[:, 3] - footage.boxes[:, 1]
+    config["velocity_units"] = base.config.get("velocity_units", PIXELS) if base is not None else box_relative_units(float(np.median(heights)))
     with_attribute = require_attributes(footage.frozen)
     if config["backend_settings"].get("pose_boxes") == "persons" and "pose" in with_attribute:
         log(f"pose: {with_attribute['pose']} of {len(footage.boxes)} regions are persons (--pose-boxes persons); the others have no pose score")
@@ -396,8 +399,21 @@ def main(argv: list[str] | None, preset: dict) -> int:
     from aivad.model import inference_precision
 
     appearance = encoder.embed(footage.crops, device=choice.device, precision=inference_precision(config))
-    model, calibration = fit_model(config, encoder.cpu(), footage, appearance, base, encoder_changed=status == "done", seed=args.seed)
-    log(f"calibration: threshold {float(model.threshold):.4f} ({args.threshold_percentile} percentile of normal scores)")
+    model, calibration = fit_model(
+        config,
+        encoder.cpu(),
+        footage,
+        appearance,
+        base,
+        encoder_changed=status == "done",
+        seed=args.seed,
+        pairs_per_second=[v.fps / args.frame_stride if v.fps else 10.0 / args.frame_stride for v in videos],
+        false_alarms_per_hour=args.false_alarms_per_hour,
+    )
+    log(
+        f"calibration: threshold {float(model.threshold):.4f} for {args.false_alarms_per_hour:g} false alarm(s) per hour "
+        f"(estimated on {calibration['heldout']} of normal footage the densities did not see, {calibration['heldout_hours'] * 3600:.0f} s)"
+    )
 
     from aivad.checkpoint import save_checkpoint, save_json, summary_path
     from aivad.model import FORMAT, FORMAT_VERSION

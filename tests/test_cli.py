@@ -95,16 +95,19 @@ def test_threshold_override_changes_the_decisions(tmp_path, lite_checkpoint, tes
     assert all(r["is_anomaly"] == "0" for r in read_csv(high))
 
 
-def test_frame_score_is_the_sum_of_attribute_maxima(lite_checkpoint, test_video):
+def test_frame_score_is_the_most_unusual_calibrated_attribute(lite_checkpoint, test_video):
     from aivad.detector import Detector
 
     detector = Detector.load(lite_checkpoint, device="cpu")
+    assert detector.combine == "max"
     for result in detector.score_video(test_video[0])[1:]:
-        assert result.raw_score == pytest.approx(sum(result.attribute_scores.values()), abs=1e-6)
+        assert result.raw_score == pytest.approx(max(result.attribute_scores.values()), abs=1e-6)
         for name, value in result.attribute_scores.items():
             assert value == pytest.approx(max(region.attributes[name] for region in result.regions), abs=1e-6)
         for region in result.regions:
-            assert region.score == pytest.approx(sum(region.attributes.values()), abs=1e-6)
+            assert region.score == pytest.approx(max(region.attributes.values()), abs=1e-6)
+        # the top region is the one that raised the frame score, so an alarm names its region
+        assert max(region.score for region in result.regions) == pytest.approx(result.raw_score, abs=1e-6)
 
 
 def test_info_describes_the_checkpoint(capsys, lite_checkpoint, lite_training_videos):
@@ -156,3 +159,40 @@ def test_a_viewer_that_skips_frames_measures_motion_between_true_neighbours(lite
     across_gaps = [detector.process(frames[i]).raw_score for i in kept]
     assert np.allclose(with_previous, reference, atol=1e-5)
     assert not np.allclose(across_gaps, reference, atol=1e-3)
+
+
+def test_evaluate_reports_events_with_segments_boxes_and_json(tmp_path, capsys, lite_checkpoint, test_video):
+    import json
+
+    video, folder = test_video
+    segments, boxes, report = tmp_path / "segments.csv", tmp_path / "boxes.csv", tmp_path / "report.json"
+    segments.write_text("name,first_frame,last_frame\nfast_object,15,29\n", encoding="utf-8")
+    boxes.write_text("frame_index,name,x0,y0,x1,y1\n" + "".join(f"{i},fast_object,0,0,160,120\n" for i in range(15, 30)), encoding="utf-8")
+    args = ["evaluate", lite_checkpoint, video, "--labels", folder / "labels.npy", "--segments", segments, "--boxes", boxes, "--json", report, "--device", "cpu"]
+    assert run_cli(*args, "--threshold", "-1000") == 0  # every frame above: the anomaly is found at once
+    printed = capsys.readouterr().out
+    assert "fast_object: detected after" in printed and "false-alarm events" in printed
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["segments"][0]["detected"] and data["segments"][0]["delay_frames"] <= 3  # the minimum duration at 10 FPS
+    assert data["normal_seconds"] == pytest.approx(25 / 10)
+    assert data["localisation"]["fast_object"]["alarmed_frames"] == 15
+    assert data["false_alarms_per_hour_expected"] is not None and data["false_alarms_per_hour_expected"] > 1000
+    assert run_cli(*args, "--threshold", "1000") == 0  # nothing reaches it: missed, no false alarm
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert not data["segments"][0]["detected"] and data["false_alarm_events"] == 0 and "localisation" in data
+    assert "MISSED" in capsys.readouterr().out
+    segments.write_text("first,last\n1,2\n", encoding="utf-8")
+    assert run_cli(*args) == 2
+    assert "needs the columns" in capsys.readouterr().err
+
+
+def test_checkpoint_stores_a_threshold_for_the_requested_false_alarm_rate(tmp_path, lite_checkpoint, lite_training_videos):
+    from aivad.detector import Detector
+
+    detector = Detector.load(lite_checkpoint, device="cpu")
+    assert detector.expected_false_alarms_per_hour() == pytest.approx(1.0, rel=1e-3)
+    assert detector.expected_false_alarms_per_hour(detector.threshold * 0.5) > 1.0
+    assert detector.alarm_rule.threshold == pytest.approx(detector.threshold)
+    calibration = detector.info["calibration"]
+    assert calibration["heldout"].startswith("2 folds (whole videos")
+    assert set(calibration["attribute_scale"]) == {"velocity", "geometry", "appearance"}

@@ -195,6 +195,24 @@ def test_keyboard_space_pauses_and_arrow_steps(qtbot, window, anomaly_video):
     assert window.badge.state == "idle"
 
 
+def test_slider_shows_the_expected_false_alarms_per_hour_at_its_position(qtbot, window, ui_checkpoint):
+    load(qtbot, window, ui_checkpoint)
+    panel = window.detection
+    assert panel.expected_false_alarms() == pytest.approx(1.0, rel=0.05)  # the calibrated threshold (shown to 3 decimals)
+    assert "1.0 false alarms / hour" in panel.expected_rate.text()
+    panel.threshold_slider.setValue(panel.threshold_slider.maximum() // 6)  # half the calibrated value
+    lower = panel.expected_false_alarms()
+    assert lower > 1.0 and f"{lower:.0f}" in panel.expected_rate.text() or f"{lower:.1f}" in panel.expected_rate.text()
+    panel.threshold_slider.setValue(panel.threshold_slider.maximum())
+    assert panel.expected_false_alarms() < 1.0
+    # the alarm rule comes from the checkpoint too
+    assert panel.duration_spin.value() == pytest.approx(window.worker.detector.alarm_rule.min_duration_s)
+    i18n.set_language("ko")
+    window.retranslate()
+    assert "오경보" in panel.expected_rate.text()
+    i18n.set_language("en")
+
+
 def test_ignore_zone_drops_regions_before_deciding():
     worker = InferenceWorker()
     regions = [

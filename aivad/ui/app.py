@@ -476,8 +476,10 @@ class MainWindow(QMainWindow):
         self.checkpoint_info = info
         self.checkpoint_path = str(info.get("path", self.checkpoint_path))
         self.model_card.set_info(info)
-        # Threshold and smoothing start where the checkpoint was calibrated.
-        self.detection.set_calibrated(float(info.get("threshold", 1.0)), float(info.get("smoothing_sigma", 0.0)))
+        # Threshold, smoothing and the alarm rule start where the checkpoint was calibrated.
+        self.detection.set_calibrated(
+            float(info.get("threshold", 1.0)), float(info.get("smoothing_sigma", 0.0)), info.get("alarm"), info.get("false_alarm_model")
+        )
         self.threshold = self.detection.threshold
         self.settings.setValue("last_checkpoint", self.checkpoint_path)
         self.status_device.setText(str(info.get("device", "")).upper())

@@ -73,6 +73,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "model_loading": {"en": "Loading {name}…", "ko": "{name} 불러오는 중…"},
     "threshold": {"en": "Threshold", "ko": "임계값"},
     "threshold_reset": {"en": "Reset", "ko": "초기화"},
+    "expected_false_alarms": {"en": "≈ {rate} false alarms / hour on normal footage", "ko": "정상 영상에서 시간당 오경보 약 {rate}회"},
+    "expected_false_alarms_unknown": {"en": "false-alarm rate unknown (checkpoint from an older version)", "ko": "오경보율 알 수 없음 (이전 버전 체크포인트)"},
     "threshold_reset_tip": {"en": "Back to the checkpoint's calibrated value", "ko": "체크포인트 보정값으로 되돌리기"},
     "smoothing": {"en": "Smoothing", "ko": "평활화"},
     "smoothing_tip": {

@@ -311,6 +311,12 @@ class DetectionPanel(QFrame):
         self.threshold_slider.setRange(0, self.slider_steps)
         self.threshold_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout.addWidget(self.threshold_slider)
+        # What the slider's position means: the calibrated false-alarm rate (aivad.alarm.RateModel).
+        self.rate_model = None
+        self.expected_rate = QLabel()
+        self.expected_rate.setObjectName("muted")
+        self.expected_rate.setWordWrap(True)
+        layout.addWidget(self.expected_rate)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(10)
@@ -354,7 +360,15 @@ class DetectionPanel(QFrame):
         self.retranslate()
 
     # threshold <-> slider: linear over 0..maximum, where maximum is three times the calibrated value
-    def set_calibrated(self, threshold: float, smoothing_sigma: float | None = None) -> None:
+    def set_calibrated(self, threshold: float, smoothing_sigma: float | None = None, alarm: dict | None = None, false_alarm_model: dict | None = None) -> None:
+        from aivad.alarm import RateModel
+
+        self.rate_model = RateModel.from_dict(false_alarm_model) if false_alarm_model else None
+        if alarm:
+            for spin, value in ((self.hysteresis_spin, (1.0 - alarm["release_ratio"]) * 100.0), (self.duration_spin, alarm["min_duration_s"])):
+                spin.blockSignals(True)
+                spin.setValue(value)
+                spin.blockSignals(False)
         self.calibrated = max(float(threshold), 1e-6)
         self.maximum = self.calibrated * 3.0
         if smoothing_sigma is not None:
@@ -367,6 +381,17 @@ class DetectionPanel(QFrame):
     def threshold(self) -> float:
         return float(self.threshold_spin.value())
 
+    def expected_false_alarms(self) -> float | None:
+        return self.rate_model.expected_per_hour(self.threshold) if self.rate_model is not None else None
+
+    def _show_expected_rate(self) -> None:
+        rate = self.expected_false_alarms()
+        if rate is None:
+            self.expected_rate.setText(tr("expected_false_alarms_unknown"))
+        else:
+            shown = f"{rate:.0f}" if rate >= 10 else f"{rate:.1f}" if rate >= 0.1 else f"{rate:.2g}"
+            self.expected_rate.setText(tr("expected_false_alarms", rate=shown))
+
     def set_threshold(self, value: float, emit: bool = True) -> None:
         self._updating = True
         if value > self.maximum:
@@ -374,6 +399,7 @@ class DetectionPanel(QFrame):
         self.threshold_spin.setValue(value)
         self.threshold_slider.setValue(int(round(value / self.maximum * self.slider_steps)))
         self._updating = False
+        self._show_expected_rate()
         if emit:
             self.changed.emit()
 
@@ -386,6 +412,7 @@ class DetectionPanel(QFrame):
         self._updating = True
         self.threshold_spin.setValue(position / self.slider_steps * self.maximum)
         self._updating = False
+        self._show_expected_rate()
         self.changed.emit()
 
     def _spin_changed(self, value: float) -> None:
@@ -398,6 +425,7 @@ class DetectionPanel(QFrame):
         self.threshold_label.setText(tr("threshold"))
         self.reset_button.setText(tr("threshold_reset"))
         self.reset_button.setToolTip(tr("threshold_reset_tip"))
+        self._show_expected_rate()
         self.smoothing_label.setText(tr("smoothing"))
         self.smoothing_label.setToolTip(tr("smoothing_tip"))
         self.smoothing_spin.setToolTip(tr("smoothing_tip"))

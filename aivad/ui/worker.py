@@ -24,7 +24,7 @@ from PySide6.QtCore import QThread, Signal
 
 from aivad.errors import UserError
 from aivad.results import FrameResult, RegionResult
-from aivad.scoring import CausalSmoother
+from aivad.scoring import CausalSmoother, combine_attributes
 from aivad.ui import recording
 from aivad.ui.recording import BufferedFrame, ClipRecorder, EventRecord, FrameRing
 from aivad.ui.render import annotate, box_centre_in_zones, encode_png, heatmap_rgba, thumbnail
@@ -241,10 +241,19 @@ class InferenceWorker(QThread):
         self._tracker = None
         with self._lock:
             self._settings_changed = True
-            # A new checkpoint starts at its own calibrated threshold.
+            # A new checkpoint starts at its own calibrated threshold and alarm rule.
             self._settings.threshold = float(detector.threshold)
+            self._settings.hysteresis = 1.0 - detector.alarm_rule.release_ratio
+            self._settings.min_duration_s = detector.alarm_rule.min_duration_s
         info = {key: value for key, value in self.checkpoint_info.items() if key != "config"}
-        info.update(path=path, device=detector.device, threshold=float(detector.threshold), smoothing_sigma=float(detector.smoothing_sigma))
+        info.update(
+            path=path,
+            device=detector.device,
+            threshold=float(detector.threshold),
+            smoothing_sigma=float(detector.smoothing_sigma),
+            alarm=detector.alarm_rule.to_dict(),
+            false_alarm_model=detector.rate_model.to_dict() if detector.rate_model is not None else None,
+        )
         self.checkpoint_loaded.emit(info)
 
     def _switch_source(self, source: FrameSource | None) -> None:
@@ -293,7 +302,7 @@ class InferenceWorker(QThread):
         if self.detector is None:
             self._tracker = None
             return
-        from aivad.detector import EventTracker
+        from aivad.alarm import EventTracker
 
         on_level = float(settings.threshold if settings.threshold is not None else self.detector.threshold)
         off_level = on_level * (1.0 - max(0.0, min(settings.hysteresis, 0.95)))
@@ -310,8 +319,8 @@ class InferenceWorker(QThread):
     ) -> tuple[FrameResult, list[RegionResult], list[RegionResult]]:
         """Drop regions whose box centre is ignored, and recompute the raw score from the rest.
 
-        The frame score is the sum over attributes of the maximum over regions, so it is
-        rebuilt the same way from the regions that remain.
+        The frame score combines, per attribute, the maximum over regions (aivad.scoring), so it
+        is rebuilt the same way, with the detector's own combination, from the regions that remain.
         """
         if not settings.zones:
             return result, list(result.regions), []
@@ -329,7 +338,7 @@ class InferenceWorker(QThread):
         for region in kept:
             for name, value in region.attributes.items():
                 attribute_scores[name] = max(attribute_scores.get(name, 0.0), float(value))
-        raw = float(sum(attribute_scores.values()))
+        raw = combine_attributes(attribute_scores, self.detector.combine if self.detector is not None else "sum")
         filtered = replace(result, raw_score=raw, score=raw, attribute_scores=attribute_scores, regions=kept)
         return filtered, kept, ignored
 

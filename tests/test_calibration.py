@@ -1,0 +1,66 @@
+"""Issue 12: calibration on held-out normal footage (leave one video out / contiguous blocks with a gap)."""
+
+import numpy as np
+import torch
+
+from aivad.calibration import GAP_FRAMES, MAX_FOLDS, heldout_raw_scores, heldout_splits, scale_from_heldout
+from aivad.density import KnnDensity
+
+
+def test_two_videos_are_left_out_one_at_a_time():
+    video = np.array([0] * 30 + [1] * 50)
+    frame = np.concatenate([np.arange(30), np.arange(50)])
+    splits = heldout_splits(video, frame)
+    assert len(splits) == 2
+    for held, train in splits:
+        assert len(np.unique(video[held])) == 1 and not (held & train).any() and (held | train).all()
+
+
+def test_many_videos_make_at_most_max_folds_of_whole_videos():
+    video = np.repeat(np.arange(12), 10)
+    splits = heldout_splits(video, np.tile(np.arange(10), 12))
+    assert len(splits) == MAX_FOLDS
+    held_count = np.sum([held for held, _ in splits], axis=0)
+    assert (held_count == 1).all()  # every pair held out exactly once
+    for held, train in splits:
+        assert not set(video[held]) & set(video[train])  # a video is never on both sides
+
+
+def test_a_single_video_is_cut_into_blocks_with_a_gap_nobody_trains_on():
+    frame = np.arange(1000)
+    splits = heldout_splits(np.zeros(1000, int), frame)
+    assert len(splits) == 4
+    assert (np.sum([held for held, _ in splits], axis=0) == 1).all()
+    for held, train in splits:
+        first, last = frame[held].min(), frame[held].max()
+        assert train.any()
+        assert np.all((frame[train] < first - GAP_FRAMES) | (frame[train] > last + GAP_FRAMES))
+
+
+def test_heldout_calibration_predicts_the_tail_of_unseen_normal_regions():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(1000, 4)).astype(np.float32)
+    video = np.repeat([0, 1], 500)
+    splits = heldout_splits(video, np.tile(np.arange(500), 2))
+    raw = heldout_raw_scores(lambda: KnnDensity(1, max_bank=10_000), features, np.arange(1000), splits)
+    low, high = scale_from_heldout(raw)
+    final = KnnDensity(1, max_bank=10_000)
+    final.fit_estimator(torch.from_numpy(features))
+    final.set_scale(low, high)
+    unseen = final.score(torch.from_numpy(rng.normal(size=(4000, 4)).astype(np.float32))).numpy()
+    # 1 = the held-out 99th percentile: about 1% of unseen normal regions lie above it (fewer, as
+    # the final memory holds twice the footage of each fold's)
+    assert 0.001 < np.mean(unseen > 1.0) < 0.03
+    assert abs(np.median(unseen)) < 0.2
+    # calibrating on the training rows themselves (what the held-out folds avoid) says nothing
+    in_sample = final.score(torch.from_numpy(features)).numpy()
+    assert np.mean(in_sample > 1.0) == 0.0
+
+
+def test_base_memory_joins_every_fold():
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(200, 2)).astype(np.float32)
+    splits = heldout_splits(np.repeat([0, 1], 100), np.tile(np.arange(100), 2))
+    without = heldout_raw_scores(lambda: KnnDensity(1), features, np.arange(200), splits)
+    with_base = heldout_raw_scores(lambda: KnnDensity(1), features, np.arange(200), splits, extra=torch.from_numpy(features[:50] + 1e-3))
+    assert (with_base[:50] < without[:50]).all()  # the base's copy of those rows is always in memory
