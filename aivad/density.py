@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-CHUNK = 4096  # rows per cdist block: bounds memory on long training runs
+CHUNK = 1024  # query rows per cdist block: a block against a full bank (4096 rows) is 16 MB
 
 
 class NormalisedScores(nn.Module):

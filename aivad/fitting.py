@@ -19,7 +19,7 @@ import torch
 from aivad.errors import UserError
 from aivad.model import AiVadModel, attribute_present
 from aivad.scoring import smooth_causal
-from aivad.train import GROUP_FRAMES, Footage
+from aivad.footage import GROUP_FRAMES, Footage
 
 
 def footage_groups(footage: Footage) -> np.ndarray:

@@ -133,13 +133,16 @@ class FullBackend:
         return velocity_histograms(flows, rois, self.settings.velocity_bins)
 
     @torch.no_grad()
-    def extract(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[FrameRegions]:
-        def to_tensor(frames):
-            array = np.stack([f[..., ::-1] for f in frames])  # BGR -> RGB
-            return torch.from_numpy(np.ascontiguousarray(array)).to(self.device).permute(0, 3, 1, 2).float().div_(255.0)
+    def crops(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """The encoder's input for these boxes of this BGR frame, exactly as :meth:`extract` cuts them."""
+        current = frames_to_tensor([frame], self.device)
+        boxes = torch.from_numpy(np.ascontiguousarray(boxes, dtype=np.float32)).to(self.device)
+        rois = torch.cat([torch.zeros(len(boxes), 1, device=self.device), boxes], dim=1)
+        return roi_crops(current, rois, self.crop_size)
 
-        previous = to_tensor([p for p, _ in pairs])
-        current = to_tensor([c for _, c in pairs])
+    def extract(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[FrameRegions]:
+        previous = frames_to_tensor([p for p, _ in pairs], self.device)
+        current = frames_to_tensor([c for _, c in pairs], self.device)
         height, width = current.shape[-2:]
         flows = self.flow(previous, current)
         detections = self.regions(previous, current)
@@ -157,8 +160,7 @@ class FullBackend:
         rois = torch.cat([index[:, None].float(), torch.cat(boxes_list)], dim=1)
         velocity = self.velocity(flows, rois).cpu().numpy()
         poses = self._poses(current, boxes_list, is_person) if self.pose is not None else None
-        crops = roi_align(current, rois, output_size=[self.crop_size, self.crop_size], aligned=False)
-        crops = (crops.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        crops = roi_crops(current, rois, self.crop_size)
         out, start = [], 0
         for i, boxes in enumerate(boxes_list):
             n = len(boxes)
@@ -168,3 +170,15 @@ class FullBackend:
             out.append(FrameRegions(boxes.cpu().numpy().astype(np.float32), whole[i], frozen, crops[start : start + n]))
             start += n
         return out
+
+
+def frames_to_tensor(frames: list[np.ndarray], device) -> torch.Tensor:
+    """BGR uint8 frames -> RGB float (N, 3, H, W) in [0, 1]."""
+    array = np.stack([f[..., ::-1] for f in frames])
+    return torch.from_numpy(np.ascontiguousarray(array)).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def roi_crops(images: torch.Tensor, rois: torch.Tensor, size: int) -> np.ndarray:
+    """Box crops resized to size x size (roi_align, as anomalib), uint8 (K, size, size, 3) RGB."""
+    crops = roi_align(images, rois, output_size=[size, size], aligned=False)
+    return (crops.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()

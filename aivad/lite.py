@@ -88,6 +88,10 @@ class LiteBackend:
             crops=crop_regions(frame, boxes, self.crop_size),
         )
 
+    def crops(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """The encoder's input for these boxes of this BGR frame, exactly as :meth:`extract_pair` cuts them."""
+        return crop_regions(frame, boxes, self.crop_size)
+
     def extract(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[FrameRegions]:
         return [self.extract_pair(previous, frame) for previous, frame in pairs]
 

@@ -13,7 +13,7 @@ import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Sampler
 from torchvision.transforms import v2
 
 from aivad.encoders import AppearanceEncoder
@@ -23,10 +23,16 @@ WEIGHT_DECAY = 5e-5  # the MSC reference value
 
 
 class CropPairs(Dataset):
-    """Two random augmentations of each normal region crop (uint8 HWC RGB in, float CHW out)."""
+    """Two random augmentations of each normal region crop (uint8 HWC RGB in, float CHW out).
 
-    def __init__(self, crops: np.ndarray) -> None:
+    Indexed by ``(crop, epoch)`` (what :class:`GlobalBatches` yields): the augmentation is drawn
+    from a generator seeded by the seed, the epoch and the crop, so it does not depend on which
+    process or worker draws it, and several processes train exactly as one.
+    """
+
+    def __init__(self, crops: np.ndarray, seed: int = 0) -> None:
         self.crops = crops
+        self.seed = seed
         size = crops.shape[1]
         self.augment = v2.Compose(
             [
@@ -41,9 +47,41 @@ class CropPairs(Dataset):
     def __len__(self) -> int:
         return len(self.crops)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, key) -> tuple[torch.Tensor, torch.Tensor]:
+        index, epoch = key if isinstance(key, tuple) else (key, 0)
         image = torch.from_numpy(np.ascontiguousarray(self.crops[index])).permute(2, 0, 1)
-        return self.augment(image), self.augment(image)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed((self.seed * 1_000_003 + epoch) * 10_000_019 + int(index))
+            return self.augment(image), self.augment(image)
+
+
+class GlobalBatches(Sampler):
+    """The batches one process would draw (a seeded shuffle per epoch), each rank taking its slice.
+
+    With ``world`` processes every global batch of ``batch_size`` crops is cut into ``world``
+    equal slices, one per rank; the loss gathers the slices back (see
+    :meth:`MeanShiftedTraining.training_step`), so DDP computes the single-process gradient.
+    """
+
+    def __init__(self, n_crops: int, batch_size: int, seed: int, rank: int = 0, world: int = 1) -> None:
+        if batch_size % world:
+            raise ValueError("the batch size must be a multiple of the number of processes")
+        self.n_crops, self.batch_size, self.seed, self.rank, self.world = n_crops, batch_size, seed, rank, world
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:  # Lightning calls this at every epoch
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.n_crops // self.batch_size
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        order = torch.randperm(self.n_crops, generator=generator).tolist()
+        share = self.batch_size // self.world
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            batch = order[start : start + self.batch_size]
+            yield [(index, self.epoch) for index in batch[self.rank * share : (self.rank + 1) * share]]
 
 
 def contrastive_loss(a: torch.Tensor, b: torch.Tensor, temperature: float = TEMPERATURE) -> torch.Tensor:
@@ -74,7 +112,13 @@ class MeanShiftedTraining(L.LightningModule):
 
     def training_step(self, batch, batch_index):
         first, second = batch
-        loss = contrastive_loss(self.mean_shifted(first), self.mean_shifted(second))
+        a, b = self.mean_shifted(first), self.mean_shifted(second)
+        if self.trainer.world_size > 1:
+            # Every rank holds a slice of the global batch: gather them (gradients flow back to each
+            # slice) so the contrastive loss sees the negatives a single process would see.
+            a = self.all_gather(a, sync_grads=True).flatten(0, 1)
+            b = self.all_gather(b, sync_grads=True).flatten(0, 1)
+        loss = contrastive_loss(a, b)
         self.log("loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=first.shape[0])
         return loss
 

@@ -1,25 +1,26 @@
 """Training pipeline shared by both training scripts (they differ only in their preset).
 
 1. validate every video before any model loads;
-2. run the frozen stages (regions, flow, pose/geometry) once over the footage, cached on disk;
-3. adapt the appearance encoder with the Mean-Shifted Contrastive loss (Lightning Trainer: lr,
-   epochs, batch size, accumulation, precision, clipping and seed act here); ``--epochs 0`` keeps it
-   frozen, which is plain AI-VAD;
-4. embed every region with the adapted encoder and fit the density estimators, keeping the base
-   checkpoint's normal-behaviour memory wherever its features are still comparable;
-5. calibrate score normalisation and the alarm threshold on the training footage;
+2. stream the frozen stages (regions, flow, pose/geometry) once over the footage into a shard cache
+   on disk, keeping a bounded sample of region crops (aivad.footage: memory does not grow with the
+   footage, and a rerun after a crash reuses every finished shard);
+3. adapt the appearance encoder on that sample with the Mean-Shifted Contrastive loss (Lightning
+   Trainer: lr, epochs, batch size, accumulation, precision, clipping and seed act here);
+   ``--epochs 0`` keeps it frozen, which is plain AI-VAD;
+4. decode the footage again and embed every cached region with the adapted encoder, then fit the
+   density estimators, keeping the base checkpoint's normal-behaviour memory wherever its features
+   are still comparable;
+5. calibrate each attribute and the alarm threshold on held-out training footage (aivad.calibration);
 6. write the checkpoint and a JSON summary atomically.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import platform
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +28,10 @@ import torch
 
 from aivad.errors import UserError
 
+from aivad.footage import DEFAULT_MAX_TRAIN_CROPS
+
 # Settings shared by both scripts. The preset-specific ones (lr, epochs, accumulation, output and
 # base checkpoint) come from the script that calls get_args_parser(preset).
-GROUP_FRAMES = 50  # frames per leave-one-group-out chunk used to calibrate kNN scores
 
 
 def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own videos.") -> argparse.ArgumentParser:
@@ -67,11 +69,14 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
     train.add_argument("--lr", type=float, default=preset["lr"], help="learning rate of the appearance encoder")
     train.add_argument("--epochs", type=int, default=preset["epochs"], help="epochs of encoder training; 0 = frozen encoder (plain AI-VAD)")
     train.add_argument("--batch-size", type=int, default=16, help="region crops per step (contrastive: at least 2)")
+    train.add_argument("--max-train-crops", type=int, default=DEFAULT_MAX_TRAIN_CROPS, help="region crops the encoder trains on, sampled evenly from all the footage while extracting (memory and epoch time stay bounded)")
     train.add_argument("--accumulate-grad-batches", type=int, default=preset["accumulate_grad_batches"])
     train.add_argument("--precision", default="auto", help="auto (16-mixed on CUDA, 32-true on CPU), 16-mixed, bf16-mixed or 32-true")
     train.add_argument("--gradient-clip-val", type=float, default=1.0)
     train.add_argument("--seed", type=int, default=42)
-    train.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
+    train.add_argument("--device", "--accelerator", dest="device", choices=("auto", "cuda", "gpu", "cpu"), default="auto", help="where to run (gpu = cuda)")
+    train.add_argument("--devices", type=int, default=1, help="processes per machine, one per GPU (or CPU processes with --accelerator cpu): extraction, embedding and DDP training are shared among them")
+    train.add_argument("--num-nodes", type=int, default=1, help="machines (README: launching on a cluster)")
     train.add_argument("--resume", action="store_true", help="continue an interrupted run from its last state in --run-dir")
 
     out = parser.add_argument_group("output")
@@ -81,32 +86,12 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
     return parser
 
 
-@dataclass
-class Footage:
-    """The frozen stages' output over all training pairs, in decoding order."""
-
-    video_index: np.ndarray  # (P,) per frame pair
-    frame_index: np.ndarray  # (P,)
-    region_pair: np.ndarray  # (R,) which pair each region belongs to
-    boxes: np.ndarray  # (R, 4)
-    whole_frame: np.ndarray  # (P,) bool
-    frozen: dict[str, np.ndarray]  # attribute -> (R, D)
-    crops: np.ndarray  # (R, S, S, 3) uint8
-
-    def to_state(self) -> dict:
-        state = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in vars(self).items() if k != "frozen"}
-        state.update({f"frozen.{k}": torch.from_numpy(v) for k, v in self.frozen.items()})
-        return state
-
-    @classmethod
-    def from_state(cls, state: dict) -> "Footage":
-        frozen = {k.split(".", 1)[1]: v.numpy() for k, v in state.items() if k.startswith("frozen.")}
-        plain = {k: v.numpy() for k, v in state.items() if not k.startswith("frozen.")}
-        return cls(frozen=frozen, **plain)
+QUIET = {"on": False}  # the other ranks of a multi-process run stay silent
 
 
 def log(message: str) -> None:
-    print(message, flush=True)
+    if not QUIET["on"]:
+        print(message, flush=True)
 
 
 def resolve_training_videos(args) -> list:
@@ -134,10 +119,16 @@ def create_missing_demo_clip(paths: list[Path]) -> None:
 def check_arguments(args) -> None:
     if args.batch_size < 2:
         raise UserError("--batch-size must be at least 2: the contrastive loss compares the crops of a batch with each other.")
+    if args.devices < 1 or args.num_nodes < 1:
+        raise UserError("--devices and --num-nodes must be at least 1.")
+    if args.batch_size % (args.devices * args.num_nodes):
+        raise UserError(f"--batch-size {args.batch_size} must be a multiple of --devices x --num-nodes ({args.devices * args.num_nodes}): every process takes an equal slice of each batch.")
     if args.epochs < 0 or args.lr < 0:
         raise UserError("--epochs and --lr cannot be negative.")
     if args.frame_stride < 1 or args.accumulate_grad_batches < 1:
         raise UserError("--frame-stride and --accumulate-grad-batches must be at least 1.")
+    if args.max_train_crops < 2:
+        raise UserError("--max-train-crops must be at least 2: the contrastive loss compares crops with each other.")
     if args.memory_bank_size < 1:
         raise UserError("--memory-bank-size must be at least 1 (kNN rows kept per attribute); give a large number such as 1000000 to keep every row.")
     if args.max_frames_per_video is not None and args.max_frames_per_video < 1:
@@ -194,90 +185,21 @@ def build_config(args, base) -> dict:
     }
 
 
-def footage_cache_key(videos, args, config) -> str:
-    parts = [config["backend"], json.dumps(config["backend_settings"], sort_keys=True), config["weights"], args.frame_stride, args.max_frames_per_video]
-    for info in videos:
-        stat = Path(info.path).stat()
-        parts += [str(Path(info.path).resolve()), stat.st_size, stat.st_mtime_ns]
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+def load_or_extract_footage(videos, backend, args, config, run_dir: Path, device: str, ranks=None):
+    """The footage from the shard cache in ``run_dir``; unfinished shards are extracted now."""
+    from aivad.footage import ShardStore, extract_footage, footage_key
 
-
-def extract_footage(videos, backend, args, device: str) -> Footage:
-    """Decode in DataLoader workers, run the frozen stages in the main process, in batches."""
-    from torch.utils.data import DataLoader
-
-    from aivad.videos import FramePairDataset
-
-    dataset = FramePairDataset([v.path for v in videos], stride=args.frame_stride, max_pairs_per_video=args.max_frames_per_video)
-    loader = DataLoader(
-        dataset,
-        batch_size=None,
-        num_workers=args.num_workers,
-        multiprocessing_context="spawn" if args.num_workers > 0 else None,
-        persistent_workers=False,
-    )
+    key = footage_key(videos, config["backend"], config["backend_settings"], config["weights"], args.frame_stride, args.max_frames_per_video, args.seed, args.max_train_crops)
+    store = ShardStore(run_dir / f"footage-{key}")
+    log("regions: running the frozen stages over the footage (cached in shards; a rerun reuses finished ones) ...")
     batch_size = 4 if (backend.name == "full" and device == "cuda") else 1
-    video_index, frame_index, whole, region_pair, boxes, crops = [], [], [], [], [], []
-    frozen: dict[str, list] = {}
-    pending: list = []
-    total = sum(v.n_frames for v in videos)
-    started = time.time()
-
-    def flush() -> None:
-        results = backend.extract([(p["previous"].numpy(), p["frame"].numpy()) for p in pending])
-        for sample, regions in zip(pending, results):
-            pair = len(video_index)
-            video_index.append(int(sample["video_index"]))
-            frame_index.append(int(sample["frame_index"]))
-            whole.append(regions.whole_frame)
-            region_pair.extend([pair] * len(regions.boxes))
-            boxes.append(regions.boxes)
-            crops.append(regions.crops)
-            for name, values in regions.frozen.items():
-                frozen.setdefault(name, []).append(values)
-        pending.clear()
-
-    for sample in loader:
-        pending.append(sample)
-        if len(pending) >= batch_size:
-            flush()
-            if len(video_index) % 50 == 0:
-                rate = len(video_index) / max(time.time() - started, 1e-6)
-                log(f"  regions: {len(video_index)} frame pairs, {len(region_pair)} regions ({rate:.1f} pairs/s; videos hold {total} frames)")
-    if pending:
-        flush()
-    if not video_index:
-        raise UserError("no frame pairs could be read from the videos; check --frame-stride and --max-frames-per-video.")
-    return Footage(
-        video_index=np.array(video_index, np.int64),
-        frame_index=np.array(frame_index, np.int64),
-        region_pair=np.array(region_pair, np.int64),
-        boxes=np.concatenate(boxes).astype(np.float32),
-        whole_frame=np.array(whole, bool),
-        frozen={k: np.concatenate(v).astype(np.float32) for k, v in frozen.items()},
-        crops=np.concatenate(crops),
+    return extract_footage(
+        videos, backend, store, args.max_train_crops, args.seed, stride=args.frame_stride, max_pairs=args.max_frames_per_video, num_workers=args.num_workers, batch_size=batch_size, log=log, ranks=ranks
     )
 
 
-def load_or_extract_footage(videos, backend, args, config, run_dir: Path, device: str) -> Footage:
-    from aivad.checkpoint import save_checkpoint
-
-    cache = run_dir / f"regions-{footage_cache_key(videos, args, config)}.pt"
-    if cache.is_file():
-        try:
-            footage = Footage.from_state(torch.load(cache, map_location="cpu", weights_only=True))
-            log(f"regions: reusing {len(footage.boxes)} regions cached in {cache}")
-            return footage
-        except Exception:  # a damaged cache is just recomputed
-            log(f"regions: cache {cache} is unreadable; extracting again")
-    log("regions: running the frozen stages once over the footage ...")
-    footage = extract_footage(videos, backend, args, device)
-    save_checkpoint(cache, footage.to_state())
-    return footage
-
-
-def train_encoder(encoder, footage: Footage, args, device: str, precision: str, run_dir: Path) -> tuple[str, dict]:
-    """Mean-Shifted Contrastive training; returns ('done'|'interrupted'|'skipped', stats)."""
+def train_encoder(encoder, crops: np.ndarray, args, device: str, precision: str, run_dir: Path, ranks=None) -> tuple[str, dict]:
+    """Mean-Shifted Contrastive training on the sampled crops; returns ('done'|'interrupted'|'skipped', stats)."""
     if args.epochs == 0:
         log("encoder: --epochs 0, appearance encoder stays frozen (plain AI-VAD)")
         return "skipped", {}
@@ -286,16 +208,21 @@ def train_encoder(encoder, footage: Footage, args, device: str, precision: str, 
     from lightning.pytorch.loggers import CSVLogger
     from torch.utils.data import DataLoader
 
-    from aivad.msc import CropPairs, MeanShiftedTraining, feature_center
+    from aivad.distributed import Ranks
+    from aivad.msc import CropPairs, GlobalBatches, MeanShiftedTraining, feature_center
 
-    if len(footage.crops) < 2:
+    ranks = ranks or Ranks(device=device)
+
+    if crops is None or len(crops) < 2:
         raise UserError("only one region was found in all the footage: the encoder needs at least two; add footage or use --epochs 0.")
     L.seed_everything(args.seed, workers=True, verbose=False)
-    center = feature_center(encoder, footage.crops, device)
+    center = feature_center(encoder, crops, ranks.device)
     module = MeanShiftedTraining(encoder, center, lr=args.lr)
-    batch_size = min(args.batch_size, len(footage.crops))
+    batch_size = min(args.batch_size, len(crops))
+    batch_size -= batch_size % ranks.world
     # Augmentation is cheap next to the encoder: workers here would each receive a copy of all crops.
-    loader = DataLoader(CropPairs(footage.crops), batch_size=batch_size, shuffle=True, drop_last=True, num_workers=0)
+    batches = GlobalBatches(len(crops), batch_size, args.seed, ranks.rank, ranks.world)
+    loader = DataLoader(CropPairs(crops, seed=args.seed), batch_sampler=batches, num_workers=0)
     checkpoints = run_dir / "checkpoints"
     resume_from = checkpoints / "last.ckpt"
 
@@ -307,9 +234,13 @@ def train_encoder(encoder, footage: Footage, args, device: str, precision: str, 
                 trainer.save_checkpoint(resume_from)
 
     trainer = L.Trainer(
+        enable_progress_bar=ranks.is_main,
         max_epochs=args.epochs,
         accelerator="gpu" if device == "cuda" else "cpu",
-        devices=1,
+        devices=args.devices,
+        num_nodes=args.num_nodes,
+        strategy="ddp" if ranks.world > 1 else "auto",
+        use_distributed_sampler=False,  # GlobalBatches gives each rank its slice of every batch
         precision=precision,
         accumulate_grad_batches=args.accumulate_grad_batches,
         gradient_clip_val=args.gradient_clip_val or None,
@@ -328,7 +259,7 @@ def train_encoder(encoder, footage: Footage, args, device: str, precision: str, 
         log(f"resume: no saved state in {checkpoints}; starting the encoder training from the beginning")
     elif ckpt_path:
         log(f"resume: continuing from {resume_from}")
-    log(f"encoder: Mean-Shifted Contrastive training, {len(footage.crops)} region crops, lr {args.lr}, {args.epochs} epochs")
+    log(f"encoder: Mean-Shifted Contrastive training, {len(crops)} region crops, lr {args.lr}, {args.epochs} epochs")
     try:
         trainer.fit(module, loader, ckpt_path=ckpt_path)
     except SystemExit:  # Lightning exits after a graceful Ctrl+C shutdown; we report it ourselves
@@ -346,9 +277,13 @@ def main(argv: list[str] | None, preset: dict) -> int:
     args = get_args_parser(preset).parse_args(argv)
     started = time.time()
     check_arguments(args)
-    choice = choose_device(args.device)
+    choice = choose_device("cuda" if args.device == "gpu" else args.device)
+    from aivad.distributed import launch
+
+    ranks = launch(choice.device, args.devices, args.num_nodes)  # several processes from here on, or just this one
+    QUIET["on"] = not ranks.is_main
     precision, warning = choose_precision(args.precision, choice.device)
-    log(f"device: {choice.device} ({choice.reason}); precision {precision}")
+    log(f"device: {choice.device} ({choice.reason}); precision {precision}" + (f"; {ranks.world} processes (DDP)" if ranks.world > 1 else ""))
     if warning:
         log(f"warning: {warning}")
 
@@ -371,8 +306,11 @@ def main(argv: list[str] | None, preset: dict) -> int:
     from aivad.backends import build_backend
     from aivad.encoders import build_encoder
 
-    backend = build_backend(config, weights, choice.device)
-    footage = load_or_extract_footage(videos, backend, args, config, run_dir, choice.device)
+    backend = build_backend(config, weights, ranks.device)
+    timings = {}  # seconds per stage, in the JSON summary (benchmarks/footage_scale.py reads them)
+    stage = time.time()
+    footage, sample, footage_stats = load_or_extract_footage(videos, backend, args, config, run_dir, choice.device, ranks)
+    timings["extraction"] = round(time.time() - stage, 2)
     log(f"regions: {len(footage.boxes)} regions in {len(footage.video_index)} frame pairs ({int(footage.whole_frame.sum())} without any region)")
     if footage.whole_frame.all():
         hint = "lower --motion-threshold" + (" or --box-score-thresh" if config["backend"] == "full" else "")
@@ -388,17 +326,26 @@ def main(argv: list[str] | None, preset: dict) -> int:
         log(f"pose: {with_attribute['pose']} of {len(footage.boxes)} regions are persons (--pose-boxes persons); the others have no pose score")
 
     encoder = base.encoder if base is not None else build_encoder(config["encoder"], weights)
-    encoder = encoder.to(choice.device)
-    status, encoder_stats = train_encoder(encoder, footage, args, choice.device, precision, run_dir)
+    encoder = encoder.to(ranks.device)
+    log(f"encoder: training sample of {len(sample)} region crops (--max-train-crops {args.max_train_crops})")
+    stage = time.time()
+    status, encoder_stats = train_encoder(encoder, sample.crops, args, choice.device, precision, run_dir, ranks)
+    timings["encoder_training"] = round(time.time() - stage, 2)
     if status == "interrupted":
         log(f"interrupted: the encoder's state is saved in {run_dir / 'checkpoints'}; run the same command with --resume to continue. {args.output} was not changed.")
         return 130
-    encoder = encoder.to(choice.device).eval()
+    encoder = encoder.to(ranks.device).eval()
 
     from aivad.fitting import fit_model
+    from aivad.footage import embed_footage
     from aivad.model import inference_precision
 
-    appearance = encoder.embed(footage.crops, device=choice.device, precision=inference_precision(config))
+    stage = time.time()
+    appearance = embed_footage(footage, videos, backend, encoder, ranks.device, inference_precision(config), log=log, ranks=ranks, folder=run_dir)
+    timings["embedding"] = round(time.time() - stage, 2)
+    if not ranks.is_main:
+        return 0  # rank 0 fits the densities and writes the checkpoint
+    stage = time.time()
     model, calibration = fit_model(
         config,
         encoder.cpu(),
@@ -410,12 +357,14 @@ def main(argv: list[str] | None, preset: dict) -> int:
         pairs_per_second=[v.fps / args.frame_stride if v.fps else 10.0 / args.frame_stride for v in videos],
         false_alarms_per_hour=args.false_alarms_per_hour,
     )
+    timings["fitting"] = round(time.time() - stage, 2)
     log(
         f"calibration: threshold {float(model.threshold):.4f} for {args.false_alarms_per_hour:g} false alarm(s) per hour "
         f"(estimated on {calibration['heldout']} of normal footage the densities did not see, {calibration['heldout_hours'] * 3600:.0f} s)"
     )
 
     from aivad.checkpoint import save_checkpoint, save_json, summary_path
+    from aivad.footage import SHARD_FRAMES
     from aivad.model import FORMAT, FORMAT_VERSION
 
     summary = {
@@ -441,8 +390,11 @@ def main(argv: list[str] | None, preset: dict) -> int:
         "precision": precision,
         "encoder_training": encoder_stats,
         "calibration": {k: v for k, v in calibration.items() if k != "kept_from_base"},
+        "footage": {**footage_stats, "shard_frames": SHARD_FRAMES, "regions": int(len(footage.boxes))},
+        "training_sample": len(sample),
         "versions": versions(),
         "duration_s": round(time.time() - started, 1),
+        "timings_s": timings,
     }
     import lightning
 

@@ -385,14 +385,15 @@ def read_frames(
 
 
 def iter_frame_pairs(
-    path: Path, stride: int = 1, max_pairs: int | None = None
+    path: Path, stride: int = 1, max_pairs: int | None = None, start: int = 0
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Yield ``(frame_index, previous_frame, frame)`` for frames 1, 1+stride, 1+2*stride, ...
 
     ``previous_frame`` is always frame ``frame_index - 1`` (optical flow needs truly
     consecutive frames), so a pair whose previous frame was damaged is left out. With
     stride 1 the same array is one pair's ``frame`` and the next pair's ``previous``:
-    treat the arrays as read-only.
+    treat the arrays as read-only. Pairs before frame ``start`` are decoded but not converted
+    or yielded (a resumed extraction); they still count towards ``max_pairs``.
     """
     if stride < 1:
         raise ValueError(f"stride must be at least 1, got {stride}")
@@ -406,10 +407,11 @@ def iter_frame_pairs(
         for index, frame in frames:
             array = None
             if index >= 1 and (index - 1) % stride == 0 and previous_index == index - 1:
-                if previous_array is None:
-                    previous_array = _to_bgr(previous_frame)
-                array = _to_bgr(frame)
-                yield index, previous_array, array
+                if index >= start:
+                    if previous_array is None:
+                        previous_array = _to_bgr(previous_frame)
+                    array = _to_bgr(frame)
+                    yield index, previous_array, array
                 yielded += 1
                 if yielded == max_pairs:
                     return
@@ -425,17 +427,29 @@ class FramePairDataset(IterableDataset):
     stored, so the dataset pickles into "spawn" workers as on Windows.
     """
 
-    def __init__(self, paths: Sequence[Path | str], stride: int = 1, max_pairs_per_video: int | None = None):
+    def __init__(
+        self,
+        paths: Sequence[Path | str],
+        stride: int = 1,
+        max_pairs_per_video: int | None = None,
+        starts: Sequence[int | None] | None = None,
+        end_markers: bool = False,
+    ):
         super().__init__()
         self.paths = [Path(p) for p in paths]
         self.stride = stride
         self.max_pairs_per_video = max_pairs_per_video
+        # per video: first frame to yield (a resumed extraction), or None to skip the video
+        self.starts = list(starts) if starts is not None else [0] * len(self.paths)
+        self.end_markers = end_markers  # after each video, {"video_index": v, "frame_index": -1}
 
     def __iter__(self) -> Iterator[dict[str, int | torch.Tensor]]:
         worker = get_worker_info()
         worker_id, n_workers = (worker.id, worker.num_workers) if worker is not None else (0, 1)
         for video_index in range(worker_id, len(self.paths), n_workers):
-            pairs = iter_frame_pairs(self.paths[video_index], self.stride, self.max_pairs_per_video)
+            if self.starts[video_index] is None:
+                continue
+            pairs = iter_frame_pairs(self.paths[video_index], self.stride, self.max_pairs_per_video, start=self.starts[video_index])
             for frame_index, previous, frame in pairs:
                 yield {
                     "video_index": video_index,
@@ -443,3 +457,5 @@ class FramePairDataset(IterableDataset):
                     "previous": torch.from_numpy(previous),
                     "frame": torch.from_numpy(frame),
                 }
+            if self.end_markers:
+                yield {"video_index": video_index, "frame_index": -1}

@@ -73,7 +73,10 @@ def main() -> int:
     from aivad.fitting import fit_model
     from aivad.model import inference_precision
     from aivad.scoring import smooth_centred
-    from aivad.train import Footage, footage_cache_key, get_args_parser, plain, resolve_training_videos
+    from aivad.backends import build_backend
+    from aivad.footage import ShardStore, embed_footage, footage_key
+    from aivad.train import get_args_parser, plain, resolve_training_videos
+    from aivad.weights import WeightsSource
     from aivad.train import main as train_main
 
     train_videos, test_video, segments, labels = load_dev_set(args.data)
@@ -91,10 +94,13 @@ def main() -> int:
     train_args = get_args_parser(preset).parse_args(argv)
     data = load_raw(trained)
     config = data["hyper_parameters"]
-    cache = args.out / "trained_all_run" / f"regions-{footage_cache_key(resolve_training_videos(train_args), train_args, config)}.pt"
-    footage = Footage.from_state(torch.load(cache, map_location="cpu", weights_only=True))
+    videos = resolve_training_videos(train_args)
+    key = footage_key(videos, config["backend"], config["backend_settings"], config["weights"], train_args.frame_stride, train_args.max_frames_per_video, train_args.seed, train_args.max_train_crops)
+    store = ShardStore(args.out / "trained_all_run" / f"footage-{key}")
+    footage = store.load_footage()
     encoder = load_model(trained)[0].encoder.cpu().eval()
-    appearance = encoder.embed(footage.crops, device="cpu", precision=inference_precision(config))
+    backend = build_backend(config, WeightsSource(config.get("weights", "pretrained")), "cpu")
+    appearance = embed_footage(footage, videos, backend, encoder, "cpu", inference_precision(config), log=lambda _: None)
     training_rows = {name: int(len(appearance if name == "appearance" else footage.frozen[name])) for name, spec in config["density"].items() if spec["kind"] == "knn"}
 
     report = {"epochs": args.epochs, "train_s": round(train_s, 1), "training_rows": training_rows, "test_frames": int(len(labels)), "banks": {}}
@@ -103,7 +109,17 @@ def main() -> int:
         max_bank = ALL if size <= 0 else size
         # 3. Refit the densities exactly as aivad.train does (no base checkpoint), with this bank size.
         started = time.time()
-        model, calibration = fit_model({**config, "max_bank": max_bank}, encoder, footage, appearance, None, encoder_changed=True, seed=train_args.seed)
+        model, calibration = fit_model(
+            {**config, "max_bank": max_bank},
+            encoder,
+            footage,
+            appearance,
+            None,
+            encoder_changed=True,
+            seed=train_args.seed,
+            pairs_per_second=[v.fps / train_args.frame_stride for v in videos],
+            false_alarms_per_hour=train_args.false_alarms_per_hour,
+        )
         fit_s = time.time() - started
         if max_bank == ALL:  # the refit must reproduce the training run's own fit bit for bit
             same = all(torch.equal(v, data["state_dict"][k]) for k, v in model.state_dict().items())

@@ -305,7 +305,7 @@ def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
     from aivad.model import default_density_config
     from aivad.regions_common import FrameRegions
     from aivad.scoring import frame_attribute_scores
-    from aivad.train import Footage
+    from aivad.footage import Footage
 
     rng = np.random.default_rng(0)
     n = 60
@@ -318,18 +318,18 @@ def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
         boxes=np.zeros((n, 4), np.float32),
         whole_frame=np.zeros(20, dtype=bool),
         frozen={"velocity": rng.normal(size=(n, 8)).astype(np.float32), "pose": pose},
-        crops=np.zeros((n, 8, 8, 3), np.uint8),
     )
-    config = {"density": default_density_config(["velocity", "pose"]), "max_bank": 4096, "normalisation_percentile": 99.9, "smoothing_sigma": 0.0, "threshold_percentile": 99.5}
+    crops = np.zeros((n, 8, 8, 3), np.uint8)
+    config = {"density": default_density_config(["velocity", "pose"]), "max_bank": 4096, "combine": "max", "smoothing_sigma": 0.0}
     model, calibration = fit_model(config, None, footage, None, None, encoder_changed=True)
     assert calibration["memory_rows"]["pose"] == 40 and np.isfinite(calibration["threshold"])
     assert torch.isfinite(model.densities["pose"].bank).all()
 
-    frame = FrameRegions(boxes=np.zeros((3, 4), np.float32), whole_frame=False, frozen={"velocity": footage.frozen["velocity"][:3], "pose": pose[:3]}, crops=footage.crops[:3])
+    frame = FrameRegions(boxes=np.zeros((3, 4), np.float32), whole_frame=False, frozen={"velocity": footage.frozen["velocity"][:3], "pose": pose[:3]}, crops=crops[:3])
     scores = model.region_scores(frame, None)
     assert np.isnan(scores["pose"][0]) and np.isfinite(scores["pose"][1:]).all()
     assert frame_attribute_scores(scores)["pose"] == pytest.approx(float(np.max(scores["pose"][1:])))
-    no_person = FrameRegions(boxes=np.zeros((1, 4), np.float32), whole_frame=False, frozen={"velocity": footage.frozen["velocity"][:1], "pose": pose[:1]}, crops=footage.crops[:1])
+    no_person = FrameRegions(boxes=np.zeros((1, 4), np.float32), whole_frame=False, frozen={"velocity": footage.frozen["velocity"][:1], "pose": pose[:1]}, crops=crops[:1])
     assert frame_attribute_scores(model.region_scores(no_person, None))["pose"] == 0.0
 
     # fine-tuning: the base's pose memory joins the person rows only (groups must follow the same rows)
