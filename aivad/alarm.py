@@ -100,7 +100,9 @@ class EventTracker:
             event.peak_score, event.peak_frame = result.score, result.frame_index
         for name, value in result.attribute_scores.items():
             self._attribute_totals[name] = self._attribute_totals.get(name, 0.0) + value
-        event.main_attribute = max(self._attribute_totals, key=self._attribute_totals.get) if self._attribute_totals else ""
+        event.main_attribute = (
+            max(self._attribute_totals, key=self._attribute_totals.get) if self._attribute_totals else ""
+        )
 
     def _close(self) -> Event:
         event = self.current

@@ -22,8 +22,26 @@ def draw_result(frame: np.ndarray, result: FrameResult, threshold: float) -> np.
         x0, y0, x1, y1 = region.box
         colour = score_colour(region.score, threshold)
         cv2.rectangle(canvas, (x0, y0), (x1, y1), colour, 2)
-        cv2.putText(canvas, f"{region.top_attribute[:4]} {region.score:.2f}", (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            f"{region.top_attribute[:4]} {region.score:.2f}",
+            (x0, max(12, y0 - 4)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.4,
+            colour,
+            1,
+            cv2.LINE_AA,
+        )
     label = f"{'ANOMALY' if result.is_anomaly else 'normal'}  score {result.score:.3f} / {threshold:.3f}"
     cv2.rectangle(canvas, (0, 0), (canvas.shape[1], 22), (0, 0, 0), -1)
-    cv2.putText(canvas, label, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 255) if result.is_anomaly else (255, 255, 255), 1, cv2.LINE_AA)
+    cv2.putText(
+        canvas,
+        label,
+        (6, 16),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.5,
+        (0, 0, 255) if result.is_anomaly else (255, 255, 255),
+        1,
+        cv2.LINE_AA,
+    )
     return canvas

@@ -42,7 +42,14 @@ def _same_extractor(name: str, old: dict, new: dict) -> bool:
     if old["backend"] != new["backend"]:
         return False
     relevant = {
-        "velocity": ("velocity_bins", "flow_model", "flow_size", "flow_iterations", "process_max_side", "velocity_grid"),
+        "velocity": (
+            "velocity_bins",
+            "flow_model",
+            "flow_size",
+            "flow_iterations",
+            "process_max_side",
+            "velocity_grid",
+        ),
         "pose": ("detector_size", "pose_boxes"),
         "geometry": (),
         "appearance": ("crop_size",),
@@ -69,7 +76,8 @@ def load_base(path: Path) -> BaseCheckpoint:
     if not path.exists():
         raise UserError(
             f"base checkpoint {path} was not found: fine-tuning starts from an existing model; copy your "
-            "aivad_proper_checkpoint.ckpt there, pass --init-checkpoint PATH, or train one with train_aivad_from_scratch.py first."
+            "aivad_proper_checkpoint.ckpt there, pass --init-checkpoint PATH, or train one with "
+            "train_aivad_from_scratch.py first."
         )
     data = load_raw(path)
     kind = require_known(path, data)
@@ -86,7 +94,9 @@ def _from_ours(path: Path, data: dict) -> BaseCheckpoint:
     for name, density in model.densities.items():
         memories[name] = ("bank", density.bank.clone()) if hasattr(density, "bank") else ("gmm", density)
     videos = data["aivad"].get("videos", [])
-    return BaseCheckpoint(path, config, model.encoder, memories, f"{config['backend']} model trained on {len(videos)} video(s)")
+    return BaseCheckpoint(
+        path, config, model.encoder, memories, f"{config['backend']} model trained on {len(videos)} video(s)"
+    )
 
 
 def _from_anomalib(path: Path, data: dict) -> BaseCheckpoint:
@@ -126,13 +136,26 @@ def anomalib_model(path: Path, data: dict):
         velocity_bins=int(hparams.get("n_velocity_bins", 1)),
         use_pose=bool(hparams.get("use_pose_features", True)),
     )
-    visual_state = {k[len(ANOMALIB_CLIP_VISUAL) :]: v.float() for k, v in state.items() if k.startswith(ANOMALIB_CLIP_VISUAL)}
+    visual_state = {
+        k[len(ANOMALIB_CLIP_VISUAL) :]: v.float() for k, v in state.items() if k.startswith(ANOMALIB_CLIP_VISUAL)
+    }
     if not visual_state or not hparams.get("use_deep_features", True):
-        raise UserError(f"{path} is an anomalib AiVad checkpoint without deep (CLIP) features, which this project needs; retrain it with use_deep_features=True.")
+        raise UserError(
+            f"{path} is an anomalib AiVad checkpoint without deep (CLIP) features, which this project needs; "
+            "retrain it with use_deep_features=True."
+        )
     visual = build_clip_visual(WeightsSource("random"))
     visual.load_state_dict(visual_state)
     prefix = "model.density_estimator."
-    attributes = [name for name, key in (("velocity", "velocity_estimator"), ("pose", "pose_estimator"), ("appearance", "appearance_estimator")) if any(k.startswith(prefix + key) for k in state)]
+    attributes = [
+        name
+        for name, key in (
+            ("velocity", "velocity_estimator"),
+            ("pose", "pose_estimator"),
+            ("appearance", "appearance_estimator"),
+        )
+        if any(k.startswith(prefix + key) for k in state)
+    ]
     density_config = default_density_config(attributes)
     if "velocity" in density_config:
         density_config["velocity"]["n_components"] = int(hparams.get("n_components_velocity", 2))
@@ -153,7 +176,11 @@ def anomalib_model(path: Path, data: dict):
     for name, density in model.densities.items():
         key = prefix + estimator_names[name] + "."
         if name == "velocity":
-            density.set_parameters(state[key + "gmm.means"].double().numpy(), state[key + "gmm.covariances"].double().numpy(), state[key + "gmm.weights"].double().numpy())
+            density.set_parameters(
+                state[key + "gmm.means"].double().numpy(),
+                state[key + "gmm.covariances"].double().numpy(),
+                state[key + "gmm.weights"].double().numpy(),
+            )
         else:
             density.bank = state[key + "memory_bank"].float()
             density.bank_groups = torch.zeros(len(density.bank), dtype=torch.long)

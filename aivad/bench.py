@@ -8,7 +8,8 @@ stage is timed by wrapping the method that does it, and end to end is decode + `
 
 The full backend is timed three times: with its defaults (anomalib's settings: RAFT-large at 520x960
 with 12 iterations, detectors at 800 px, float32), with bfloat16 inference at those settings, and with
-the documented fast settings (:data:`FAST_FULL_SETTINGS`); the last two change the scores. Densities are fitted on the warm-up frames' features, repeated with a little
+the documented fast settings (:data:`FAST_FULL_SETTINGS`); the last two change the scores.
+Densities are fitted on the warm-up frames' features, repeated with a little
 noise up to ``--bank-rows`` rows, so scoring pays for a realistically sized memory bank.
 
 The JSON keys stay the same from run to run, so regressions show up in a diff; ``--baseline OLD.json``
@@ -34,26 +35,71 @@ STAGES = ("decode", "flow", "regions", "velocity", "pose", "appearance", "densit
 # Result-changing speed settings, offered as training options (aivad.train). bfloat16 alone is
 # also timed at the default sizes, so its share of the speed-up is visible.
 BF16_FULL_SETTINGS = {"inference_precision": "bf16"}
-FAST_FULL_SETTINGS = {"flow_model": "raft_small", "flow_size": (272, 480), "flow_iterations": 6, "detector_size": 512, "inference_precision": "bf16"}
-FAST_FULL_FLAGS = "--flow-model raft_small --flow-size 272 480 --flow-iterations 6 --detector-size 512 --inference-precision bf16"
+FAST_FULL_SETTINGS = {
+    "flow_model": "raft_small",
+    "flow_size": (272, 480),
+    "flow_iterations": 6,
+    "detector_size": 512,
+    "inference_precision": "bf16",
+}
+FAST_FULL_FLAGS = (
+    "--flow-model raft_small --flow-size 272 480 --flow-iterations 6 --detector-size 512 --inference-precision bf16"
+)
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m aivad bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--compare-anomalib", action="store_true", help="also time stock anomalib AiVadModel (~15 s per frame on a 2-core CPU)")
+    parser = argparse.ArgumentParser(
+        prog="python -m aivad bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--compare-anomalib",
+        action="store_true",
+        help="also time stock anomalib AiVadModel (~15 s per frame on a 2-core CPU)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument("--video", type=Path, default=None, help="time on this video instead of a synthetic scene")
-    parser.add_argument("--frames", type=int, default=2, help="timed frames for anomalib and the full backend (after the warm-up)")
+    parser.add_argument(
+        "--frames", type=int, default=2, help="timed frames for anomalib and the full backend (after the warm-up)"
+    )
     parser.add_argument("--lite-frames", type=int, default=200, help="timed frames for the lite backend")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed frame pairs first (also the features the densities are fitted on)")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="untimed frame pairs first (also the features the densities are fitted on)",
+    )
     parser.add_argument("--size", default="768x576", help="synthetic scene size WxH (ignored with --video)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--bank-rows", type=int, default=2048, help="rows of the fitted kNN memory banks (and GMM training set)")
-    parser.add_argument("--knn-rows", type=int, default=2048, help="kNN scaling check: memory bank rows and training regions (then 10x as many); 0 = skip")
-    parser.add_argument("--full-flow-size", type=int, nargs=2, default=None, metavar=("H", "W"), help="override the default configuration's RAFT working size (quick smoke runs only)")
-    parser.add_argument("--full-detector-size", type=int, default=None, help="override the default configuration's detector size (quick smoke runs only)")
+    parser.add_argument(
+        "--bank-rows", type=int, default=2048, help="rows of the fitted kNN memory banks (and GMM training set)"
+    )
+    parser.add_argument(
+        "--knn-rows",
+        type=int,
+        default=2048,
+        help="kNN scaling check: memory bank rows and training regions (then 10x as many); 0 = skip",
+    )
+    parser.add_argument(
+        "--full-flow-size",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("H", "W"),
+        help="override the default configuration's RAFT working size (quick smoke runs only)",
+    )
+    parser.add_argument(
+        "--full-detector-size",
+        type=int,
+        default=None,
+        help="override the default configuration's detector size (quick smoke runs only)",
+    )
     parser.add_argument("--skip-full", action="store_true", help="time only the lite backend (and anomalib if asked)")
-    parser.add_argument("--baseline", type=Path, default=None, help="an earlier --json report: print this run's headline figures beside it")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="an earlier --json report: print this run's headline figures beside it",
+    )
     return parser
 
 
@@ -77,11 +123,18 @@ def load_baseline(path: Path) -> dict:
     try:
         report = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"--baseline {path} does not exist; give a JSON file written by an earlier 'python -m aivad bench --json'.") from None
+        raise UserError(
+            f"--baseline {path} does not exist; give a JSON file written by an earlier 'python -m aivad bench --json'."
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise UserError(f"--baseline {path} is not a JSON report; give a file written by 'python -m aivad bench --json'.") from None
+        raise UserError(
+            f"--baseline {path} is not a JSON report; give a file written by 'python -m aivad bench --json'."
+        ) from None
     if not isinstance(report, dict) or "lite_fps" not in report:
-        raise UserError(f"--baseline {path} is not a bench report (no lite_fps); give a file written by 'python -m aivad bench --json'.")
+        raise UserError(
+            f"--baseline {path} is not a bench report (no lite_fps); give a file written by 'python -m aivad "
+            "bench --json'."
+        )
     return report
 
 
@@ -90,7 +143,10 @@ def compare_reports(old: dict, new: dict) -> list[str]:
     lines = []
     for field in ("device_name", "size", "video", "fast_full_flags"):
         if old.get(field) != new.get(field):
-            lines.append(f"note: {field} differs (baseline {old.get(field)!r}, now {new.get(field)!r}); absolute figures are not comparable")
+            lines.append(
+                f"note: {field} differs (baseline {old.get(field)!r}, now {new.get(field)!r}); absolute "
+                "figures are not comparable"
+            )
     lines.append(f"{'figure':32}{'baseline':>11}{'now':>11}{'now/base':>10}  kind")
     for key, kind in HEADLINE_KEYS:
         before, after = old.get(key), new.get(key)
@@ -108,7 +164,6 @@ def _figure(value: float | None) -> str:
 # --------------------------------------------------------------------------- timing
 
 
-
 def next_timed_frame(timer, frames, record: bool):
     """Start one frame's clock and decode it; (None, start) once the video is exhausted."""
     timer.recording = record
@@ -118,6 +173,7 @@ def next_timed_frame(timer, frames, record: bool):
     if frame is None:
         timer.current.clear()
     return frame, start
+
 
 class StageTimer:
     """Seconds per stage for the frame being timed; wraps the methods that do each stage."""
@@ -161,7 +217,11 @@ class StageTimer:
         n = len(self.frames)
         keys = [*STAGES, "end_to_end"]
         means = {k: (sum(f.get(k, 0.0) for f in self.frames) / n if n else float("nan")) for k in keys}
-        return {"frames": n, "seconds_per_frame": means, "fps": 1.0 / means["end_to_end"] if n and means["end_to_end"] > 0 else float("nan")}
+        return {
+            "frames": n,
+            "seconds_per_frame": means,
+            "fps": 1.0 / means["end_to_end"] if n and means["end_to_end"] > 0 else float("nan"),
+        }
 
 
 class _TimedFlow:
@@ -218,8 +278,12 @@ def random_anomalib_builders():
 
     patches = {
         (flow_module, "raft_large"): lambda weights=None, **kw: build_raft(WeightsSource("random")),
-        (regions_module, "maskrcnn_resnet50_fpn_v2"): lambda weights=None, box_score_thresh=0.05, **kw: build_maskrcnn(WeightsSource("random"), box_score_thresh),
-        (features_module, "keypointrcnn_resnet50_fpn"): lambda weights=None, **kw: build_keypointrcnn(WeightsSource("random")),
+        (regions_module, "maskrcnn_resnet50_fpn_v2"): lambda weights=None, box_score_thresh=0.05, **kw: build_maskrcnn(
+            WeightsSource("random"), box_score_thresh
+        ),
+        (features_module, "keypointrcnn_resnet50_fpn"): lambda weights=None, **kw: build_keypointrcnn(
+            WeightsSource("random")
+        ),
         (features_module.clip, "load"): clip_with_random_visual,
     }
     originals = {key: getattr(*key) for key in patches}
@@ -298,7 +362,13 @@ class AnomalibPipeline:
         if frame is None:
             return False
         # anomalib's input: (N, L, C, H, W) float RGB in [0, 1]
-        current = torch.from_numpy(np.ascontiguousarray(frame[..., ::-1])).to(self.device).permute(2, 0, 1).float().div_(255.0)
+        current = (
+            torch.from_numpy(np.ascontiguousarray(frame[..., ::-1]))
+            .to(self.device)
+            .permute(2, 0, 1)
+            .float()
+            .div_(255.0)
+        )
         paired = self.previous is not None
         if paired:
             with torch.no_grad():
@@ -422,7 +492,11 @@ class DetectorPipeline:
             regions = backend.extract([(previous, frame)])[0]
             for name in regions.frozen:
                 collected[name].append(regions.frozen[name])
-            collected["appearance"].append(model.encoder.embed(regions.crops, device=self.device, normalise=normalise, precision=detector._precision))
+            collected["appearance"].append(
+                model.encoder.embed(
+                    regions.crops, device=self.device, normalise=normalise, precision=detector._precision
+                )
+            )
             previous = frame
         fit_detector_densities(detector, collected, self.bank_rows)
         detector.reset()
@@ -455,7 +529,9 @@ class DetectorPipeline:
 # --------------------------------------------------------------------------- kNN scaling
 
 
-def knn_scaling(rows: int, dim: int = 128, max_bank: int | None = None, queries: int = 16, repeats: int = 200, seed: int = 0) -> dict:
+def knn_scaling(
+    rows: int, dim: int = 128, max_bank: int | None = None, queries: int = 16, repeats: int = 200, seed: int = 0
+) -> dict:
     """Scoring time of the kNN density fitted on ``rows`` and on ``10 * rows`` training regions.
 
     The memory bank is capped at ``max_bank`` rows (default ``rows``: the smaller footage just fills
@@ -504,11 +580,19 @@ def device_name(device: str) -> str:
 
 
 def format_table(results: dict) -> str:
-    header = f"{'pipeline':<12}{'frames':>7}{'regions':>8}" + "".join(f"{s:>11}" for s in STAGES) + f"{'end2end':>10}{'FPS':>8}"
+    header = (
+        f"{'pipeline':<12}{'frames':>7}{'regions':>8}"
+        + "".join(f"{s:>11}" for s in STAGES)
+        + f"{'end2end':>10}{'FPS':>8}"
+    )
     lines = [header, "-" * len(header)]
     for name, result in results.items():
         seconds = result["seconds_per_frame"]
-        lines.append(f"{name:<12}{result['frames']:>7}{result.get('regions_per_frame', 0.0):>8.1f}" + "".join(f"{seconds[s]:>11.4f}" for s in STAGES) + f"{seconds['end_to_end']:>10.4f}{result['fps']:>8.2f}")
+        lines.append(
+            f"{name:<12}{result['frames']:>7}{result.get('regions_per_frame', 0.0):>8.1f}"
+            + "".join(f"{seconds[s]:>11.4f}" for s in STAGES)
+            + f"{seconds['end_to_end']:>10.4f}{result['fps']:>8.2f}"
+        )
     return "\n".join(lines)
 
 
@@ -540,8 +624,13 @@ def main(argv: list[str] | None = None) -> int:
 
             size = parse_size(args.size)
             n_frames = args.warmup + 1 + max(args.frames, args.lite_frames)
-            video = make_scene_video(Path(scratch) / "scene.mp4", n_frames=n_frames, size=size, fps=25, seed=1, walkers=4)
-        print(f"bench: {video} {size[0]}x{size[1]}, device {device}: {device_name(device)}, torch {torch.__version__}", flush=True)
+            video = make_scene_video(
+                Path(scratch) / "scene.mp4", n_frames=n_frames, size=size, fps=25, seed=1, walkers=4
+            )
+        print(
+            f"bench: {video} {size[0]}x{size[1]}, device {device}: {device_name(device)}, torch {torch.__version__}",
+            flush=True,
+        )
         pipelines: dict[str, AnomalibPipeline | DetectorPipeline] = {}
         if args.compare_anomalib:
             print("  building stock anomalib AiVadModel ...", flush=True)
@@ -583,7 +672,11 @@ def main(argv: list[str] | None = None) -> int:
         return results[name]["seconds_per_frame"]["end_to_end"] if name in results else None
 
     def ratio(slow: str, fast: str) -> float | None:
-        return end_to_end(slow) / end_to_end(fast) if end_to_end(slow) is not None and end_to_end(fast) is not None else None
+        return (
+            end_to_end(slow) / end_to_end(fast)
+            if end_to_end(slow) is not None and end_to_end(fast) is not None
+            else None
+        )
 
     report = {
         "size": list(size),
@@ -604,18 +697,28 @@ def main(argv: list[str] | None = None) -> int:
         "pipelines": results,
     }
     print()
-    print(f"seconds per frame at {size[0]}x{size[1]} on {report['device_name']} (torch {torch.__version__}); other = conversions, crops, result building")
+    print(
+        f"seconds per frame at {size[0]}x{size[1]} on {report['device_name']} (torch {torch.__version__}); "
+        "other = conversions, crops, result building"
+    )
     print(format_table(results))
     if report["speedup_full_vs_anomalib"] is not None:
         print(
             f"full vs stock anomalib, end to end: {report['speedup_full_vs_anomalib']:.2f}x (defaults, same scores), "
-            f"{report['speedup_full_bf16_vs_anomalib']:.2f}x (--inference-precision bf16), {report['speedup_full_fast_vs_anomalib']:.2f}x (fast: {FAST_FULL_FLAGS})"
+            f"{report['speedup_full_bf16_vs_anomalib']:.2f}x (--inference-precision bf16), "
+            f"{report['speedup_full_fast_vs_anomalib']:.2f}x (fast: {FAST_FULL_FLAGS})"
         )
     print(f"lite: {report['lite_fps']:.1f} FPS end to end (decode + score)")
     if knn:
-        print(f"kNN scoring, {knn['x10']['training_rows']} vs {knn['base']['training_rows']} training regions (bank {knn['x10']['bank_rows']} vs {knn['base']['bank_rows']} rows): {knn['score_ratio_x10']:.2f}x the time")
+        print(
+            f"kNN scoring, {knn['x10']['training_rows']} vs {knn['base']['training_rows']} training regions "
+            f"(bank {knn['x10']['bank_rows']} vs {knn['base']['bank_rows']} rows): "
+            f"{knn['score_ratio_x10']:.2f}x the time"
+        )
     if baseline is not None:
-        print(f"\ncompared with {args.baseline} ({baseline.get('device_name')}, torch {baseline.get('torch_version')}):")
+        print(
+            f"\ncompared with {args.baseline} ({baseline.get('device_name')}, torch {baseline.get('torch_version')}):"
+        )
         print("\n".join(compare_reports(baseline, report)))
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

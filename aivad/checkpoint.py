@@ -21,6 +21,7 @@ import torch
 from aivad.errors import UserError
 from aivad.model import FORMAT, FORMAT_VERSION
 
+
 # Everything beyond tensors and plain containers that our and anomalib's (Lightning) checkpoints
 # are known to hold. Anything else makes loading fail, and we refuse the file.
 def _allowed_globals() -> list:
@@ -83,13 +84,19 @@ def load_raw(path: Path) -> dict:
             data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         raise UserError(
-            f"checkpoint {path} was refused: it needs objects beyond plain weights to load ({str(error).splitlines()[0][:160]}), "
-            "and loading those could run code from the file; use a checkpoint written by this project or by anomalib's AiVad."
+            f"checkpoint {path} was refused: it needs objects beyond plain weights to load "
+            f"({str(error).splitlines()[0][:160]}), "
+            "and loading those could run code from the file; use a checkpoint written by this project or by "
+            "anomalib's AiVad."
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError) as error:
-        raise UserError(f"checkpoint {path} is damaged or truncated ({str(error).splitlines()[0][:120]}); copy it again or retrain.") from None
+        raise UserError(
+            f"checkpoint {path} is damaged or truncated ({str(error).splitlines()[0][:120]}); copy it again or retrain."
+        ) from None
     if not isinstance(data, dict):
-        raise UserError(f"{path} is not an AI-VAD checkpoint (it holds a {type(data).__name__}, not a checkpoint dict).")
+        raise UserError(
+            f"{path} is not an AI-VAD checkpoint (it holds a {type(data).__name__}, not a checkpoint dict)."
+        )
     return data
 
 

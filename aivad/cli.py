@@ -17,33 +17,94 @@ CSV_COLUMNS = ["frame_index", "time_s", "score", "raw_score", "is_anomaly", "n_r
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m aivad", description="Score videos with a trained AI-VAD checkpoint.")
+    parser = argparse.ArgumentParser(
+        prog="python -m aivad", description="Score videos with a trained AI-VAD checkpoint."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sub):
-        sub.add_argument("checkpoint", type=Path, help="checkpoint written by the training scripts (or anomalib's AiVad)")
+        sub.add_argument(
+            "checkpoint", type=Path, help="checkpoint written by the training scripts (or anomalib's AiVad)"
+        )
         sub.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
-        sub.add_argument("--weights-dir", type=Path, default=None, help="folder with the pretrained weight files (full backend, offline)")
-        sub.add_argument("--weights", choices=("pretrained", "random"), default=None, help="frozen networks' weights (default: as the checkpoint was trained)")
-        sub.add_argument("--inference-precision", choices=INFERENCE_PRECISIONS, default=None, help="full backend: networks' precision (default: as trained; bf16 ~2x faster on AVX512-BF16/AMX CPUs, scores change slightly)")
+        sub.add_argument(
+            "--weights-dir",
+            type=Path,
+            default=None,
+            help="folder with the pretrained weight files (full backend, offline)",
+        )
+        sub.add_argument(
+            "--weights",
+            choices=("pretrained", "random"),
+            default=None,
+            help="frozen networks' weights (default: as the checkpoint was trained)",
+        )
+        sub.add_argument(
+            "--inference-precision",
+            choices=INFERENCE_PRECISIONS,
+            default=None,
+            help=(
+                "full backend: networks' precision (default: as trained; bf16 ~2x faster on AVX512-BF16/AMX "
+                "CPUs, scores change slightly)"
+            ),
+        )
         sub.add_argument("--threshold", type=float, default=None, help="override the checkpoint's calibrated threshold")
-        sub.add_argument("--smoothing-sigma", type=float, default=None, help="override the temporal smoothing (frames; 0 = off)")
-        sub.add_argument("--causal", action="store_true", help="smooth with past frames only, as live use does (default: centred)")
+        sub.add_argument(
+            "--smoothing-sigma", type=float, default=None, help="override the temporal smoothing (frames; 0 = off)"
+        )
+        sub.add_argument(
+            "--causal", action="store_true", help="smooth with past frames only, as live use does (default: centred)"
+        )
         sub.add_argument("--debug", action="store_true", help="show full tracebacks")
 
-    score = commands.add_parser("score", help="one CSV row per frame, optional annotated video", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    score = commands.add_parser(
+        "score",
+        help="one CSV row per frame, optional annotated video",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     common(score)
     score.add_argument("video", type=Path)
     score.add_argument("--csv", type=Path, required=True, help="per-frame scores to write")
-    score.add_argument("--annotated", type=Path, default=None, help="also write a video with region boxes and the frame score")
+    score.add_argument(
+        "--annotated", type=Path, default=None, help="also write a video with region boxes and the frame score"
+    )
+    score.add_argument(
+        "--zones",
+        type=Path,
+        default=None,
+        help='JSON {"zones": [[[x, y], ...]], "roi": false} in 0..1 coordinates, as the UI keeps them: regions in '
+        "the zones are ignored (roi true: only they count); the scores are then causal, as in the live view",
+    )
+    score.add_argument(
+        "--events",
+        type=Path,
+        default=None,
+        help="also write the alarm events the live view would raise (checkpoint's hysteresis and minimum duration)",
+    )
 
-    evaluate = commands.add_parser("evaluate", help="frame-level AUROC, AP and best F1 against labels", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="frame-level AUROC, AP and best F1 against labels",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     common(evaluate)
     evaluate.add_argument("video", type=Path)
-    evaluate.add_argument("--labels", type=Path, required=True, help=".npy with one 0/1 per frame, or CSV with frame_index,label")
+    evaluate.add_argument(
+        "--labels", type=Path, required=True, help=".npy with one 0/1 per frame, or CSV with frame_index,label"
+    )
     evaluate.add_argument("--csv", type=Path, default=None, help="also write the per-frame scores")
-    evaluate.add_argument("--segments", type=Path, default=None, help="CSV name,first_frame,last_frame of the anomalies (default: runs of anomalous labels)")
-    evaluate.add_argument("--boxes", type=Path, default=None, help="CSV frame_index,name,x0,y0,x1,y1 of the anomalous objects: is the alarm's top region on them?")
+    evaluate.add_argument(
+        "--segments",
+        type=Path,
+        default=None,
+        help="CSV name,first_frame,last_frame of the anomalies (default: runs of anomalous labels)",
+    )
+    evaluate.add_argument(
+        "--boxes",
+        type=Path,
+        default=None,
+        help="CSV frame_index,name,x0,y0,x1,y1 of the anomalous objects: is the alarm's top region on them?",
+    )
     evaluate.add_argument("--json", type=Path, default=None, help="also write every figure as JSON")
 
     info = commands.add_parser("info", help="what a checkpoint is and what it was trained on")
@@ -58,7 +119,13 @@ def get_args_parser() -> argparse.ArgumentParser:
 def load_detector(args):
     from aivad.detector import Detector
 
-    detector = Detector.load(args.checkpoint, device=args.device, weights_dir=args.weights_dir, weights=args.weights, inference_precision=args.inference_precision)
+    detector = Detector.load(
+        args.checkpoint,
+        device=args.device,
+        weights_dir=args.weights_dir,
+        weights=args.weights,
+        inference_precision=args.inference_precision,
+    )
     if args.threshold is not None:
         detector.threshold = args.threshold
     if args.smoothing_sigma is not None:
@@ -89,16 +156,18 @@ def write_csv(path: Path, results) -> None:
 
     lines = [",".join(CSV_COLUMNS)]
     for r in results:
-        lines.append(f"{r.frame_index},{r.time_s:.3f},{r.score:.6f},{r.raw_score:.6f},{int(r.is_anomaly)},{r.n_regions},{r.top_attribute}")
+        lines.append(
+            f"{r.frame_index},{r.time_s:.3f},{r.score:.6f},{r.raw_score:.6f},{int(r.is_anomaly)},{r.n_regions},{r.top_attribute}"
+        )
     text = ("\n".join(lines) + "\n").encode("utf-8")
     atomic_write_bytes(path, lambda handle: handle.write(text))
 
 
 def write_annotated(path: Path, video: Path, results, threshold: float, fps: float) -> None:
+    import cv2
+
     from aivad.annotate import draw_result
     from aivad.videos import read_frames
-
-    import cv2
 
     by_index = {r.frame_index: r for r in results}
     writer = None
@@ -113,7 +182,9 @@ def write_annotated(path: Path, video: Path, results, threshold: float, fps: flo
                 height, width = canvas.shape[:2]
                 writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps or 10.0, (width, height))
                 if not writer.isOpened():
-                    raise UserError(f"cannot write the annotated video {path}; check the folder exists and is writable.")
+                    raise UserError(
+                        f"cannot write the annotated video {path}; check the folder exists and is writable."
+                    )
             writer.write(canvas)
     finally:
         if writer is not None:
@@ -137,9 +208,14 @@ def load_labels(path: Path, n_frames: int) -> np.ndarray:
                 if 0 <= index < n_frames:
                     labels[index] = int(row["label"])
     if len(labels) != n_frames:
-        raise UserError(f"labels file {path} has {len(labels)} labels but the video has {n_frames} frames; they must match one to one.")
+        raise UserError(
+            f"labels file {path} has {len(labels)} labels but the video has {n_frames} frames; they must "
+            "match one to one."
+        )
     if labels.min() == labels.max():
-        raise UserError(f"labels file {path} holds only one class; AUROC needs both normal (0) and anomalous (1) frames.")
+        raise UserError(
+            f"labels file {path} holds only one class; AUROC needs both normal (0) and anomalous (1) frames."
+        )
     return labels
 
 
@@ -164,18 +240,20 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench_main(argv[1:])
     args = get_args_parser().parse_args(argv)
-    if args.command == "bench":
-        from aivad.bench import main as bench_main
-
-        return bench_main(args.rest)
     if args.command == "info":
         return print_info(args.checkpoint)
     detector = load_detector(args)
-    print(f"device: {detector.device} ({detector.info.get('device_reason', '')}); backend {detector.backend_name}; threshold {detector.threshold:.4f}", file=sys.stderr)
+    print(
+        f"device: {detector.device} ({detector.info.get('device_reason', '')}); backend "
+        f"{detector.backend_name}; threshold {detector.threshold:.4f}",
+        file=sys.stderr,
+    )
     if "precision_warning" in detector.info:
         print(f"warning: {detector.info['precision_warning']}", file=sys.stderr)
     results, info = score_with_progress(detector, args.video, centred=not args.causal)
     if args.command == "score":
+        if args.zones is not None or args.events is not None:
+            results = decide(args, detector, results, info)
         write_csv(args.csv, results)
         if args.annotated is not None:
             write_annotated(args.annotated, args.video, results, detector.threshold, info.fps)
@@ -183,6 +261,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.csv}: {len(results)} frames, {n_alarm} above threshold {detector.threshold:.4f}")
         return 0
     return evaluate(args, detector, results, info)
+
+
+def decide(args, detector, results, info):
+    """The live view's decisions (aivad.decision) over the whole video; writes --events."""
+    from aivad.decision import Decider, DecisionSettings, decide_all, event_csv_row, load_zones, write_events_csv
+
+    zones, roi = load_zones(args.zones) if args.zones is not None else ([], False)
+    decider = Decider()
+    fps = info.fps or 10.0
+    decider.configure(
+        DecisionSettings.of_detector(detector, zones=zones, zones_are_roi=roi),
+        detector.threshold,
+        detector.combine,
+        fps,
+    )
+    decided, events = decide_all(results, decider, info.width, info.height)
+    if args.events is not None:
+        write_events_csv(args.events, [event_csv_row(i, str(args.video), e) for i, e in enumerate(events, start=1)])
+        print(f"wrote {args.events}: {len(events)} event(s)")
+    return decided if zones else results
 
 
 def evaluate(args, detector, results, info) -> int:
@@ -202,7 +300,9 @@ def evaluate(args, detector, results, info) -> int:
         causal = smooth_causal(np.array([r.raw_score for r in results]), detector.smoothing_sigma)
         results = [replace(r, score=float(s)) for r, s in zip(results, causal)]
     fps = info.fps or 10.0
-    events = event_report(results, labels, fps, detector.event_tracker(fps), segments, boxes, detector.expected_false_alarms_per_hour())
+    events = event_report(
+        results, labels, fps, detector.event_tracker(fps), segments, boxes, detector.expected_false_alarms_per_hour()
+    )
     smoothing = "causal" if args.causal else "centred"
     print(f"frames: {len(results)} ({int(labels.sum())} anomalous)")
     print(f"AUROC (frame-level, micro): {metrics['auroc']:.4f} ({smoothing} smoothing)")
@@ -213,7 +313,10 @@ def evaluate(args, detector, results, info) -> int:
     if args.json is not None:
         from aivad.checkpoint import atomic_write_bytes
 
-        payload = json.dumps({"frames": len(results), "smoothing": smoothing, **metrics, "threshold": detector.threshold, **events}, indent=2).encode("utf-8")
+        payload = json.dumps(
+            {"frames": len(results), "smoothing": smoothing, **metrics, "threshold": detector.threshold, **events},
+            indent=2,
+        ).encode("utf-8")
         atomic_write_bytes(args.json, lambda handle: handle.write(payload))
     return 0
 
@@ -233,7 +336,10 @@ def print_info(path: Path) -> int:
     for key in ("lr", "epochs", "batch_size", "accumulate_grad_batches", "frame_stride", "weights"):
         if key in settings:
             print(f"{key + ':':<12}{settings[key]}")
-    memory = {name: int(d.bank.shape[0]) if hasattr(d, "bank") else f"GMM x{d.means.shape[0]}" for name, d in model.densities.items()}
+    memory = {
+        name: int(d.bank.shape[0]) if hasattr(d, "bank") else f"GMM x{d.means.shape[0]}"
+        for name, d in model.densities.items()
+    }
     print(f"memory:     {memory}")
     n_params = sum(p.numel() for p in model.encoder.parameters())
     print(f"encoder:    {model.config['encoder']} ({n_params / 1e6:.2f} M parameters)")

@@ -60,5 +60,7 @@ def run_main(main: Callable[[list[str] | None], int | None], argv: list[str] | N
     except Exception as error:  # a bug, not a user mistake: still one readable line by default
         if debug:
             raise
-        print(f"error: unexpected {type(error).__name__}: {error} (run again with --debug for details)", file=sys.stderr)
+        print(
+            f"error: unexpected {type(error).__name__}: {error} (run again with --debug for details)", file=sys.stderr
+        )
         return 1

@@ -64,7 +64,9 @@ class KnnDensity(NormalisedScores):
                 setattr(self, name, torch.empty_like(state_dict[prefix + name]))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def fit(self, features: torch.Tensor, groups: torch.Tensor, percentile: float = 99.9, seed: int = 0) -> torch.Tensor:
+    def fit(
+        self, features: torch.Tensor, groups: torch.Tensor, percentile: float = 99.9, seed: int = 0
+    ) -> torch.Tensor:
         """Fill the bank and the normalisation; returns the leave-group-out raw training scores."""
         features = features.float()
         groups = distinct_or_halves(groups)
@@ -76,7 +78,11 @@ class KnnDensity(NormalisedScores):
     def fit_estimator(self, features: torch.Tensor, groups: torch.Tensor | None = None, seed: int = 0) -> None:
         """Fill the memory bank (coreset-bounded) without scoring the training rows."""
         features = features.float()
-        groups = torch.zeros(len(features), dtype=torch.long) if groups is None else torch.as_tensor(groups, dtype=torch.long)
+        groups = (
+            torch.zeros(len(features), dtype=torch.long)
+            if groups is None
+            else torch.as_tensor(groups, dtype=torch.long)
+        )
         keep = coreset_indices(features, self.max_bank, seed=seed)
         self.bank = features[keep].contiguous()
         self.bank_groups = groups[keep].contiguous()
@@ -91,7 +97,9 @@ class KnnDensity(NormalisedScores):
             block = features[start : start + CHUNK].float()
             distances = torch.cdist(block, bank)
             if exclude_groups is not None:
-                same = exclude_groups[start : start + CHUNK, None].to(bank.device) == self.bank_groups[None].to(bank.device)
+                same = exclude_groups[start : start + CHUNK, None].to(bank.device) == self.bank_groups[None].to(
+                    bank.device
+                )
                 distances = distances.masked_fill(same, float("inf"))
             nearest = distances.topk(k, largest=False, dim=1).values
             nearest = torch.where(torch.isinf(nearest), torch.zeros_like(nearest), nearest)
@@ -118,7 +126,9 @@ class GmmDensity(NormalisedScores):
                 setattr(self, name, torch.empty_like(state_dict[prefix + name]))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def fit(self, features: torch.Tensor, groups: torch.Tensor | None = None, percentile: float = 99.9, seed: int = 0) -> torch.Tensor:
+    def fit(
+        self, features: torch.Tensor, groups: torch.Tensor | None = None, percentile: float = 99.9, seed: int = 0
+    ) -> torch.Tensor:
         del groups  # a parametric fit does not memorise single samples: no leave-out needed
         self.fit_estimator(features, seed=seed)
         train_scores = self.raw_scores(features)
@@ -149,7 +159,10 @@ class GmmDensity(NormalisedScores):
             return torch.zeros(0, device=features.device)
         x = features.double().to(self.means.device)
         # y = (x - mu) @ P for each component: Mahalanobis distance without inverting covariances
-        y = torch.einsum("nd,kde->nke", x, self.precisions_cholesky) - torch.einsum("kd,kde->ke", self.means, self.precisions_cholesky)[None]
+        y = (
+            torch.einsum("nd,kde->nke", x, self.precisions_cholesky)
+            - torch.einsum("kd,kde->ke", self.means, self.precisions_cholesky)[None]
+        )
         dims = x.shape[1]
         log_prob = -0.5 * (dims * np.log(2 * np.pi) + (y**2).sum(-1)) + self.log_det[None]
         return -torch.logsumexp(log_prob + self.log_weights[None], dim=1).float().to(features.device)

@@ -39,7 +39,10 @@ def load_model(path: Path):
         try:
             model.load_state_dict(data["state_dict"])
         except (RuntimeError, KeyError) as error:
-            raise UserError(f"checkpoint {path} does not match this project's model ({str(error).splitlines()[0][:120]}); retrain it with this version.") from None
+            raise UserError(
+                f"checkpoint {path} does not match this project's model ({str(error).splitlines()[0][:120]}); "
+                "retrain it with this version."
+            ) from None
         info = dict(data["aivad"])
         info["source"] = "aivad checkpoint"
     info["threshold"] = float(model.threshold)
@@ -60,7 +63,11 @@ class Detector:
         self._smoother = CausalSmoother(float(model.config.get("smoothing_sigma", 0.0)))
         self.combine = model.config.get("combine", "sum")
         # Checkpoints from before the rate-calibrated alarm get the default rule at their threshold.
-        self.alarm_rule = AlarmRule(**model.config["alarm"]) if "alarm" in model.config else AlarmRule(self.threshold, RELEASE_RATIO, MIN_DURATION_S)
+        self.alarm_rule = (
+            AlarmRule(**model.config["alarm"])
+            if "alarm" in model.config
+            else AlarmRule(self.threshold, RELEASE_RATIO, MIN_DURATION_S)
+        )
         rate = model.config.get("false_alarm_model")
         self.rate_model = RateModel.from_dict(rate) if rate else None
         self._previous: np.ndarray | None = None
@@ -84,12 +91,24 @@ class Detector:
         choice = choose_device(device)
         if inference_precision is not None and model.config["backend"] == "full":
             if inference_precision not in INFERENCE_PRECISIONS:
-                raise UserError(f"--inference-precision must be one of {', '.join(INFERENCE_PRECISIONS)}, not '{inference_precision}'.")
-            model.config["backend_settings"] = {**model.config["backend_settings"], "inference_precision": inference_precision}
-        warning = bf16_warning(configured_precision(model.config), choice.device) if model.config["backend"] == "full" else None
+                raise UserError(
+                    f"--inference-precision must be one of {', '.join(INFERENCE_PRECISIONS)}, not "
+                    f"'{inference_precision}'."
+                )
+            model.config["backend_settings"] = {
+                **model.config["backend_settings"],
+                "inference_precision": inference_precision,
+            }
+        warning = (
+            bf16_warning(configured_precision(model.config), choice.device)
+            if model.config["backend"] == "full"
+            else None
+        )
         if warning:
             info["precision_warning"] = warning
-        source = WeightsSource(weights or model.config.get("weights", "pretrained"), Path(weights_dir) if weights_dir else None)
+        source = WeightsSource(
+            weights or model.config.get("weights", "pretrained"), Path(weights_dir) if weights_dir else None
+        )
         backend = build_backend(model.config, source, choice.device)
         model.encoder.to(choice.device)
         info["device_reason"] = choice.reason
@@ -123,11 +142,15 @@ class Detector:
         self._index = 0
         self._smoother.reset()
 
-    def _score_pair(self, previous: np.ndarray, frame: np.ndarray) -> tuple[float, dict[str, float], list[RegionResult]]:
+    def _score_pair(
+        self, previous: np.ndarray, frame: np.ndarray
+    ) -> tuple[float, dict[str, float], list[RegionResult]]:
         regions = self.backend.extract([(previous, frame)])[0]
         appearance = None
         if "appearance" in self.model.densities:
-            appearance = self.model.encoder.embed(regions.crops, device=self.device, normalise=self._normalise_appearance, precision=self._precision)
+            appearance = self.model.encoder.embed(
+                regions.crops, device=self.device, normalise=self._normalise_appearance, precision=self._precision
+            )
         region_scores = self.model.region_scores(regions, appearance)
         attribute_scores = frame_attribute_scores(region_scores)
         results = []
@@ -197,7 +220,9 @@ class Detector:
                 result.is_anomaly = result.score >= self.threshold
         return results
 
-    def score_video(self, path: str | Path, centred: bool = True, progress: Callable[[int], None] | None = None) -> list[FrameResult]:
+    def score_video(
+        self, path: str | Path, centred: bool = True, progress: Callable[[int], None] | None = None
+    ) -> list[FrameResult]:
         from aivad.videos import probe_video, read_frames
 
         info = probe_video(Path(path))

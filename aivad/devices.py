@@ -37,7 +37,10 @@ def choose_device(requested: str = "auto") -> DeviceChoice:
         raise UserError(f"--device must be one of {', '.join(DEVICE_CHOICES)}, not '{requested}'.")
     has_cuda = torch.cuda.is_available()
     if requested == "cuda" and not has_cuda:
-        raise UserError(f"--device cuda was asked for, but CUDA is not available: {cuda_unavailable_reason()}; use --device cpu or install a CUDA build of torch.")
+        raise UserError(
+            f"--device cuda was asked for, but CUDA is not available: {cuda_unavailable_reason()}; use "
+            "--device cpu or install a CUDA build of torch."
+        )
     if requested == "cpu":
         return DeviceChoice("cpu", "CPU forced with --device cpu")
     if has_cuda:
@@ -84,7 +87,10 @@ def bf16_warning(precision: str, device: str) -> str | None:
     if native:
         return None
     where = "GPU" if device == "cuda" else "CPU (no AVX512-BF16 or AMX)"
-    return f"--inference-precision bf16 is emulated on this {where} and slower than float32; use --inference-precision auto"
+    return (
+        f"--inference-precision bf16 is emulated on this {where} and slower than float32; use "
+        "--inference-precision auto"
+    )
 
 
 def _as_float32(value):

@@ -40,7 +40,9 @@ def launch(device: str, devices: int, num_nodes: int) -> Ranks:
         return Ranks(device=device)
     from lightning.fabric import Fabric
 
-    fabric = Fabric(accelerator="cuda" if device == "cuda" else "cpu", devices=devices, num_nodes=num_nodes, strategy="ddp")
+    fabric = Fabric(
+        accelerator="cuda" if device == "cuda" else "cpu", devices=devices, num_nodes=num_nodes, strategy="ddp"
+    )
     fabric.launch()
     torch_device = f"cuda:{fabric.local_rank}" if device == "cuda" else "cpu"
     return Ranks(fabric.global_rank, fabric.world_size, fabric.local_rank, torch_device, fabric)

@@ -24,7 +24,14 @@ class AppearanceEncoder(nn.Module):
     output_dim: int
 
     @torch.no_grad()
-    def embed(self, crops: np.ndarray, device: str = "cpu", batch_size: int = 64, normalise: bool = True, precision: str = "auto") -> np.ndarray:
+    def embed(
+        self,
+        crops: np.ndarray,
+        device: str = "cpu",
+        batch_size: int = 64,
+        normalise: bool = True,
+        precision: str = "auto",
+    ) -> np.ndarray:
         """uint8 (N, S, S, 3) RGB crops -> float32 (N, D), L2-normalised unless told otherwise.
 
         ``precision`` is an inference precision of :mod:`aivad.devices` (auto, fp32, bf16).

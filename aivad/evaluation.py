@@ -74,7 +74,15 @@ def iou(a, b) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def event_report(results, labels: np.ndarray, fps: float, tracker: EventTracker, segments: list[Segment] | None = None, boxes: dict | None = None, expected_per_hour: float | None = None) -> dict:
+def event_report(
+    results,
+    labels: np.ndarray,
+    fps: float,
+    tracker: EventTracker,
+    segments: list[Segment] | None = None,
+    boxes: dict | None = None,
+    expected_per_hour: float | None = None,
+) -> dict:
     """Replay causal ``results`` (FrameResult, in frame order) through ``tracker``."""
     labels = np.asarray(labels).astype(int)
     fps = fps if fps and fps > 0 else 10.0
@@ -106,7 +114,9 @@ def event_report(results, labels: np.ndarray, fps: float, tracker: EventTracker,
                 "detected": bool(hits),
                 "delay_frames": delay,
                 "delay_s": round(delay / fps, 3) if delay is not None else None,
-                "alarmed_frames": int(sum(alarmed[index_of[f]] for f in range(segment.first, segment.last + 1) if f in index_of)),
+                "alarmed_frames": int(
+                    sum(alarmed[index_of[f]] for f in range(segment.first, segment.last + 1) if f in index_of)
+                ),
                 "main_attribute": hits[0].main_attribute if hits else None,
             }
         )
@@ -144,14 +154,24 @@ def localisation(results, alarmed: np.ndarray, labels: np.ndarray, boxes: dict) 
             counts.setdefault(name or "object", [0, 0])
             counts[name or "object"][0] += int(hit)
             counts[name or "object"][1] += 1
-    return {name: {"alarmed_frames": n, "top_region_hits": hit, "share": hit / n if n else None} for name, (hit, n) in counts.items()}
+    return {
+        name: {"alarmed_frames": n, "top_region_hits": hit, "share": hit / n if n else None}
+        for name, (hit, n) in counts.items()
+    }
 
 
 def format_report(report: dict) -> list[str]:
-    lines = [f"alarm rule: on at {report['on_level']:.4f}, off below {report['off_level']:.4f}, at least {report['min_frames']} frame(s); causal scores"]
+    lines = [
+        f"alarm rule: on at {report['on_level']:.4f}, off below {report['off_level']:.4f}, at least "
+        f"{report['min_frames']} frame(s); causal scores"
+    ]
     for s in report["segments"]:
         if s["detected"]:
-            lines.append(f"  {s['name']}: detected after {s['delay_frames']} frames ({s['delay_s']:.1f} s), {s['alarmed_frames']} of {s['last_frame'] - s['first_frame'] + 1} frames in alarm, by {s['main_attribute']}")
+            lines.append(
+                f"  {s['name']}: detected after {s['delay_frames']} frames ({s['delay_s']:.1f} s), "
+                f"{s['alarmed_frames']} of {s['last_frame'] - s['first_frame'] + 1} frames in alarm, "
+                f"by {s['main_attribute']}"
+            )
         else:
             lines.append(f"  {s['name']}: MISSED")
     rate = report["false_alarms_per_hour"]
@@ -161,8 +181,13 @@ def format_report(report: dict) -> list[str]:
         + (f" = {rate:.1f} per hour" if rate is not None else "")
         + (f" (calibration expected {expected:.2g} per hour)" if expected is not None else "")
     )
-    lines.append(f"frames in alarm: {report['normal_frames_in_alarm']} normal, {report['anomalous_frames_in_alarm']} anomalous")
+    lines.append(
+        f"frames in alarm: {report['normal_frames_in_alarm']} normal, {report['anomalous_frames_in_alarm']} anomalous"
+    )
     for name, loc in report.get("localisation", {}).items():
         share = f"{loc['share']:.0%}" if loc["share"] is not None else "n/a"
-        lines.append(f"  {name}: top region on the object in {loc['top_region_hits']} of {loc['alarmed_frames']} alarmed frames ({share}, IoU >= {IOU_HIT})")
+        lines.append(
+            f"  {name}: top region on the object in {loc['top_region_hits']} of {loc['alarmed_frames']} "
+            f"alarmed frames ({share}, IoU >= {IOU_HIT})"
+        )
     return lines

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 
 from aivad.errors import UserError
+from aivad.footage import GROUP_FRAMES, Footage
 from aivad.model import AiVadModel, attribute_present
 from aivad.scoring import smooth_causal
-from aivad.footage import GROUP_FRAMES, Footage
 
 
 def footage_groups(footage: Footage) -> np.ndarray:
@@ -30,7 +30,8 @@ def footage_groups(footage: Footage) -> np.ndarray:
 
 def missing_attribute(name: str) -> UserError:
     return UserError(
-        f"no region of the training footage has a {name} attribute (with --pose-boxes persons: no person was detected), "
+        f"no region of the training footage has a {name} attribute (with --pose-boxes persons: no person was "
+        "detected), "
         "so there is nothing normal to compare with; train with --pose-boxes all or --no-pose."
     )
 
@@ -78,14 +79,22 @@ def fit_model(
         rows = np.ascontiguousarray(all_rows[present])
         features = torch.from_numpy(rows)
         fit_features, fit_groups = features, groups[torch.from_numpy(present)]
-        old = base.memory(name, config, n_samples=len(features)) if base is not None and (name != "appearance" or not encoder_changed) else None
+        old = (
+            base.memory(name, config, n_samples=len(features))
+            if base is not None and (name != "appearance" or not encoder_changed)
+            else None
+        )
         if old is not None and len(old):
             kept.append(name)
             fit_features = torch.cat([features, old.float()])
-            fit_groups = torch.cat([fit_groups, torch.full((len(old),), -1, dtype=torch.long)])  # the base's memory is its own group
+            fit_groups = torch.cat(
+                [fit_groups, torch.full((len(old),), -1, dtype=torch.long)]
+            )  # the base's memory is its own group
         density.fit_estimator(fit_features, fit_groups, seed=seed)
         spec, max_bank = config["density"][name], config["max_bank"]
-        raw = heldout_raw_scores(lambda: build_density(spec, max_bank), rows, footage.region_pair[present], splits, extra=old, seed=seed)
+        raw = heldout_raw_scores(
+            lambda: build_density(spec, max_bank), rows, footage.region_pair[present], splits, extra=old, seed=seed
+        )
         low, high = scale_from_heldout(raw)
         density.set_scale(low, high)
         scales[name] = [low, high]
@@ -119,13 +128,17 @@ def fit_model(
     return model, calibration
 
 
-def frame_scores_from_regions(footage: Footage, region_scores: dict[str, np.ndarray], method: str = "sum") -> np.ndarray:
+def frame_scores_from_regions(
+    footage: Footage, region_scores: dict[str, np.ndarray], method: str = "sum"
+) -> np.ndarray:
     """Raw frame score per pair: per attribute the max over that pair's regions, combined (scoring)."""
     n_pairs = len(footage.video_index)
     per_attribute = []
     for scores in region_scores.values():
         per_pair = np.full(n_pairs, -np.inf)
-        np.maximum.at(per_pair, footage.region_pair, np.where(np.isnan(scores), -np.inf, scores))  # NaN: region lacks it
+        np.maximum.at(
+            per_pair, footage.region_pair, np.where(np.isnan(scores), -np.inf, scores)
+        )  # NaN: region lacks it
         per_attribute.append(np.where(np.isfinite(per_pair), per_pair, 0.0))
     stacked = np.stack(per_attribute)
     return stacked.max(axis=0) if method == "max" else stacked.sum(axis=0)

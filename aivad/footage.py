@@ -79,7 +79,11 @@ class Footage:
 def region_keys(video_index: int, frame_index: int, n_regions: int, seed: int) -> np.ndarray:
     """Uniform pseudo-random keys in [0, 1), a pure function of (seed, video, frame, region)."""
     with np.errstate(over="ignore"):  # wrap-around is the point of the hash
-        x = (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)) ^ (np.uint64(video_index) << np.uint64(40)) ^ (np.uint64(frame_index) << np.uint64(12))
+        x = (
+            (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15))
+            ^ (np.uint64(video_index) << np.uint64(40))
+            ^ (np.uint64(frame_index) << np.uint64(12))
+        )
         x = x + np.arange(n_regions, dtype=np.uint64)
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)  # splitmix64 finaliser
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -127,7 +131,12 @@ class CropSample:
             self.offer(other.keys, other.ids, other.crops)
 
     def to_state(self) -> dict:
-        return {"keys": torch.from_numpy(self.keys), "ids": torch.from_numpy(self.ids), "crops": torch.from_numpy(self.crops if self.crops is not None else np.zeros((0, 1, 1, 3), np.uint8)), "capacity": torch.tensor(self.capacity)}
+        return {
+            "keys": torch.from_numpy(self.keys),
+            "ids": torch.from_numpy(self.ids),
+            "crops": torch.from_numpy(self.crops if self.crops is not None else np.zeros((0, 1, 1, 3), np.uint8)),
+            "capacity": torch.tensor(self.capacity),
+        }
 
     @classmethod
     def from_state(cls, state: dict) -> "CropSample":
@@ -138,8 +147,26 @@ class CropSample:
         return sample
 
 
-def footage_key(videos, backend_name: str, backend_settings: dict, weights: str, stride: int, max_pairs: int | None, seed: int, max_crops: int) -> str:
-    parts = [backend_name, json.dumps(backend_settings, sort_keys=True), weights, stride, max_pairs, seed, max_crops, SHARD_FRAMES]
+def footage_key(
+    videos,
+    backend_name: str,
+    backend_settings: dict,
+    weights: str,
+    stride: int,
+    max_pairs: int | None,
+    seed: int,
+    max_crops: int,
+) -> str:
+    parts = [
+        backend_name,
+        json.dumps(backend_settings, sort_keys=True),
+        weights,
+        stride,
+        max_pairs,
+        seed,
+        max_crops,
+        SHARD_FRAMES,
+    ]
     for info in videos:
         stat = Path(info.path).stat()
         parts += [str(Path(info.path).resolve()), stat.st_size, stat.st_mtime_ns]
@@ -241,7 +268,17 @@ def shards_of_video(n_frames: int) -> int:
 
 
 def extract_footage(
-    videos, backend, store: ShardStore, max_crops: int, seed: int, stride: int = 1, max_pairs: int | None = None, num_workers: int = 0, batch_size: int = 1, log=print, ranks=None
+    videos,
+    backend,
+    store: ShardStore,
+    max_crops: int,
+    seed: int,
+    stride: int = 1,
+    max_pairs: int | None = None,
+    num_workers: int = 0,
+    batch_size: int = 1,
+    log=print,
+    ranks=None,
 ) -> tuple[Footage, CropSample, dict]:
     """Run the frozen stages over every unfinished shard; returns all shards' footage and the crop sample.
 
@@ -268,8 +305,15 @@ def extract_footage(
     total_frames = sum(max(info.n_frames - starts[v], 0) for v, info in enumerate(videos) if starts[v] is not None)
     stats = {"shards_reused": reused, "shards_extracted": 0}
     if any(s is not None for s in starts):
-        dataset = FramePairDataset([v.path for v in videos], stride=stride, max_pairs_per_video=max_pairs, starts=starts, end_markers=True)
-        loader = DataLoader(dataset, batch_size=None, num_workers=num_workers, multiprocessing_context="spawn" if num_workers > 0 else None)
+        dataset = FramePairDataset(
+            [v.path for v in videos], stride=stride, max_pairs_per_video=max_pairs, starts=starts, end_markers=True
+        )
+        loader = DataLoader(
+            dataset,
+            batch_size=None,
+            num_workers=num_workers,
+            multiprocessing_context="spawn" if num_workers > 0 else None,
+        )
         open_shards: dict[int, _ShardBuffer] = {}
         pending: list = []
         done_frames, started, last_report = 0, time.time(), time.time()
@@ -289,7 +333,9 @@ def extract_footage(
                 video, frame_index = int(item["video_index"]), int(item["frame_index"])
                 open_shards[video].add(frame_index, regions)
                 keys = region_keys(video, frame_index, len(regions.boxes), seed)
-                ids = np.stack([np.full(len(keys), video), np.full(len(keys), frame_index), np.arange(len(keys))], axis=1)
+                ids = np.stack(
+                    [np.full(len(keys), video), np.full(len(keys), frame_index), np.arange(len(keys))], axis=1
+                )
                 sample.offer(keys, ids, regions.crops)
             pending.clear()
 
@@ -314,7 +360,10 @@ def extract_footage(
                 last_report = now
                 rate = done_frames / max(now - started, 1e-6)
                 left = max(total_frames - done_frames, 0) / max(rate, 1e-6)
-                log(f"  regions: {done_frames}/{total_frames} frames ({100 * done_frames / max(total_frames, 1):.0f}%), {rate:.1f} frames/s, {left:.0f} s left")
+                log(
+                    f"  regions: {done_frames}/{total_frames} frames "
+                    f"({100 * done_frames / max(total_frames, 1):.0f}%), {rate:.1f} frames/s, {left:.0f} s left"
+                )
         flush()
         for buffer in list(open_shards.values()):
             close(buffer)
@@ -324,12 +373,25 @@ def extract_footage(
         sample = store.load_sample(max_crops)
     footage = store.load_footage()
     if footage is None:
-        raise UserError("no frame pairs could be read from the videos; check --frame-stride and --max-frames-per-video.")
+        raise UserError(
+            "no frame pairs could be read from the videos; check --frame-stride and --max-frames-per-video."
+        )
     stats.update(shards=len(store.finished()), bytes_on_disk=store.bytes_on_disk())
     return footage, sample, stats
 
 
-def embed_footage(footage: Footage, videos, backend, encoder, device: str, precision: str, normalise: bool = True, log=print, ranks=None, folder: Path | None = None) -> np.ndarray | None:
+def embed_footage(
+    footage: Footage,
+    videos,
+    backend,
+    encoder,
+    device: str,
+    precision: str,
+    normalise: bool = True,
+    log=print,
+    ranks=None,
+    folder: Path | None = None,
+) -> np.ndarray | None:
     """Second pass: decode the videos again and embed every cached box with the (adapted) encoder.
 
     With several processes each embeds its own videos and writes them to ``folder``; rank 0
@@ -376,7 +438,9 @@ def embed_footage(footage: Footage, videos, backend, encoder, device: str, preci
         if not ranks.is_main:
             return None
         for rank in range(1, ranks.world):
-            theirs = np.isin(footage.video_index[footage.region_pair], [v for v in range(len(videos)) if v % ranks.world == rank])
+            theirs = np.isin(
+                footage.video_index[footage.region_pair], [v for v in range(len(videos)) if v % ranks.world == rank]
+            )
             out[theirs] = np.load(folder / f"appearance-r{rank}.npy")
         for rank in range(ranks.world):  # only passed between processes: not kept
             (folder / f"appearance-r{rank}.npy").unlink(missing_ok=True)

@@ -16,8 +16,14 @@ from aivad.devices import INFERENCE_PRECISIONS, Bfloat16Inference
 from aivad.errors import UserError
 from aivad.regions_common import FrameRegions
 from aivad.velocity import velocity_histograms
-from aivad.weights import WeightsSource, build_keypointrcnn, build_maskrcnn, build_raft, locate_or_download, required_weight_names
-
+from aivad.weights import (
+    WeightsSource,
+    build_keypointrcnn,
+    build_maskrcnn,
+    build_raft,
+    locate_or_download,
+    required_weight_names,
+)
 
 POSE_BOXES = ("all", "persons")
 POSE_FEATURES = 34  # 17 COCO keypoints, x and y relative to the box
@@ -35,7 +41,9 @@ class FullSettings:
     foreground_threshold: int = 18
     velocity_bins: int = 8  # the authors' and AiVadModel's value (AiVad's wrapper says 1)
     use_pose: bool = True
-    pose_boxes: str = "all"  # anomalib's: every region; "persons": only boxes Mask R-CNN labels person (faster, changes scores)
+    pose_boxes: str = (
+        "all"  # anomalib's: every region; "persons": only boxes Mask R-CNN labels person (faster, changes scores)
+    )
     flow_model: str = "raft_large"  # or raft_small: faster, different flow (changes scores)
     flow_size: tuple[int, int] = (520, 960)  # RAFT working size, anomalib's fixed value
     flow_iterations: int = 12  # RAFT refinement steps, torchvision's default (fewer: faster, coarser)
@@ -74,23 +82,38 @@ class FullBackend:
         if settings.pose_boxes not in POSE_BOXES:
             raise UserError(f"--pose-boxes must be one of {', '.join(POSE_BOXES)}, not '{settings.pose_boxes}'.")
         if settings.inference_precision not in INFERENCE_PRECISIONS:
-            raise UserError(f"--inference-precision must be one of {', '.join(INFERENCE_PRECISIONS)}, not '{settings.inference_precision}'.")
+            raise UserError(
+                f"--inference-precision must be one of {', '.join(INFERENCE_PRECISIONS)}, not "
+                f"'{settings.inference_precision}'."
+            )
         self.settings = settings
         self.device = device
         self.crop_size = settings.crop_size
         self.frozen_attributes = ("velocity", "pose") if settings.use_pose else ("velocity",)
-        self.flow = RaftFlow(build_raft(weights, small=settings.flow_model == "raft_small"), settings.flow_size, settings.flow_iterations).to(device).eval()
+        self.flow = (
+            RaftFlow(
+                build_raft(weights, small=settings.flow_model == "raft_small"),
+                settings.flow_size,
+                settings.flow_iterations,
+            )
+            .to(device)
+            .eval()
+        )
         maskrcnn = build_maskrcnn(weights, settings.box_score_thresh)
         _set_detector_size(maskrcnn, settings.detector_size)
-        self.regions = ObjectRegions(
-            maskrcnn,
-            persons_only=settings.persons_only,
-            min_bbox_area=settings.min_box_area,
-            max_bbox_overlap=settings.max_box_overlap,
-            enable_foreground_detections=settings.foreground_regions,
-            foreground_kernel_size=settings.foreground_kernel_size,
-            foreground_binary_threshold=settings.foreground_threshold,
-        ).to(device).eval()
+        self.regions = (
+            ObjectRegions(
+                maskrcnn,
+                persons_only=settings.persons_only,
+                min_bbox_area=settings.min_box_area,
+                max_bbox_overlap=settings.max_box_overlap,
+                enable_foreground_detections=settings.foreground_regions,
+                foreground_kernel_size=settings.foreground_kernel_size,
+                foreground_binary_threshold=settings.foreground_threshold,
+            )
+            .to(device)
+            .eval()
+        )
         self.pose = None
         if settings.use_pose:
             keypointrcnn = build_keypointrcnn(weights)
@@ -116,7 +139,9 @@ class FullBackend:
             self.pose.backbone = Bfloat16Inference(self.pose.backbone, self.device)
             self.pose.roi_heads.keypoint_head = Bfloat16Inference(self.pose.roi_heads.keypoint_head, self.device)
 
-    def _poses(self, frames: torch.Tensor, boxes_list: list[torch.Tensor], is_person: list[torch.Tensor]) -> list[np.ndarray]:
+    def _poses(
+        self, frames: torch.Tensor, boxes_list: list[torch.Tensor], is_person: list[torch.Tensor]
+    ) -> list[np.ndarray]:
         """Pose features per frame, one row per box. With pose_boxes "persons", Keypoint R-CNN runs
         on person boxes only (not at all when a batch has none) and every other row is NaN: that
         region has no pose attribute, and the densities and frame scores skip it."""
@@ -156,7 +181,10 @@ class FullBackend:
             else:
                 is_person.append(item["labels"] == PERSON_LABEL)
             boxes_list.append(boxes)
-        index = torch.repeat_interleave(torch.arange(len(boxes_list), device=self.device), torch.tensor([len(b) for b in boxes_list], device=self.device))
+        index = torch.repeat_interleave(
+            torch.arange(len(boxes_list), device=self.device),
+            torch.tensor([len(b) for b in boxes_list], device=self.device),
+        )
         rois = torch.cat([index[:, None].float(), torch.cat(boxes_list)], dim=1)
         velocity = self.velocity(flows, rois).cpu().numpy()
         poses = self._poses(current, boxes_list, is_person) if self.pose is not None else None

@@ -100,7 +100,9 @@ class AiVadModel(nn.Module):
         attribute (pose of a non-person box with pose_boxes "persons")."""
         scores = {}
         for name, density in self.densities.items():
-            rows = appearance if name == "appearance" else attribute_rows(name, regions.frozen, regions.boxes, self.config)
+            rows = (
+                appearance if name == "appearance" else attribute_rows(name, regions.frozen, regions.boxes, self.config)
+            )
             features = np.asarray(rows, dtype=np.float32)
             present = attribute_present(features)
             scores[name] = np.full(len(features), np.nan, dtype=np.float32)

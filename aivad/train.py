@@ -27,7 +27,6 @@ import numpy as np
 import torch
 
 from aivad.errors import UserError
-
 from aivad.footage import DEFAULT_MAX_TRAIN_CROPS
 
 # Settings shared by both scripts. The preset-specific ones (lr, epochs, accumulation, output and
@@ -41,47 +40,180 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
     full_defaults = FullSettings()  # the full backend's defaults live there, once
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     data = parser.add_argument_group("videos")
-    data.add_argument("--video-list", type=Path, default=preset["video_list"], help="Python file with video_files = [...] (files, folders or globs)")
-    data.add_argument("--videos", nargs="+", default=None, metavar="PATH", help="train on these files/folders/globs instead of the video list")
+    data.add_argument(
+        "--video-list",
+        type=Path,
+        default=preset["video_list"],
+        help="Python file with video_files = [...] (files, folders or globs)",
+    )
+    data.add_argument(
+        "--videos",
+        nargs="+",
+        default=None,
+        metavar="PATH",
+        help="train on these files/folders/globs instead of the video list",
+    )
     data.add_argument("--frame-stride", type=int, default=1, help="use every N-th frame pair")
     data.add_argument("--max-frames-per-video", type=int, default=None, help="cap on frame pairs per video")
     data.add_argument("--num-workers", type=int, default=2, help="DataLoader worker processes decoding video")
 
     model = parser.add_argument_group("model")
-    model.add_argument("--backend", choices=("full", "lite"), default=preset.get("backend"), help="full: AI-VAD with Mask R-CNN, RAFT, Keypoint R-CNN, CLIP; lite: CPU real-time, no downloads (default: full, or the base checkpoint's)")
-    model.add_argument("--init-checkpoint", type=Path, default=preset["init_checkpoint"], help="base checkpoint to fine-tune (ours or anomalib AiVad); never modified")
-    model.add_argument("--weights", choices=("pretrained", "random"), default="pretrained", help="frozen networks: public pretrained weights, or the same architectures randomly initialised (tests)")
-    model.add_argument("--weights-dir", type=Path, default=None, help="folder holding the pretrained weight files (offline machines)")
-    model.add_argument("--motion-threshold", type=int, default=full_defaults.foreground_threshold, help="grey-level change (0-255) that counts as motion for foreground regions; lower it for dark or low-contrast footage")
-    model.add_argument("--memory-bank-size", type=int, default=4096, help="kNN memory rows kept per attribute (coreset)")
-    model.add_argument("--smoothing-sigma", type=float, default=3.0, help="temporal smoothing of frame scores, in frames (0 = off)")
-    model.add_argument("--false-alarms-per-hour", type=float, default=1.0, help="alarm threshold: expected false-alarm events per hour of normal footage like the training videos (estimated on held-out footage)")
-    model.add_argument("--flow-model", choices=("raft_large", "raft_small"), default=full_defaults.flow_model, help="full backend: RAFT variant")
-    model.add_argument("--flow-size", type=int, nargs=2, default=full_defaults.flow_size, metavar=("H", "W"), help="full backend: RAFT working size (multiples of 8)")
-    model.add_argument("--flow-iterations", type=int, default=full_defaults.flow_iterations, help="full backend: RAFT refinement steps")
-    model.add_argument("--detector-size", type=int, default=full_defaults.detector_size, help="full backend: shorter side fed to Mask/Keypoint R-CNN")
-    model.add_argument("--box-score-thresh", type=float, default=full_defaults.box_score_thresh, help="full backend: Mask R-CNN confidence for object regions")
+    model.add_argument(
+        "--backend",
+        choices=("full", "lite"),
+        default=preset.get("backend"),
+        help=(
+            "full: AI-VAD with Mask R-CNN, RAFT, Keypoint R-CNN, CLIP; lite: CPU real-time, no downloads "
+            "(default: full, or the base checkpoint's)"
+        ),
+    )
+    model.add_argument(
+        "--init-checkpoint",
+        type=Path,
+        default=preset["init_checkpoint"],
+        help="base checkpoint to fine-tune (ours or anomalib AiVad); never modified",
+    )
+    model.add_argument(
+        "--weights",
+        choices=("pretrained", "random"),
+        default="pretrained",
+        help="frozen networks: public pretrained weights, or the same architectures randomly initialised (tests)",
+    )
+    model.add_argument(
+        "--weights-dir", type=Path, default=None, help="folder holding the pretrained weight files (offline machines)"
+    )
+    model.add_argument(
+        "--motion-threshold",
+        type=int,
+        default=full_defaults.foreground_threshold,
+        help=(
+            "grey-level change (0-255) that counts as motion for foreground regions; lower it for dark or "
+            "low-contrast footage"
+        ),
+    )
+    model.add_argument(
+        "--memory-bank-size", type=int, default=4096, help="kNN memory rows kept per attribute (coreset)"
+    )
+    model.add_argument(
+        "--smoothing-sigma", type=float, default=3.0, help="temporal smoothing of frame scores, in frames (0 = off)"
+    )
+    model.add_argument(
+        "--false-alarms-per-hour",
+        type=float,
+        default=1.0,
+        help=(
+            "alarm threshold: expected false-alarm events per hour of normal footage like the training "
+            "videos (estimated on held-out footage)"
+        ),
+    )
+    model.add_argument(
+        "--flow-model",
+        choices=("raft_large", "raft_small"),
+        default=full_defaults.flow_model,
+        help="full backend: RAFT variant",
+    )
+    model.add_argument(
+        "--flow-size",
+        type=int,
+        nargs=2,
+        default=full_defaults.flow_size,
+        metavar=("H", "W"),
+        help="full backend: RAFT working size (multiples of 8)",
+    )
+    model.add_argument(
+        "--flow-iterations", type=int, default=full_defaults.flow_iterations, help="full backend: RAFT refinement steps"
+    )
+    model.add_argument(
+        "--detector-size",
+        type=int,
+        default=full_defaults.detector_size,
+        help="full backend: shorter side fed to Mask/Keypoint R-CNN",
+    )
+    model.add_argument(
+        "--box-score-thresh",
+        type=float,
+        default=full_defaults.box_score_thresh,
+        help="full backend: Mask R-CNN confidence for object regions",
+    )
     model.add_argument("--no-pose", action="store_true", help="full backend: skip the pose attribute")
-    model.add_argument("--pose-boxes", choices=POSE_BOXES, default=full_defaults.pose_boxes, help="full backend: regions that get a pose; persons = only boxes Mask R-CNN labels person (faster, changes scores)")
-    model.add_argument("--inference-precision", choices=INFERENCE_PRECISIONS, default=full_defaults.inference_precision, help="full backend: precision of the networks when extracting features; bf16 is ~2x faster on CPUs with AVX512-BF16/AMX and recent GPUs and changes scores slightly (README: Speed)")
+    model.add_argument(
+        "--pose-boxes",
+        choices=POSE_BOXES,
+        default=full_defaults.pose_boxes,
+        help=(
+            "full backend: regions that get a pose; persons = only boxes Mask R-CNN labels person (faster, "
+            "changes scores)"
+        ),
+    )
+    model.add_argument(
+        "--inference-precision",
+        choices=INFERENCE_PRECISIONS,
+        default=full_defaults.inference_precision,
+        help=(
+            "full backend: precision of the networks when extracting features; bf16 is ~2x faster on CPUs "
+            "with AVX512-BF16/AMX and recent GPUs and changes scores slightly (README: Speed)"
+        ),
+    )
 
     train = parser.add_argument_group("training (appearance encoder)")
     train.add_argument("--lr", type=float, default=preset["lr"], help="learning rate of the appearance encoder")
-    train.add_argument("--epochs", type=int, default=preset["epochs"], help="epochs of encoder training; 0 = frozen encoder (plain AI-VAD)")
+    train.add_argument(
+        "--epochs",
+        type=int,
+        default=preset["epochs"],
+        help="epochs of encoder training; 0 = frozen encoder (plain AI-VAD)",
+    )
     train.add_argument("--batch-size", type=int, default=16, help="region crops per step (contrastive: at least 2)")
-    train.add_argument("--max-train-crops", type=int, default=DEFAULT_MAX_TRAIN_CROPS, help="region crops the encoder trains on, sampled evenly from all the footage while extracting (memory and epoch time stay bounded)")
+    train.add_argument(
+        "--max-train-crops",
+        type=int,
+        default=DEFAULT_MAX_TRAIN_CROPS,
+        help=(
+            "region crops the encoder trains on, sampled evenly from all the footage while extracting "
+            "(memory and epoch time stay bounded)"
+        ),
+    )
     train.add_argument("--accumulate-grad-batches", type=int, default=preset["accumulate_grad_batches"])
-    train.add_argument("--precision", default="auto", help="auto (16-mixed on CUDA, 32-true on CPU), 16-mixed, bf16-mixed or 32-true")
+    train.add_argument(
+        "--precision", default="auto", help="auto (16-mixed on CUDA, 32-true on CPU), 16-mixed, bf16-mixed or 32-true"
+    )
     train.add_argument("--gradient-clip-val", type=float, default=1.0)
     train.add_argument("--seed", type=int, default=42)
-    train.add_argument("--device", "--accelerator", dest="device", choices=("auto", "cuda", "gpu", "cpu"), default="auto", help="where to run (gpu = cuda)")
-    train.add_argument("--devices", type=int, default=1, help="processes per machine, one per GPU (or CPU processes with --accelerator cpu): extraction, embedding and DDP training are shared among them")
+    train.add_argument(
+        "--device",
+        "--accelerator",
+        dest="device",
+        choices=("auto", "cuda", "gpu", "cpu"),
+        default="auto",
+        help="where to run (gpu = cuda)",
+    )
+    train.add_argument(
+        "--devices",
+        type=int,
+        default=1,
+        help=(
+            "processes per machine, one per GPU (or CPU processes with --accelerator cpu): extraction, "
+            "embedding and DDP training are shared among them"
+        ),
+    )
     train.add_argument("--num-nodes", type=int, default=1, help="machines (README: launching on a cluster)")
-    train.add_argument("--resume", action="store_true", help="continue an interrupted run from its last state in --run-dir")
+    train.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run from its last state in --run-dir"
+    )
 
     out = parser.add_argument_group("output")
-    out.add_argument("--output", type=Path, default=Path(preset["output"]), help="checkpoint to write (replaced only once the new one is complete)")
-    out.add_argument("--run-dir", type=Path, default=None, help="logs, region cache and resumable state (default: OUTPUT_run beside the output)")
+    out.add_argument(
+        "--output",
+        type=Path,
+        default=Path(preset["output"]),
+        help="checkpoint to write (replaced only once the new one is complete)",
+    )
+    out.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        help="logs, region cache and resumable state (default: OUTPUT_run beside the output)",
+    )
     out.add_argument("--debug", action="store_true", help="show full tracebacks")
     return parser
 
@@ -118,11 +250,16 @@ def create_missing_demo_clip(paths: list[Path]) -> None:
 
 def check_arguments(args) -> None:
     if args.batch_size < 2:
-        raise UserError("--batch-size must be at least 2: the contrastive loss compares the crops of a batch with each other.")
+        raise UserError(
+            "--batch-size must be at least 2: the contrastive loss compares the crops of a batch with each other."
+        )
     if args.devices < 1 or args.num_nodes < 1:
         raise UserError("--devices and --num-nodes must be at least 1.")
     if args.batch_size % (args.devices * args.num_nodes):
-        raise UserError(f"--batch-size {args.batch_size} must be a multiple of --devices x --num-nodes ({args.devices * args.num_nodes}): every process takes an equal slice of each batch.")
+        raise UserError(
+            f"--batch-size {args.batch_size} must be a multiple of --devices x --num-nodes "
+            f"({args.devices * args.num_nodes}): every process takes an equal slice of each batch."
+        )
     if args.epochs < 0 or args.lr < 0:
         raise UserError("--epochs and --lr cannot be negative.")
     if args.frame_stride < 1 or args.accumulate_grad_batches < 1:
@@ -130,7 +267,10 @@ def check_arguments(args) -> None:
     if args.max_train_crops < 2:
         raise UserError("--max-train-crops must be at least 2: the contrastive loss compares crops with each other.")
     if args.memory_bank_size < 1:
-        raise UserError("--memory-bank-size must be at least 1 (kNN rows kept per attribute); give a large number such as 1000000 to keep every row.")
+        raise UserError(
+            "--memory-bank-size must be at least 1 (kNN rows kept per attribute); give a large number such as "
+            "1000000 to keep every row."
+        )
     if args.max_frames_per_video is not None and args.max_frames_per_video < 1:
         raise UserError("--max-frames-per-video must be at least 1.")
     if not args.false_alarms_per_hour > 0:
@@ -151,7 +291,10 @@ def build_config(args, base) -> dict:
     if base is not None:
         backend = base.config["backend"]
         if args.backend is not None and args.backend != backend:
-            raise UserError(f"--backend {args.backend} does not match the base checkpoint, which is a {backend} model; drop --backend or use a {args.backend} base checkpoint.")
+            raise UserError(
+                f"--backend {args.backend} does not match the base checkpoint, which is a {backend} model; "
+                f"drop --backend or use a {args.backend} base checkpoint."
+            )
     else:
         backend = args.backend or "full"
     if backend == "lite":
@@ -159,7 +302,11 @@ def build_config(args, base) -> dict:
         attributes = ["velocity", "geometry", "appearance"]
         encoder = "small_cnn"
     else:
-        settings = FullSettings.from_dict(base.config["backend_settings"]).to_dict() if base is not None else FullSettings().to_dict()
+        settings = (
+            FullSettings.from_dict(base.config["backend_settings"]).to_dict()
+            if base is not None
+            else FullSettings().to_dict()
+        )
         settings.update(
             flow_model=args.flow_model,
             flow_size=list(args.flow_size),
@@ -189,16 +336,37 @@ def load_or_extract_footage(videos, backend, args, config, run_dir: Path, device
     """The footage from the shard cache in ``run_dir``; unfinished shards are extracted now."""
     from aivad.footage import ShardStore, extract_footage, footage_key
 
-    key = footage_key(videos, config["backend"], config["backend_settings"], config["weights"], args.frame_stride, args.max_frames_per_video, args.seed, args.max_train_crops)
+    key = footage_key(
+        videos,
+        config["backend"],
+        config["backend_settings"],
+        config["weights"],
+        args.frame_stride,
+        args.max_frames_per_video,
+        args.seed,
+        args.max_train_crops,
+    )
     store = ShardStore(run_dir / f"footage-{key}")
     log("regions: running the frozen stages over the footage (cached in shards; a rerun reuses finished ones) ...")
     batch_size = 4 if (backend.name == "full" and device == "cuda") else 1
     return extract_footage(
-        videos, backend, store, args.max_train_crops, args.seed, stride=args.frame_stride, max_pairs=args.max_frames_per_video, num_workers=args.num_workers, batch_size=batch_size, log=log, ranks=ranks
+        videos,
+        backend,
+        store,
+        args.max_train_crops,
+        args.seed,
+        stride=args.frame_stride,
+        max_pairs=args.max_frames_per_video,
+        num_workers=args.num_workers,
+        batch_size=batch_size,
+        log=log,
+        ranks=ranks,
     )
 
 
-def train_encoder(encoder, crops: np.ndarray, args, device: str, precision: str, run_dir: Path, ranks=None) -> tuple[str, dict]:
+def train_encoder(
+    encoder, crops: np.ndarray, args, device: str, precision: str, run_dir: Path, ranks=None
+) -> tuple[str, dict]:
     """Mean-Shifted Contrastive training on the sampled crops; returns ('done'|'interrupted'|'skipped', stats)."""
     if args.epochs == 0:
         log("encoder: --epochs 0, appearance encoder stays frozen (plain AI-VAD)")
@@ -214,7 +382,10 @@ def train_encoder(encoder, crops: np.ndarray, args, device: str, precision: str,
     ranks = ranks or Ranks(device=device)
 
     if crops is None or len(crops) < 2:
-        raise UserError("only one region was found in all the footage: the encoder needs at least two; add footage or use --epochs 0.")
+        raise UserError(
+            "only one region was found in all the footage: the encoder needs at least two; add footage or use "
+            "--epochs 0."
+        )
     L.seed_everything(args.seed, workers=True, verbose=False)
     center = feature_center(encoder, crops, ranks.device)
     module = MeanShiftedTraining(encoder, center, lr=args.lr)
@@ -267,7 +438,11 @@ def train_encoder(encoder, crops: np.ndarray, args, device: str, precision: str,
             raise
         signal.signal(signal.SIGINT, signal.default_int_handler)
     losses = [float(v) for k, v in trainer.callback_metrics.items() if k.startswith("loss")]
-    stats = {"final_loss": losses[0] if losses else None, "epochs_done": trainer.current_epoch, "log_dir": str(trainer.logger.log_dir)}
+    stats = {
+        "final_loss": losses[0] if losses else None,
+        "epochs_done": trainer.current_epoch,
+        "log_dir": str(trainer.logger.log_dir),
+    }
     return ("interrupted" if trainer.interrupted else "done"), stats
 
 
@@ -283,7 +458,10 @@ def main(argv: list[str] | None, preset: dict) -> int:
     ranks = launch(choice.device, args.devices, args.num_nodes)  # several processes from here on, or just this one
     QUIET["on"] = not ranks.is_main
     precision, warning = choose_precision(args.precision, choice.device)
-    log(f"device: {choice.device} ({choice.reason}); precision {precision}" + (f"; {ranks.world} processes (DDP)" if ranks.world > 1 else ""))
+    log(
+        f"device: {choice.device} ({choice.reason}); precision {precision}"
+        + (f"; {ranks.world} processes (DDP)" if ranks.world > 1 else "")
+    )
     if warning:
         log(f"warning: {warning}")
 
@@ -297,7 +475,9 @@ def main(argv: list[str] | None, preset: dict) -> int:
     if base is not None:
         log(f"base: {args.init_checkpoint} ({base.description})")
     config = build_config(args, base)
-    if config["backend"] == "full" and (warning := bf16_warning(config["backend_settings"]["inference_precision"], choice.device)):
+    if config["backend"] == "full" and (
+        warning := bf16_warning(config["backend_settings"]["inference_precision"], choice.device)
+    ):
         log(f"warning: {warning}")
     weights = WeightsSource(args.weights, args.weights_dir)
     run_dir = args.run_dir or args.output.with_name(args.output.stem + "_run")
@@ -309,21 +489,34 @@ def main(argv: list[str] | None, preset: dict) -> int:
     backend = build_backend(config, weights, ranks.device)
     timings = {}  # seconds per stage, in the JSON summary (benchmarks/footage_scale.py reads them)
     stage = time.time()
-    footage, sample, footage_stats = load_or_extract_footage(videos, backend, args, config, run_dir, choice.device, ranks)
+    footage, sample, footage_stats = load_or_extract_footage(
+        videos, backend, args, config, run_dir, choice.device, ranks
+    )
     timings["extraction"] = round(time.time() - stage, 2)
-    log(f"regions: {len(footage.boxes)} regions in {len(footage.video_index)} frame pairs ({int(footage.whole_frame.sum())} without any region)")
+    log(
+        f"regions: {len(footage.boxes)} regions in {len(footage.video_index)} frame pairs "
+        f"({int(footage.whole_frame.sum())} without any region)"
+    )
     if footage.whole_frame.all():
         hint = "lower --motion-threshold" + (" or --box-score-thresh" if config["backend"] == "full" else "")
-        log(f"warning: no object or moving region was found in any frame, so every frame is scored as one whole-frame region; if the footage does show movement, {hint}.")
+        log(
+            "warning: no object or moving region was found in any frame, so every frame is scored as one "
+            f"whole-frame region; if the footage does show movement, {hint}."
+        )
     from aivad.fitting import require_attributes
     from aivad.model import PIXELS, box_relative_units
 
     # A fine-tuned model keeps its base's velocity units, so the base's velocity memory still compares.
     heights = footage.boxes[:, 3] - footage.boxes[:, 1]
-    config["velocity_units"] = base.config.get("velocity_units", PIXELS) if base is not None else box_relative_units(float(np.median(heights)))
+    config["velocity_units"] = (
+        base.config.get("velocity_units", PIXELS) if base is not None else box_relative_units(float(np.median(heights)))
+    )
     with_attribute = require_attributes(footage.frozen)
     if config["backend_settings"].get("pose_boxes") == "persons" and "pose" in with_attribute:
-        log(f"pose: {with_attribute['pose']} of {len(footage.boxes)} regions are persons (--pose-boxes persons); the others have no pose score")
+        log(
+            f"pose: {with_attribute['pose']} of {len(footage.boxes)} regions are persons (--pose-boxes "
+            "persons); the others have no pose score"
+        )
 
     encoder = base.encoder if base is not None else build_encoder(config["encoder"], weights)
     encoder = encoder.to(ranks.device)
@@ -332,7 +525,10 @@ def main(argv: list[str] | None, preset: dict) -> int:
     status, encoder_stats = train_encoder(encoder, sample.crops, args, choice.device, precision, run_dir, ranks)
     timings["encoder_training"] = round(time.time() - stage, 2)
     if status == "interrupted":
-        log(f"interrupted: the encoder's state is saved in {run_dir / 'checkpoints'}; run the same command with --resume to continue. {args.output} was not changed.")
+        log(
+            f"interrupted: the encoder's state is saved in {run_dir / 'checkpoints'}; run the same command "
+            f"with --resume to continue. {args.output} was not changed."
+        )
         return 130
     encoder = encoder.to(ranks.device).eval()
 
@@ -341,7 +537,17 @@ def main(argv: list[str] | None, preset: dict) -> int:
     from aivad.model import inference_precision
 
     stage = time.time()
-    appearance = embed_footage(footage, videos, backend, encoder, ranks.device, inference_precision(config), log=log, ranks=ranks, folder=run_dir)
+    appearance = embed_footage(
+        footage,
+        videos,
+        backend,
+        encoder,
+        ranks.device,
+        inference_precision(config),
+        log=log,
+        ranks=ranks,
+        folder=run_dir,
+    )
     timings["embedding"] = round(time.time() - stage, 2)
     if not ranks.is_main:
         return 0  # rank 0 fits the densities and writes the checkpoint
@@ -359,8 +565,10 @@ def main(argv: list[str] | None, preset: dict) -> int:
     )
     timings["fitting"] = round(time.time() - stage, 2)
     log(
-        f"calibration: threshold {float(model.threshold):.4f} for {args.false_alarms_per_hour:g} false alarm(s) per hour "
-        f"(estimated on {calibration['heldout']} of normal footage the densities did not see, {calibration['heldout_hours'] * 3600:.0f} s)"
+        f"calibration: threshold {float(model.threshold):.4f} for {args.false_alarms_per_hour:g} false "
+        "alarm(s) per hour "
+        f"(estimated on {calibration['heldout']} of normal footage the densities did not see, "
+        f"{calibration['heldout_hours'] * 3600:.0f} s)"
     )
 
     from aivad.checkpoint import save_checkpoint, save_json, summary_path
@@ -420,7 +628,12 @@ def versions() -> dict:
 
     import aivad
 
-    out = {"aivad": aivad.__version__, "torch": torch.__version__, "lightning": lightning.__version__, "python": platform.python_version()}
+    out = {
+        "aivad": aivad.__version__,
+        "torch": torch.__version__,
+        "lightning": lightning.__version__,
+        "python": platform.python_version(),
+    }
     try:
         from importlib.metadata import version
 

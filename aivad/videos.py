@@ -449,7 +449,9 @@ class FramePairDataset(IterableDataset):
         for video_index in range(worker_id, len(self.paths), n_workers):
             if self.starts[video_index] is None:
                 continue
-            pairs = iter_frame_pairs(self.paths[video_index], self.stride, self.max_pairs_per_video, start=self.starts[video_index])
+            pairs = iter_frame_pairs(
+                self.paths[video_index], self.stride, self.max_pairs_per_video, start=self.starts[video_index]
+            )
             for frame_index, previous, frame in pairs:
                 yield {
                     "video_index": video_index,

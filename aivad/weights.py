@@ -35,7 +35,9 @@ class WeightsSource:
         if self.mode not in WEIGHT_MODES:
             raise UserError(f"--weights must be one of {', '.join(WEIGHT_MODES)}, not '{self.mode}'.")
         if self.weights_dir is not None and not Path(self.weights_dir).is_dir():
-            raise UserError(f"--weights-dir {self.weights_dir} is not a folder; create it and put the weight files there.")
+            raise UserError(
+                f"--weights-dir {self.weights_dir} is not a folder; create it and put the weight files there."
+            )
 
     @property
     def random(self) -> bool:
@@ -87,7 +89,10 @@ def locate_or_download(names: list[str], source: WeightsSource) -> dict[str, Pat
         where = (
             f"into {source.weights_dir}"
             if source.weights_dir is not None
-            else f"into a folder passed with --weights-dir (or into {Path(torch.hub.get_dir()) / 'checkpoints'} and, for CLIP, {CLIP_CACHE})"
+            else (
+                "into a folder passed with --weights-dir (or into "
+                f"{Path(torch.hub.get_dir()) / 'checkpoints'} and, for CLIP, {CLIP_CACHE})"
+            )
         )
         raise UserError(
             f"pretrained weights are missing and could not be downloaded: copy {files} {where}; "
@@ -144,7 +149,9 @@ def build_maskrcnn(source: WeightsSource, box_score_thresh: float) -> nn.Module:
 def build_keypointrcnn(source: WeightsSource) -> nn.Module:
     from torchvision.models.detection import keypointrcnn_resnet50_fpn
 
-    model = _seeded(lambda: keypointrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=2, num_keypoints=17))
+    model = _seeded(
+        lambda: keypointrcnn_resnet50_fpn(weights=None, weights_backbone=None, num_classes=2, num_keypoints=17)
+    )
     if not source.random:
         model.load_state_dict(_load_torchvision_state(locate_or_download(["keypointrcnn"], source)["keypointrcnn"]))
     return model.eval()
@@ -155,7 +162,11 @@ def build_clip_visual(source: WeightsSource) -> nn.Module:
     from anomalib.models.video.ai_vad.clip.model import VisionTransformer
 
     if source.random:
-        return _seeded(lambda: VisionTransformer(input_resolution=224, patch_size=16, width=768, layers=12, heads=12, output_dim=512))
+        return _seeded(
+            lambda: VisionTransformer(
+                input_resolution=224, patch_size=16, width=768, layers=12, heads=12, output_dim=512
+            )
+        )
     from anomalib.models.video.ai_vad.clip import clip
 
     path = locate_or_download(["clip_vit_b16"], source)["clip_vit_b16"]

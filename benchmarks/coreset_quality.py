@@ -60,7 +60,13 @@ def timed_knn(detector) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="folder written by make_vtest_dev.py")
-    parser.add_argument("--bank-sizes", type=int, nargs="+", default=[0, 4096, 1024, 256, 64], help="kNN rows kept per attribute; 0 = all")
+    parser.add_argument(
+        "--bank-sizes",
+        type=int,
+        nargs="+",
+        default=[0, 4096, 1024, 256, 64],
+        help="kNN rows kept per attribute; 0 = all",
+    )
     parser.add_argument("--backend", default="lite")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--lr", type=float, default=1e-4)
@@ -68,23 +74,35 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None)
     args, extra = parser.parse_known_args()
 
+    from aivad.backends import build_backend
     from aivad.checkpoint import load_raw, save_checkpoint
     from aivad.detector import Detector, load_model
     from aivad.fitting import fit_model
+    from aivad.footage import ShardStore, embed_footage, footage_key
     from aivad.model import inference_precision
     from aivad.scoring import smooth_centred
-    from aivad.backends import build_backend
-    from aivad.footage import ShardStore, embed_footage, footage_key
     from aivad.train import get_args_parser, plain, resolve_training_videos
-    from aivad.weights import WeightsSource
     from aivad.train import main as train_main
+    from aivad.weights import WeightsSource
 
     train_videos, test_video, segments, labels = load_dev_set(args.data)
 
     # 1. One real training run, keeping every row: trains the encoder and caches the footage.
     preset = dev_preset(args.backend, args.lr, args.epochs)
     trained = args.out / "trained_all.ckpt"
-    argv = ["--videos", *train_videos, "--output", str(trained), "--epochs", str(args.epochs), "--device", "cpu", *extra, "--memory-bank-size", str(ALL)]
+    argv = [
+        "--videos",
+        *train_videos,
+        "--output",
+        str(trained),
+        "--epochs",
+        str(args.epochs),
+        "--device",
+        "cpu",
+        *extra,
+        "--memory-bank-size",
+        str(ALL),
+    ]
     started = time.time()
     if train_main(argv, preset) != 0:
         raise SystemExit("training failed")
@@ -95,15 +113,36 @@ def main() -> int:
     data = load_raw(trained)
     config = data["hyper_parameters"]
     videos = resolve_training_videos(train_args)
-    key = footage_key(videos, config["backend"], config["backend_settings"], config["weights"], train_args.frame_stride, train_args.max_frames_per_video, train_args.seed, train_args.max_train_crops)
+    key = footage_key(
+        videos,
+        config["backend"],
+        config["backend_settings"],
+        config["weights"],
+        train_args.frame_stride,
+        train_args.max_frames_per_video,
+        train_args.seed,
+        train_args.max_train_crops,
+    )
     store = ShardStore(args.out / "trained_all_run" / f"footage-{key}")
     footage = store.load_footage()
     encoder = load_model(trained)[0].encoder.cpu().eval()
     backend = build_backend(config, WeightsSource(config.get("weights", "pretrained")), "cpu")
-    appearance = embed_footage(footage, videos, backend, encoder, "cpu", inference_precision(config), log=lambda _: None)
-    training_rows = {name: int(len(appearance if name == "appearance" else footage.frozen[name])) for name, spec in config["density"].items() if spec["kind"] == "knn"}
+    appearance = embed_footage(
+        footage, videos, backend, encoder, "cpu", inference_precision(config), log=lambda _: None
+    )
+    training_rows = {
+        name: int(len(appearance if name == "appearance" else footage.frozen[name]))
+        for name, spec in config["density"].items()
+        if spec["kind"] == "knn"
+    }
 
-    report = {"epochs": args.epochs, "train_s": round(train_s, 1), "training_rows": training_rows, "test_frames": int(len(labels)), "banks": {}}
+    report = {
+        "epochs": args.epochs,
+        "train_s": round(train_s, 1),
+        "training_rows": training_rows,
+        "test_frames": int(len(labels)),
+        "banks": {},
+    }
     for size in args.bank_sizes:
         label = "all" if size <= 0 else str(size)
         max_bank = ALL if size <= 0 else size
@@ -127,7 +166,15 @@ def main() -> int:
         checkpoint = args.out / f"bank_{label}.ckpt"
         summary = dict(data["aivad"], calibration={k: v for k, v in calibration.items() if k != "kept_from_base"})
         summary["settings"] = dict(summary["settings"], memory_bank_size=max_bank)
-        save_checkpoint(checkpoint, {**data, "state_dict": model.state_dict(), "hyper_parameters": plain(model.config), "aivad": plain(summary)})
+        save_checkpoint(
+            checkpoint,
+            {
+                **data,
+                "state_dict": model.state_dict(),
+                "hyper_parameters": plain(model.config),
+                "aivad": plain(summary),
+            },
+        )
 
         # 4. Score the test video through the real Detector.
         detector = Detector.load(checkpoint, device="cpu")
@@ -148,8 +195,8 @@ def main() -> int:
         entry.update(
             bank_rows={name: calibration["memory_rows"][name] for name in training_rows},
             threshold=detector.threshold,
-            false_alarm_rate=float(np.mean([r.is_anomaly for r, l in zip(results, labels) if l == 0])),
-            detection_rate=float(np.mean([r.is_anomaly for r, l in zip(results, labels) if l == 1])),
+            false_alarm_rate=float(np.mean([r.is_anomaly for r, label in zip(results, labels) if label == 0])),
+            detection_rate=float(np.mean([r.is_anomaly for r, label in zip(results, labels) if label == 1])),
             fit_s=round(fit_s, 2),
             score_ms_per_frame=round(1000 * score_s / len(results), 2),
             # one score() call per kNN attribute per scored frame (frame 0 has no pair)
@@ -165,18 +212,42 @@ def main() -> int:
 
 
 def print_table(report: dict, segment_names: list[str]) -> None:
-    print("AUROC: frame-level, smoothed scores; segment = its frames against all normal frames; only:X = attribute X alone")
+    print(
+        "AUROC: frame-level, smoothed scores; segment = its frames against all normal frames; only:X = "
+        "attribute X alone"
+    )
     print("FAR / DR: false-alarm and detection rate at the checkpoint's threshold; ms/fr: mean per scored frame\n")
-    print(f"encoder epochs {report['epochs']} (trained once, {report['train_s']} s); test frames {report['test_frames']}")
+    print(
+        f"encoder epochs {report['epochs']} (trained once, {report['train_s']} s); test frames {report['test_frames']}"
+    )
     print("training rows per kNN attribute: " + ", ".join(f"{k} {v}" for k, v in report["training_rows"].items()))
     rows_cols = list(report["training_rows"])
     attributes = list(next(iter(report["banks"].values()))["attributes"]) if report["banks"] else []
-    header = ["bank", "overall", *segment_names, *(f"only:{n}" for n in attributes), *(f"rows:{n}" for n in rows_cols), "FAR", "DR", "knn ms/fr", "score ms/fr"]
+    header = [
+        "bank",
+        "overall",
+        *segment_names,
+        *(f"only:{n}" for n in attributes),
+        *(f"rows:{n}" for n in rows_cols),
+        "FAR",
+        "DR",
+        "knn ms/fr",
+        "score ms/fr",
+    ]
     lines = []
     for label, e in report["banks"].items():
-        lines.append([label, *(f"{e[k]:.4f}" for k in ["overall", *segment_names]),
-                      *(f"{e['attributes'][n]['overall']:.4f}" for n in attributes), *(str(e["bank_rows"][n]) for n in rows_cols),
-                      f"{e['false_alarm_rate']:.3f}", f"{e['detection_rate']:.3f}", f"{e['knn_ms_per_frame']:.3f}", f"{e['score_ms_per_frame']:.1f}"])
+        lines.append(
+            [
+                label,
+                *(f"{e[k]:.4f}" for k in ["overall", *segment_names]),
+                *(f"{e['attributes'][n]['overall']:.4f}" for n in attributes),
+                *(str(e["bank_rows"][n]) for n in rows_cols),
+                f"{e['false_alarm_rate']:.3f}",
+                f"{e['detection_rate']:.3f}",
+                f"{e['knn_ms_per_frame']:.3f}",
+                f"{e['score_ms_per_frame']:.1f}",
+            ]
+        )
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
     for line in [header, *lines]:
         print("  ".join(cell.rjust(w) for cell, w in zip(line, widths)))

@@ -74,10 +74,12 @@ def dev_preset(backend: str, lr: float | None = None, epochs: int | None = None)
     return preset
 
 
-def evaluate_split(data: Path, out: Path, backend: str, epochs: int | None, extra: list[str], skip_epochs0: bool) -> dict:
+def evaluate_split(
+    data: Path, out: Path, backend: str, epochs: int | None, extra: list[str], skip_epochs0: bool
+) -> dict:
     from aivad.detector import Detector
     from aivad.evaluation import Segment, event_report, load_boxes
-    from aivad.scoring import smooth_causal, smooth_centred
+    from aivad.scoring import smooth_centred
     from aivad.train import main as train_main
 
     train_videos, test_video, segments, labels = load_dev_set(data)
@@ -87,7 +89,20 @@ def evaluate_split(data: Path, out: Path, backend: str, epochs: int | None, extr
     for name, run_epochs in runs:
         output = out / f"{name}.ckpt"
         started = time.time()
-        train_main(["--videos", *train_videos, "--output", str(output), "--epochs", str(run_epochs), "--device", "cpu", *extra], preset)
+        train_main(
+            [
+                "--videos",
+                *train_videos,
+                "--output",
+                str(output),
+                "--epochs",
+                str(run_epochs),
+                "--device",
+                "cpu",
+                *extra,
+            ],
+            preset,
+        )
         train_s = time.time() - started
         detector = Detector.load(output, device="cpu")
         started = time.time()
@@ -102,7 +117,9 @@ def evaluate_split(data: Path, out: Path, backend: str, epochs: int | None, extr
         }
         for attribute in detector.model.attributes:
             alone = np.array([r.attribute_scores.get(attribute, 0.0) for r in causal])
-            entry["attribute_alone_centred"][attribute] = segment_aurocs(labels, smooth_centred(alone, detector.smoothing_sigma), segments)
+            entry["attribute_alone_centred"][attribute] = segment_aurocs(
+                labels, smooth_centred(alone, detector.smoothing_sigma), segments
+            )
         fps = 10.0
         events = event_report(
             causal,
@@ -113,7 +130,12 @@ def evaluate_split(data: Path, out: Path, backend: str, epochs: int | None, extr
             load_boxes(data / "test" / "boxes.csv"),
             detector.expected_false_alarms_per_hour(),
         )
-        entry.update(events=events, threshold=detector.threshold, train_s=round(train_s, 1), score_fps=round(len(causal) / score_s, 1))
+        entry.update(
+            events=events,
+            threshold=detector.threshold,
+            train_s=round(train_s, 1),
+            score_fps=round(len(causal) / score_s, 1),
+        )
         entry["calibration"] = detector.info.get("calibration", {})
         report[name] = entry
     return report
@@ -130,11 +152,20 @@ def print_table(reports: dict) -> None:
         print(f"  {mode:32s}" + "  ".join(f"{c:>28}" for c in cells))
     for s in splits:
         e = reports[s]["trained"]["events"]
-        detected = ", ".join(f"{x['name']}: {'%.1f s' % x['delay_s'] if x['detected'] else 'missed'}" for x in e["segments"])
-        loc = ", ".join(f"{n}: {v['share']:.0%}" if v["share"] is not None else f"{n}: n/a" for n, v in e.get("localisation", {}).items())
-        print(f"{s}: threshold {reports[s]['trained']['threshold']:.3f}; {detected}; false-alarm events {e['false_alarm_events']} "
-              f"({e['false_alarms_per_hour']:.0f}/h measured, {e['false_alarms_per_hour_expected'] or float('nan'):.2g}/h expected); "
-              f"normal frames in alarm {e['normal_frames_in_alarm']}; top region on object: {loc}")
+        detected = ", ".join(
+            f"{x['name']}: {'%.1f s' % x['delay_s'] if x['detected'] else 'missed'}" for x in e["segments"]
+        )
+        loc = ", ".join(
+            f"{n}: {v['share']:.0%}" if v["share"] is not None else f"{n}: n/a"
+            for n, v in e.get("localisation", {}).items()
+        )
+        print(
+            f"{s}: threshold {reports[s]['trained']['threshold']:.3f}; {detected}; false-alarm events "
+            f"{e['false_alarm_events']} "
+            f"({e['false_alarms_per_hour']:.0f}/h measured, "
+            f"{e['false_alarms_per_hour_expected'] or float('nan'):.2g}/h expected); "
+            f"normal frames in alarm {e['normal_frames_in_alarm']}; top region on object: {loc}"
+        )
 
 
 def main() -> int:
@@ -149,7 +180,9 @@ def main() -> int:
 
     reports = {}
     for data in args.data:
-        reports[data.name] = evaluate_split(data, args.out / data.name, args.backend, args.epochs, extra, args.skip_epochs0)
+        reports[data.name] = evaluate_split(
+            data, args.out / data.name, args.backend, args.epochs, extra, args.skip_epochs0
+        )
     text = json.dumps(reports, indent=2, default=float)
     print(text)
     print_table(reports)

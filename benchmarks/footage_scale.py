@@ -7,9 +7,10 @@ For each scale N the dev set's two training videos are listed N times (hard link
 names, so every copy is read and extracted like new footage) and the lite backend is trained in a
 fresh process with ``--epochs 1`` and the given ``--max-train-crops``, so the training sample is
 full at every scale. Then the full backend with ``--weights random`` on small frames (the dev
-videos shrunk to 192x144, the first --full-frames pairs of each), 1x and 2x. Per run it prints the process's peak resident memory, the run
-folder's bytes (region cache, logs, encoder state) and seconds per frame of extraction, encoder
-training and embedding, and between consecutive scales the cost of each extra region.
+videos shrunk to 192x144, the first --full-frames pairs of each), 1x and 2x. Per run it prints
+the process's peak resident memory, the run folder's bytes (region cache, logs, encoder state)
+and seconds per frame of extraction, encoder training and embedding, and between consecutive
+scales the cost of each extra region.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ def scaled_footage(videos: list[Path], scale: int, folder: Path) -> list[Path]:
 
 
 def shrunk(videos: list[Path], folder: Path, size: tuple[int, int]) -> list[Path]:
-    from aivad.videos import read_frames
-
     import cv2
+
+    from aivad.videos import read_frames
 
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -62,7 +63,19 @@ def run_training(videos: list[Path], output: Path, extra: list[str]) -> dict:
     """One training run in its own process; its peak resident memory from the kernel."""
     run_dir = output.with_name(output.stem + "_run")
     shutil.rmtree(run_dir, ignore_errors=True)
-    command = [sys.executable, str(REPO / "train_aivad_from_scratch.py"), "--videos", *map(str, videos), "--output", str(output), "--device", "cpu", "--num-workers", "0", *extra]
+    command = [
+        sys.executable,
+        str(REPO / "train_aivad_from_scratch.py"),
+        "--videos",
+        *map(str, videos),
+        "--output",
+        str(output),
+        "--device",
+        "cpu",
+        "--num-workers",
+        "0",
+        *extra,
+    ]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
@@ -91,17 +104,23 @@ def run_training(videos: list[Path], output: Path, extra: list[str]) -> dict:
 
 def print_rows(name: str, rows: list[tuple[int, dict]]) -> None:
     print(f"\n{name}")
-    print(f"{'scale':>5} {'frames':>7} {'regions':>8} {'sample':>6} {'peak MB':>8} {'run folder MB':>13} {'cache B/region':>14} {'extract ms/f':>12} {'train ms/f':>10} {'embed ms/f':>10} {'fit s':>6}")
+    print(
+        f"{'scale':>5} {'frames':>7} {'regions':>8} {'sample':>6} {'peak MB':>8} {'run folder MB':>13} "
+        f"{'cache B/region':>14} {'extract ms/f':>12} {'train ms/f':>10} {'embed ms/f':>10} {'fit s':>6}"
+    )
     for scale, r in rows:
         print(
-            f"{scale:>5} {r['frames']:>7} {r['regions']:>8} {r['training_sample']:>6} {r['peak_rss_mb']:>8.0f} {r['run_folder_bytes'] / 2**20:>13.1f} "
-            f"{r['cache_bytes'] / r['regions']:>14.0f} {1000 * r['extraction_s_per_frame']:>12.2f} {1000 * r['encoder_training_s_per_frame']:>10.2f} "
+            f"{scale:>5} {r['frames']:>7} {r['regions']:>8} {r['training_sample']:>6} "
+            f"{r['peak_rss_mb']:>8.0f} {r['run_folder_bytes'] / 2**20:>13.1f} "
+            f"{r['cache_bytes'] / r['regions']:>14.0f} {1000 * r['extraction_s_per_frame']:>12.2f} "
+            f"{1000 * r['encoder_training_s_per_frame']:>10.2f} "
             f"{1000 * r['embedding_s_per_frame']:>10.2f} {r['fitting_s']:>6.1f}"
         )
     for (s0, a), (s1, b) in zip(rows, rows[1:]):
         extra = b["regions"] - a["regions"]
         print(
-            f"  {s0}x -> {s1}x: each extra region costs {(b['peak_rss_mb'] - a['peak_rss_mb']) * 2**20 / extra / 1024:.2f} KB of peak memory "
+            f"  {s0}x -> {s1}x: each extra region costs "
+            f"{(b['peak_rss_mb'] - a['peak_rss_mb']) * 2**20 / extra / 1024:.2f} KB of peak memory "
             f"and {(b['run_folder_bytes'] - a['run_folder_bytes']) / extra / 1024:.2f} KB in the run folder"
         )
 
@@ -112,7 +131,8 @@ def main() -> int:
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 10])
     parser.add_argument("--full-scales", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--max-train-crops", type=int, default=1000)
-    parser.add_argument("--full-frames", type=int, default=40, help="frame pairs per video for the full backend (a few seconds each on a CPU)")
+    parser.add_argument("--full-frames", type=int, default=20, help="frame pairs per video for the full backend")
+    parser.add_argument("--full-train-crops", type=int, default=32, help="--max-train-crops for the full backend")
     parser.add_argument("--out", type=Path, default=Path("out/footage_scale"))
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -123,7 +143,11 @@ def main() -> int:
     common = ["--epochs", "1", "--max-train-crops", str(args.max_train_crops)]
     lite_rows = []
     for scale in args.scales:
-        row = run_training(scaled_footage(videos, scale, args.out / "videos"), args.out / f"lite_{scale}x.ckpt", ["--backend", "lite", *common])
+        row = run_training(
+            scaled_footage(videos, scale, args.out / "videos"),
+            args.out / f"lite_{scale}x.ckpt",
+            ["--backend", "lite", *common],
+        )
         report["lite"][scale] = row
         lite_rows.append((scale, row))
         print_rows("lite backend", lite_rows)
@@ -133,7 +157,31 @@ def main() -> int:
         row = run_training(
             scaled_footage(small, scale, args.out / "small_videos"),
             args.out / f"full_{scale}x.ckpt",
-            ["--backend", "full", "--weights", "random", "--flow-model", "raft_small", "--flow-size", "144", "192", "--flow-iterations", "2", "--detector-size", "144", "--max-frames-per-video", str(args.full_frames), *common],
+            [
+                "--backend",
+                "full",
+                "--weights",
+                "random",
+                "--flow-model",
+                "raft_small",
+                "--flow-size",
+                "144",
+                "192",
+                "--flow-iterations",
+                "2",
+                "--detector-size",
+                "144",
+                "--max-frames-per-video",
+                str(args.full_frames),
+                "--epochs",
+                "1",
+                # CLIP ViT-B/16 trains slowly on a CPU: a small sample and batch keep the run to minutes;
+                # the per-region costs are measured between scales where the sample is full in both
+                "--max-train-crops",
+                str(args.full_train_crops),
+                "--batch-size",
+                "8",
+            ],
         )
         report["full_random_192x144"][scale] = row
         full_rows.append((scale, row))

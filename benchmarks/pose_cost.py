@@ -41,7 +41,13 @@ def main() -> int:
     from aivad.weights import WeightsSource
 
     width, height = (int(v) for v in args.size.lower().split("x"))
-    settings = FullSettings(flow_model="raft_small", flow_size=(128, 128), detector_size=args.detector_size, pose_boxes="persons", inference_precision=args.inference_precision)
+    settings = FullSettings(
+        flow_model="raft_small",
+        flow_size=(128, 128),
+        detector_size=args.detector_size,
+        pose_boxes="persons",
+        inference_precision=args.inference_precision,
+    )
     backend = FullBackend(settings, WeightsSource("random"))
     rng = np.random.default_rng(0)
     frame = torch.from_numpy(rng.random((1, 3, height, width), dtype=np.float32))
@@ -65,7 +71,10 @@ def main() -> int:
     medians = {n: float(np.median(t)) for n, t in timings.items()}
     counts = [n for n in BOX_COUNTS if n > 0]
     per_box, per_frame = np.polyfit(counts, [medians[n] for n in counts], 1)
-    print(f"pose stage, one {width}x{height} frame, Keypoint R-CNN at {args.detector_size} px, {args.inference_precision}, {torch.get_num_threads()} threads; median of {args.repeats}")
+    print(
+        f"pose stage, one {width}x{height} frame, Keypoint R-CNN at {args.detector_size} px, "
+        f"{args.inference_precision}, {torch.get_num_threads()} threads; median of {args.repeats}"
+    )
     for n in BOX_COUNTS:
         note = " (no person: Keypoint R-CNN skipped)" if n == 0 else ""
         print(f"  {n:2d} boxes: {medians[n] * 1000:8.1f} ms{note}")

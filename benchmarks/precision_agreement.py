@@ -33,8 +33,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="768x576")
     parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--fast", action="store_true", help="the fast sizes (RAFT-small at 272x480, detectors at 512) instead of anomalib's")
-    parser.add_argument("--video", type=Path, default=None, help="consecutive frames of this video instead of a synthetic scene")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="the fast sizes (RAFT-small at 272x480, detectors at 512) instead of anomalib's",
+    )
+    parser.add_argument(
+        "--video", type=Path, default=None, help="consecutive frames of this video instead of a synthetic scene"
+    )
     parser.add_argument("--weights", choices=("random", "pretrained"), default="random")
     parser.add_argument("--weights-dir", type=Path, default=None)
     args = parser.parse_args()
@@ -82,7 +88,9 @@ def main() -> int:
                 flows = backend.flow(to_tensor(previous), to_tensor(frame))
                 velocities[precision] = backend.velocity(flows, rois).numpy()
                 poses[precision] = backend.pose(to_tensor(frame), [boxes])[0].numpy()
-        velocity_rel.append(np.abs(velocities["fp32"] - velocities["bf16"]).mean() / max(np.abs(velocities["fp32"]).mean(), 1e-9))
+        velocity_rel.append(
+            np.abs(velocities["fp32"] - velocities["bf16"]).mean() / max(np.abs(velocities["fp32"]).mean(), 1e-9)
+        )
         pose_abs.append(np.abs(poses["fp32"] - poses["bf16"]).mean())
         crops = roi_align(to_tensor(frame), rois, output_size=[224, 224], aligned=False)
         crops = (crops.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
@@ -92,11 +100,20 @@ def main() -> int:
 
     cosines = np.concatenate(cosines)
     label = "fast sizes" if args.fast else "anomalib's sizes"
-    print(f"bf16 vs fp32, full backend at {label}, {args.size}, {len(frames) - 1} frame pairs of {args.video or 'a synthetic scene'}, {args.weights} weights")
-    print(f"  regions:    {matched}/{total} float32 boxes matched by a bf16 box with IoU >= 0.9 ({matched / max(total, 1):.1%})")
+    print(
+        f"bf16 vs fp32, full backend at {label}, {args.size}, {len(frames) - 1} frame pairs of "
+        f"{args.video or 'a synthetic scene'}, {args.weights} weights"
+    )
+    print(
+        f"  regions:    {matched}/{total} float32 boxes matched by a bf16 box with IoU >= 0.9 "
+        f"({matched / max(total, 1):.1%})"
+    )
     print(f"  velocity:   mean |difference| = {np.mean(velocity_rel):.2%} of the mean histogram value (same boxes)")
     print(f"  pose:       mean |keypoint difference| = {np.mean(pose_abs):.4f} box widths/heights (same boxes)")
-    print(f"  appearance: CLIP cosine fp32 vs bf16 min {cosines.min():.5f}, mean {cosines.mean():.5f} ({len(cosines)} crops)")
+    print(
+        f"  appearance: CLIP cosine fp32 vs bf16 min {cosines.min():.5f}, mean {cosines.mean():.5f} "
+        f"({len(cosines)} crops)"
+    )
     return 0
 
 

@@ -50,10 +50,16 @@ def main() -> int:
         processed += 1
         if time.time() >= next_reading:
             readings.append(rss_mb())
-            print(f"{time.time() - start:7.1f} s  {processed:7d} frames  RSS {readings[-1]:8.1f} MB  events {events}", flush=True)
+            print(
+                f"{time.time() - start:7.1f} s  {processed:7d} frames  RSS {readings[-1]:8.1f} MB  events {events}",
+                flush=True,
+            )
             next_reading += 20
     readings.append(rss_mb())
-    print(f"frames: {processed} ({processed / (time.time() - start):.1f} fps), RSS first {readings[0]:.1f} MB, last {readings[-1]:.1f} MB, growth {readings[-1] - readings[0]:+.1f} MB")
+    print(
+        f"frames: {processed} ({processed / (time.time() - start):.1f} fps), RSS first {readings[0]:.1f} MB, "
+        f"last {readings[-1]:.1f} MB, growth {readings[-1] - readings[0]:+.1f} MB"
+    )
     return 0
 
 

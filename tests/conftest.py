@@ -1,16 +1,13 @@
 """Shared test fixtures: tiny synthetic videos, so no test needs real footage."""
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-# Tests import the package from this checkout; it is not installed into the venv.
-sys.path.insert(0, str(REPO_ROOT))
+from aivad.synthetic import make_scene_video
 
-from aivad.synthetic import make_scene_video  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent  # pyproject.toml puts it on sys.path for the tests
 
 TINY_SIZE = (64, 48)
 TINY_FRAMES = 12
@@ -58,5 +55,11 @@ def lite_training_videos(tmp_path_factory) -> list[Path]:
 def lite_checkpoint(tmp_path_factory, lite_training_videos) -> Path:
     """A small trained lite checkpoint (2 synthetic normal videos, 2 epochs)."""
     output = tmp_path_factory.mktemp("lite_ckpt") / "lite.ckpt"
-    assert train("from_scratch", ["--videos", *map(str, lite_training_videos), "--output", str(output), "--epochs", "2", *LITE_FAST]) == 0
+    assert (
+        train(
+            "from_scratch",
+            ["--videos", *map(str, lite_training_videos), "--output", str(output), "--epochs", "2", *LITE_FAST],
+        )
+        == 0
+    )
     return output

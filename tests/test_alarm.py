@@ -75,12 +75,20 @@ def test_event_report_counts_detections_delays_false_alarms_and_localisation():
     assert report["false_alarms_per_hour"] == pytest.approx(1 / (70 / FPS / 3600))
     assert report["false_alarms_per_hour_expected"] == 1.5
     # alarmed anomalous frames 25..39: the top region is on the object from frame 30 on
-    assert report["localisation"]["object"] == {"alarmed_frames": 15, "top_region_hits": 10, "share": pytest.approx(10 / 15)}
+    assert report["localisation"]["object"] == {
+        "alarmed_frames": 15,
+        "top_region_hits": 10,
+        "share": pytest.approx(10 / 15),
+    }
 
 
 def test_segments_from_labels_are_the_runs_of_anomalous_frames():
     labels = np.array([0, 1, 1, 0, 0, 1, 0, 1])
-    assert segments_from_labels(labels) == [Segment("segment_1", 1, 2), Segment("segment_2", 5, 5), Segment("segment_3", 7, 7)]
+    assert segments_from_labels(labels) == [
+        Segment("segment_1", 1, 2),
+        Segment("segment_2", 5, 5),
+        Segment("segment_3", 7, 7),
+    ]
 
 
 def test_scored_frames_and_frame_results_go_through_the_same_rule():

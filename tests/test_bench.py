@@ -26,7 +26,28 @@ STAGE_KEYS = {"decode", "flow", "regions", "velocity", "pose", "appearance", "de
 
 def test_bench_writes_the_report_keys(tmp_path):
     out = tmp_path / "bench.json"
-    args = ["bench", "--size", "128x96", "--frames", "1", "--lite-frames", "5", "--knn-rows", "64", "--bank-rows", "64", "--device", "cpu", "--full-flow-size", "128", "128", "--full-detector-size", "128", "--json", str(out)]
+    args = [
+        "bench",
+        "--size",
+        "128x96",
+        "--frames",
+        "1",
+        "--lite-frames",
+        "5",
+        "--knn-rows",
+        "64",
+        "--bank-rows",
+        "64",
+        "--device",
+        "cpu",
+        "--full-flow-size",
+        "128",
+        "128",
+        "--full-detector-size",
+        "128",
+        "--json",
+        str(out),
+    ]
     assert cli_main(args) == 0
     report = json.loads(out.read_text())
     assert REPORT_KEYS <= set(report)
@@ -42,8 +63,20 @@ def test_bench_writes_the_report_keys(tmp_path):
 def test_baseline_comparison_lines_up_old_and_new_figures():
     from aivad.bench import compare_reports
 
-    old = {"device_name": "cpu A", "size": [768, 576], "speedup_full_fast_vs_anomalib": 6.0, "lite_fps": 100.0, "full_fps": None}
-    new = {"device_name": "cpu A", "size": [768, 576], "speedup_full_fast_vs_anomalib": 3.0, "lite_fps": 150.0, "full_fps": 0.1}
+    old = {
+        "device_name": "cpu A",
+        "size": [768, 576],
+        "speedup_full_fast_vs_anomalib": 6.0,
+        "lite_fps": 100.0,
+        "full_fps": None,
+    }
+    new = {
+        "device_name": "cpu A",
+        "size": [768, 576],
+        "speedup_full_fast_vs_anomalib": 3.0,
+        "lite_fps": 150.0,
+        "full_fps": 0.1,
+    }
     lines = compare_reports(old, new)
     assert not any(line.startswith("note:") for line in lines)
     fast = next(line for line in lines if line.startswith("speedup_full_fast_vs_anomalib"))
@@ -75,10 +108,15 @@ def test_regions_match_stock_anomalib_without_masks():
     from aivad.synthetic import render_scene
     from aivad.weights import WeightsSource
 
-    settings = FullSettings(flow_model="raft_small", flow_size=(128, 128), flow_iterations=1, detector_size=256, use_pose=False)
+    settings = FullSettings(
+        flow_model="raft_small", flow_size=(128, 128), flow_iterations=1, detector_size=256, use_pose=False
+    )
     ours = FullBackend(settings, WeightsSource("random")).regions
     theirs = stock_anomalib_model().region_extractor
-    theirs.backbone.transform.min_size, theirs.backbone.transform.max_size = ours.backbone.transform.min_size, ours.backbone.transform.max_size
+    theirs.backbone.transform.min_size, theirs.backbone.transform.max_size = (
+        ours.backbone.transform.min_size,
+        ours.backbone.transform.max_size,
+    )
     frames, _ = render_scene(n_frames=3, size=(256, 192), seed=2, walkers=4)
     to_tensor = lambda f: torch.from_numpy(np.ascontiguousarray(f[..., ::-1])).permute(2, 0, 1).float().div(255)  # noqa: E731
     previous = torch.stack([to_tensor(frames[0]), to_tensor(frames[1])])

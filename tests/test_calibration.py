@@ -62,5 +62,7 @@ def test_base_memory_joins_every_fold():
     features = rng.normal(size=(200, 2)).astype(np.float32)
     splits = heldout_splits(np.repeat([0, 1], 100), np.tile(np.arange(100), 2))
     without = heldout_raw_scores(lambda: KnnDensity(1), features, np.arange(200), splits)
-    with_base = heldout_raw_scores(lambda: KnnDensity(1), features, np.arange(200), splits, extra=torch.from_numpy(features[:50] + 1e-3))
+    with_base = heldout_raw_scores(
+        lambda: KnnDensity(1), features, np.arange(200), splits, extra=torch.from_numpy(features[:50] + 1e-3)
+    )
     assert (with_base[:50] < without[:50]).all()  # the base's copy of those rows is always in memory

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aivad.cli import CSV_COLUMNS, main as cli_main
+from aivad.cli import CSV_COLUMNS
+from aivad.cli import main as cli_main
 from aivad.console import run_main
 from aivad.scoring import smooth_causal
 from aivad.synthetic import make_scene_video
@@ -28,7 +29,9 @@ def read_csv(path: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def test_video(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("cli")
-    video = make_scene_video(folder / "test clip.mp4", n_frames=40, size=(160, 120), seed=5, anomaly="fast", anomaly_frames=(15, 30))
+    video = make_scene_video(
+        folder / "test clip.mp4", n_frames=40, size=(160, 120), seed=5, anomaly="fast", anomaly_frames=(15, 30)
+    )
     labels = np.zeros(40, np.uint8)
     labels[15:30] = 1
     np.save(folder / "labels.npy", labels)
@@ -131,7 +134,9 @@ def test_bad_arguments_give_one_line(tmp_path, capsys, args, expected):
 
 
 def test_module_help_runs_as_a_process():
-    result = subprocess.run([sys.executable, "-m", "aivad", "score", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "aivad", "score", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and "--annotated" in result.stdout and "--causal" in result.stdout
 
 
@@ -167,13 +172,32 @@ def test_evaluate_reports_events_with_segments_boxes_and_json(tmp_path, capsys, 
     video, folder = test_video
     segments, boxes, report = tmp_path / "segments.csv", tmp_path / "boxes.csv", tmp_path / "report.json"
     segments.write_text("name,first_frame,last_frame\nfast_object,15,29\n", encoding="utf-8")
-    boxes.write_text("frame_index,name,x0,y0,x1,y1\n" + "".join(f"{i},fast_object,0,0,160,120\n" for i in range(15, 30)), encoding="utf-8")
-    args = ["evaluate", lite_checkpoint, video, "--labels", folder / "labels.npy", "--segments", segments, "--boxes", boxes, "--json", report, "--device", "cpu"]
+    boxes.write_text(
+        "frame_index,name,x0,y0,x1,y1\n" + "".join(f"{i},fast_object,0,0,160,120\n" for i in range(15, 30)),
+        encoding="utf-8",
+    )
+    args = [
+        "evaluate",
+        lite_checkpoint,
+        video,
+        "--labels",
+        folder / "labels.npy",
+        "--segments",
+        segments,
+        "--boxes",
+        boxes,
+        "--json",
+        report,
+        "--device",
+        "cpu",
+    ]
     assert run_cli(*args, "--threshold", "-1000") == 0  # every frame above: the anomaly is found at once
     printed = capsys.readouterr().out
     assert "fast_object: detected after" in printed and "false-alarm events" in printed
     data = json.loads(report.read_text(encoding="utf-8"))
-    assert data["segments"][0]["detected"] and data["segments"][0]["delay_frames"] <= 3  # the minimum duration at 10 FPS
+    assert (
+        data["segments"][0]["detected"] and data["segments"][0]["delay_frames"] <= 3
+    )  # the minimum duration at 10 FPS
     assert data["normal_seconds"] == pytest.approx(25 / 10)
     assert data["localisation"]["fast_object"]["alarmed_frames"] == 15
     assert data["false_alarms_per_hour_expected"] is not None and data["false_alarms_per_hour_expected"] > 1000
@@ -186,7 +210,9 @@ def test_evaluate_reports_events_with_segments_boxes_and_json(tmp_path, capsys, 
     assert "needs the columns" in capsys.readouterr().err
 
 
-def test_checkpoint_stores_a_threshold_for_the_requested_false_alarm_rate(tmp_path, lite_checkpoint, lite_training_videos):
+def test_checkpoint_stores_a_threshold_for_the_requested_false_alarm_rate(
+    tmp_path, lite_checkpoint, lite_training_videos
+):
     from aivad.detector import Detector
 
     detector = Detector.load(lite_checkpoint, device="cpu")

@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
+from conftest import LITE_FAST, train
 
 from aivad import footage as footage_module
 from aivad.footage import CropSample, ShardStore, embed_footage, extract_footage, region_keys
 from aivad.lite import LiteBackend
 from aivad.synthetic import make_scene_video
 from aivad.videos import validate_videos
-from conftest import LITE_FAST, train
 
 
 def test_region_keys_are_deterministic_and_spread_evenly():
@@ -57,7 +57,9 @@ def test_shards_hold_no_crops_and_the_sample_is_bounded(tmp_path, four_videos, m
     # smaller shards give the same footage and the same sample
     monkeypatch.setattr(footage_module, "SHARD_FRAMES", 4)
     small = ShardStore(tmp_path / "small")
-    again, sample_again, stats_again = extract_footage(videos, LiteBackend(), small, max_crops=10, seed=1, log=lambda _: None)
+    again, sample_again, stats_again = extract_footage(
+        videos, LiteBackend(), small, max_crops=10, seed=1, log=lambda _: None
+    )
     assert stats_again["shards"] == 4 * 4  # frames 1..13 of each video in shards of 4 frames
     for name in ("video_index", "frame_index", "region_pair", "boxes", "whole_frame"):
         assert np.array_equal(getattr(footage, name), getattr(again, name))
@@ -71,7 +73,9 @@ def test_embedding_pass_cuts_the_same_crops_as_extraction(tmp_path, four_videos)
 
     videos = validate_videos(four_videos[:2])
     backend = LiteBackend()
-    footage, _, _ = extract_footage(videos, backend, ShardStore(tmp_path / "f"), max_crops=5, seed=0, log=lambda _: None)
+    footage, _, _ = extract_footage(
+        videos, backend, ShardStore(tmp_path / "f"), max_crops=5, seed=0, log=lambda _: None
+    )
     encoder = build_encoder("small_cnn")
     embedded = embed_footage(footage, videos, backend, encoder, "cpu", "auto", log=lambda _: None)
     direct = []
@@ -81,7 +85,9 @@ def test_embedding_pass_cuts_the_same_crops_as_extraction(tmp_path, four_videos)
     assert np.allclose(embedded, np.concatenate(direct), atol=1e-6)
 
 
-def test_a_run_stopped_in_the_third_of_four_videos_resumes_with_the_same_result(tmp_path, four_videos, monkeypatch, capsys):
+def test_a_run_stopped_in_the_third_of_four_videos_resumes_with_the_same_result(
+    tmp_path, four_videos, monkeypatch, capsys
+):
     from aivad.detector import Detector
 
     args = ["--videos", *map(str, four_videos), "--epochs", "1", "--seed", "3", *LITE_FAST]
@@ -108,7 +114,9 @@ def test_a_run_stopped_in_the_third_of_four_videos_resumes_with_the_same_result(
     capsys.readouterr()
     assert train("from_scratch", [*args, "--output", str(output), "--run-dir", str(run_dir)]) == 0
     assert "reusing 2 finished shard(s)" in capsys.readouterr().out
-    test_video = make_scene_video(tmp_path / "test.mp4", n_frames=20, size=(96, 72), seed=99, anomaly="fast", anomaly_frames=(8, 14))
+    test_video = make_scene_video(
+        tmp_path / "test.mp4", n_frames=20, size=(96, 72), seed=99, anomaly="fast", anomaly_frames=(8, 14)
+    )
     resumed = [r.raw_score for r in Detector.load(output, device="cpu").score_video(test_video)]
     uninterrupted = [r.raw_score for r in Detector.load(reference, device="cpu").score_video(test_video)]
     assert np.allclose(resumed, uninterrupted, atol=1e-5)
@@ -125,16 +133,37 @@ def test_two_cpu_processes_train_the_same_model_as_one(tmp_path):
     import subprocess
     import sys
 
-    from aivad.detector import Detector
     from conftest import REPO_ROOT
 
+    from aivad.detector import Detector
+
     videos = [make_scene_video(tmp_path / f"cam{i}.mp4", n_frames=24, size=(96, 72), seed=20 + i) for i in range(2)]
-    test_video = make_scene_video(tmp_path / "test.mp4", n_frames=24, size=(96, 72), seed=50, anomaly="fast", anomaly_frames=(8, 16))
+    test_video = make_scene_video(
+        tmp_path / "test.mp4", n_frames=24, size=(96, 72), seed=50, anomaly="fast", anomaly_frames=(8, 16)
+    )
     scores = {}
     for devices in (1, 2):
         output = tmp_path / f"devices{devices}.ckpt"
-        command = [sys.executable, str(REPO_ROOT / "train_aivad_from_scratch.py"), "--videos", *map(str, videos), "--backend", "lite", "--accelerator", "cpu",
-                   "--devices", str(devices), "--num-workers", "0", "--batch-size", "8", "--epochs", "2", "--output", str(output)]
+        command = [
+            sys.executable,
+            str(REPO_ROOT / "train_aivad_from_scratch.py"),
+            "--videos",
+            *map(str, videos),
+            "--backend",
+            "lite",
+            "--accelerator",
+            "cpu",
+            "--devices",
+            str(devices),
+            "--num-workers",
+            "0",
+            "--batch-size",
+            "8",
+            "--epochs",
+            "2",
+            "--output",
+            str(output),
+        ]
         done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         scores[devices] = np.array([r.raw_score for r in Detector.load(output, device="cpu").score_video(test_video)])

@@ -9,13 +9,31 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import train, train_as_user
 
 from aivad.detector import Detector, load_model
 from aivad.errors import UserError
 from aivad.synthetic import make_scene_video
-from conftest import train, train_as_user
 
-FULL_FAST = ["--weights", "random", "--device", "cpu", "--num-workers", "0", "--flow-model", "raft_small", "--flow-iterations", "3", "--flow-size", "128", "128", "--detector-size", "128", "--batch-size", "2"]
+FULL_FAST = [
+    "--weights",
+    "random",
+    "--device",
+    "cpu",
+    "--num-workers",
+    "0",
+    "--flow-model",
+    "raft_small",
+    "--flow-iterations",
+    "3",
+    "--flow-size",
+    "128",
+    "128",
+    "--detector-size",
+    "128",
+    "--batch-size",
+    "2",
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +43,9 @@ def full_video(tmp_path_factory) -> Path:
 
 def test_full_backend_trains_and_scores_with_random_weights(tmp_path, full_video):
     output = tmp_path / "full.ckpt"
-    assert train("from_scratch", ["--videos", str(full_video), "--output", str(output), "--epochs", "1", *FULL_FAST]) == 0
+    assert (
+        train("from_scratch", ["--videos", str(full_video), "--output", str(output), "--epochs", "1", *FULL_FAST]) == 0
+    )
     summary = json.loads(Path(str(output) + ".json").read_text())
     assert summary["backend"] == "full" and summary["settings"]["weights"] == "random"
     model, _ = load_model(output)
@@ -40,7 +60,10 @@ def test_full_backend_trains_and_scores_with_random_weights(tmp_path, full_video
         assert r.raw_score == pytest.approx(max(r.attribute_scores.values()))
         for name, value in r.attribute_scores.items():
             assert value == pytest.approx(max(region.attributes[name] for region in r.regions))
-    assert summary["settings"]["inference_precision"] == "auto" and model.config["backend_settings"]["inference_precision"] == "auto"
+    assert (
+        summary["settings"]["inference_precision"] == "auto"
+        and model.config["backend_settings"]["inference_precision"] == "auto"
+    )
 
     # bfloat16 inference, chosen at load time, runs the same model end to end
     from aivad.devices import Bfloat16Inference
@@ -59,17 +82,35 @@ def test_bf16_wraps_the_trunks_and_keeps_box_decoding_in_float32():
     from aivad.full import FullBackend, FullSettings
     from aivad.weights import WeightsSource
 
-    settings = FullSettings(flow_model="raft_small", flow_iterations=2, flow_size=(128, 128), detector_size=128, inference_precision="bf16")
+    settings = FullSettings(
+        flow_model="raft_small", flow_iterations=2, flow_size=(128, 128), detector_size=128, inference_precision="bf16"
+    )
     backend = FullBackend(settings, WeightsSource("random"))
     maskrcnn, keypointrcnn = backend.regions.backbone, backend.pose
-    for trunk in (backend.flow.raft.feature_encoder, backend.flow.raft.update_block, maskrcnn.backbone, maskrcnn.rpn.head, maskrcnn.roi_heads.box_head, keypointrcnn.backbone, keypointrcnn.roi_heads.keypoint_head):
+    for trunk in (
+        backend.flow.raft.feature_encoder,
+        backend.flow.raft.update_block,
+        maskrcnn.backbone,
+        maskrcnn.rpn.head,
+        maskrcnn.roi_heads.box_head,
+        keypointrcnn.backbone,
+        keypointrcnn.roi_heads.keypoint_head,
+    ):
         assert isinstance(trunk, Bfloat16Inference)
-    for decoder in (backend.flow.raft.corr_block, maskrcnn.roi_heads.box_predictor, keypointrcnn.roi_heads.keypoint_predictor):
+    for decoder in (
+        backend.flow.raft.corr_block,
+        maskrcnn.roi_heads.box_predictor,
+        keypointrcnn.roi_heads.keypoint_predictor,
+    ):
         assert not isinstance(decoder, Bfloat16Inference)
     frames = [np.full((96, 128, 3), 90, np.uint8), np.full((96, 128, 3), 90, np.uint8)]
     frames[1][30:60, 40:70] = 200  # a moving blob: one foreground region
     regions = backend.extract([(frames[0], frames[1])])[0]
-    assert regions.boxes.dtype == np.float32 and regions.frozen["velocity"].dtype == np.float32 and regions.frozen["pose"].dtype == np.float32
+    assert (
+        regions.boxes.dtype == np.float32
+        and regions.frozen["velocity"].dtype == np.float32
+        and regions.frozen["pose"].dtype == np.float32
+    )
     assert np.isfinite(regions.frozen["velocity"]).all() and np.isfinite(regions.frozen["pose"]).all()
 
 
@@ -89,7 +130,11 @@ def test_bf16_wrapper_returns_float32_close_to_float32_results():
 
     heads, x = Heads(), torch.randn(8, 64)
     exact, approx = heads(x), Bfloat16Inference(heads, "cpu")(x)
-    assert approx["a"].dtype == torch.float32 and approx["b"][0].dtype == torch.float32 and approx["b"][1].dtype == torch.int64
+    assert (
+        approx["a"].dtype == torch.float32
+        and approx["b"][0].dtype == torch.float32
+        and approx["b"][1].dtype == torch.int64
+    )
     assert torch.allclose(approx["a"], exact["a"], atol=0.05, rtol=0.02) and not torch.equal(approx["a"], exact["a"])
 
 
@@ -110,7 +155,12 @@ def test_empty_scene_uses_the_whole_frame_as_a_region():
     from aivad.full import FullBackend, FullSettings
     from aivad.weights import WeightsSource
 
-    backend = FullBackend(FullSettings(flow_model="raft_small", flow_iterations=3, flow_size=(128, 128), detector_size=128, use_pose=True), WeightsSource("random"))
+    backend = FullBackend(
+        FullSettings(
+            flow_model="raft_small", flow_iterations=3, flow_size=(128, 128), detector_size=128, use_pose=True
+        ),
+        WeightsSource("random"),
+    )
     still = np.full((96, 128, 3), 90, np.uint8)
     regions = backend.extract([(still, still.copy())])[0]
     assert regions.whole_frame and regions.boxes.tolist() == [[0, 0, 128, 96]]
@@ -150,7 +200,9 @@ def test_epochs_zero_appearance_is_clip_as_anomalib_computes_it():
     frame = torch.rand(1, 3, 96, 128)
     boxes = torch.tensor([[0, 10.0, 10.0, 60.0, 90.0], [0, 70.0, 20.0, 120.0, 80.0]])
     reference = torch.nn.functional.normalize(theirs(frame, boxes, 1), dim=1)
-    crops = (roi_align(frame, boxes, output_size=[224, 224]).clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+    crops = (
+        (roi_align(frame, boxes, output_size=[224, 224]).clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+    )
     features = torch.from_numpy(ours.embed(crops))
     # identical network and preprocessing; only the 8-bit storage of the crops differs
     assert torch.nn.functional.cosine_similarity(features, reference).min() > 0.999
@@ -174,8 +226,12 @@ def anomalib_checkpoint(tmp_path_factory) -> Path:
 
     patches = {
         (flow_module, "raft_large"): lambda weights=None, **kw: raft_large(weights=None),
-        (regions_module, "maskrcnn_resnet50_fpn_v2"): lambda weights=None, **kw: maskrcnn_resnet50_fpn_v2(weights=None, weights_backbone=None, **kw),
-        (features_module, "keypointrcnn_resnet50_fpn"): lambda weights=None, **kw: keypointrcnn_resnet50_fpn(weights=None, weights_backbone=None),
+        (regions_module, "maskrcnn_resnet50_fpn_v2"): lambda weights=None, **kw: maskrcnn_resnet50_fpn_v2(
+            weights=None, weights_backbone=None, **kw
+        ),
+        (features_module, "keypointrcnn_resnet50_fpn"): lambda weights=None, **kw: keypointrcnn_resnet50_fpn(
+            weights=None, weights_backbone=None
+        ),
         (features_module.clip, "load"): lambda name, **kw: (CLIP(512, 224, 12, 768, 16, 77, 49408, 512, 8, 12), None),
     }
     originals = {key: getattr(*key) for key in patches}
@@ -199,7 +255,15 @@ def anomalib_checkpoint(tmp_path_factory) -> Path:
     import lightning
 
     path = tmp_path_factory.mktemp("anomalib") / "aivad_proper_checkpoint.ckpt"
-    torch.save({"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams), "pytorch-lightning_version": lightning.__version__, "epoch": 0}, path)
+    torch.save(
+        {
+            "state_dict": model.state_dict(),
+            "hyper_parameters": dict(model.hparams),
+            "pytorch-lightning_version": lightning.__version__,
+            "epoch": 0,
+        },
+        path,
+    )
     return path
 
 
@@ -218,7 +282,15 @@ def test_anomalib_checkpoint_fine_tunes(tmp_path, anomalib_checkpoint, full_vide
 
     before = hashlib.sha256(anomalib_checkpoint.read_bytes()).hexdigest()
     output = tmp_path / "aivad_finetuned.ckpt"
-    args = ["--videos", str(full_video), "--init-checkpoint", str(anomalib_checkpoint), "--output", str(output), *FULL_FAST]
+    args = [
+        "--videos",
+        str(full_video),
+        "--init-checkpoint",
+        str(anomalib_checkpoint),
+        "--output",
+        str(output),
+        *FULL_FAST,
+    ]
     assert train("finetune", [*args, "--epochs", "1"]) == 0
     assert hashlib.sha256(anomalib_checkpoint.read_bytes()).hexdigest() == before
     summary = json.loads(Path(str(output) + ".json").read_text())
@@ -241,7 +313,12 @@ def test_missing_pretrained_weights_are_named_in_one_message(tmp_path):
     with pytest.raises(UserError) as error:
         FullBackend(FullSettings(), WeightsSource("pretrained", tmp_path))
     message = str(error.value)
-    for name in ("raft_large_C_T_SKHT_V2-ff5fadd5.pth", "maskrcnn_resnet50_fpn_v2_coco-73cbd019.pth", "keypointrcnn_resnet50_fpn_coco-fc266e95.pth", "ViT-B-16.pt"):
+    for name in (
+        "raft_large_C_T_SKHT_V2-ff5fadd5.pth",
+        "maskrcnn_resnet50_fpn_v2_coco-73cbd019.pth",
+        "keypointrcnn_resnet50_fpn_coco-fc266e95.pth",
+        "ViT-B-16.pt",
+    ):
         assert name in message
     assert str(tmp_path) in message and "\n" not in message
 
@@ -266,7 +343,14 @@ def _fixed_detections(backend, boxes_and_labels):
     """Replace Mask R-CNN's output by fixed boxes and labels (random weights detect nothing meaningful)."""
 
     def regions(previous, current):
-        return [{"boxes": torch.tensor(b, dtype=torch.float32).reshape(-1, 4), "labels": torch.tensor(l, dtype=torch.float32), "scores": torch.ones(len(l))} for b, l in boxes_and_labels]
+        return [
+            {
+                "boxes": torch.tensor(b, dtype=torch.float32).reshape(-1, 4),
+                "labels": torch.tensor(labels, dtype=torch.float32),
+                "scores": torch.ones(len(labels)),
+            }
+            for b, labels in boxes_and_labels
+        ]
 
     backend.regions = regions
 
@@ -276,7 +360,9 @@ def test_pose_on_persons_only_skips_other_regions_and_keeps_person_poses():
     from aivad.weights import WeightsSource
 
     sizes = dict(flow_model="raft_small", flow_iterations=2, flow_size=(128, 128), detector_size=128)
-    every, persons = (FullBackend(FullSettings(**sizes, pose_boxes=which), WeightsSource("random")) for which in ("all", "persons"))
+    every, persons = (
+        FullBackend(FullSettings(**sizes, pose_boxes=which), WeightsSource("random")) for which in ("all", "persons")
+    )
     frames = [np.random.default_rng(i).integers(0, 256, (96, 128, 3), dtype=np.uint8) for i in range(2)]
     # a person (label 1), a foreground blob (label 0) and a car (label 3)
     layout = [([[10, 10, 50, 80], [60, 20, 90, 60], [95, 5, 125, 40]], [1, 0, 3])]
@@ -302,10 +388,10 @@ def test_pose_on_persons_only_skips_other_regions_and_keeps_person_poses():
 
 def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
     from aivad.fitting import fit_model
+    from aivad.footage import Footage
     from aivad.model import default_density_config
     from aivad.regions_common import FrameRegions
     from aivad.scoring import frame_attribute_scores
-    from aivad.footage import Footage
 
     rng = np.random.default_rng(0)
     n = 60
@@ -320,16 +406,31 @@ def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
         frozen={"velocity": rng.normal(size=(n, 8)).astype(np.float32), "pose": pose},
     )
     crops = np.zeros((n, 8, 8, 3), np.uint8)
-    config = {"density": default_density_config(["velocity", "pose"]), "max_bank": 4096, "combine": "max", "smoothing_sigma": 0.0}
+    config = {
+        "density": default_density_config(["velocity", "pose"]),
+        "max_bank": 4096,
+        "combine": "max",
+        "smoothing_sigma": 0.0,
+    }
     model, calibration = fit_model(config, None, footage, None, None, encoder_changed=True)
     assert calibration["memory_rows"]["pose"] == 40 and np.isfinite(calibration["threshold"])
     assert torch.isfinite(model.densities["pose"].bank).all()
 
-    frame = FrameRegions(boxes=np.zeros((3, 4), np.float32), whole_frame=False, frozen={"velocity": footage.frozen["velocity"][:3], "pose": pose[:3]}, crops=crops[:3])
+    frame = FrameRegions(
+        boxes=np.zeros((3, 4), np.float32),
+        whole_frame=False,
+        frozen={"velocity": footage.frozen["velocity"][:3], "pose": pose[:3]},
+        crops=crops[:3],
+    )
     scores = model.region_scores(frame, None)
     assert np.isnan(scores["pose"][0]) and np.isfinite(scores["pose"][1:]).all()
     assert frame_attribute_scores(scores)["pose"] == pytest.approx(float(np.max(scores["pose"][1:])))
-    no_person = FrameRegions(boxes=np.zeros((1, 4), np.float32), whole_frame=False, frozen={"velocity": footage.frozen["velocity"][:1], "pose": pose[:1]}, crops=crops[:1])
+    no_person = FrameRegions(
+        boxes=np.zeros((1, 4), np.float32),
+        whole_frame=False,
+        frozen={"velocity": footage.frozen["velocity"][:1], "pose": pose[:1]},
+        crops=crops[:1],
+    )
     assert frame_attribute_scores(model.region_scores(no_person, None))["pose"] == 0.0
 
     # fine-tuning: the base's pose memory joins the person rows only (groups must follow the same rows)
@@ -348,13 +449,23 @@ def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
 def test_pose_boxes_persons_trains_records_and_scores(tmp_path, monkeypatch, capsys):
     from aivad.regions import ObjectRegions
 
-    full_video = make_scene_video(tmp_path / "crowd.mp4", n_frames=4, size=(160, 120), seed=5, walkers=5)  # 2-5 regions per pair
+    full_video = make_scene_video(
+        tmp_path / "crowd.mp4", n_frames=4, size=(160, 120), seed=5, walkers=5
+    )  # 2-5 regions per pair
 
     # random-weight Mask R-CNN finds no person: the run stops before training the encoder
     output = tmp_path / "persons.ckpt"
-    code = train_as_user("from_scratch", ["--videos", str(full_video), "--output", str(output), "--epochs", "1", "--pose-boxes", "persons", *FULL_FAST])
+    code = train_as_user(
+        "from_scratch",
+        ["--videos", str(full_video), "--output", str(output), "--epochs", "1", "--pose-boxes", "persons", *FULL_FAST],
+    )
     captured = capsys.readouterr()
-    assert code == 2 and "--pose-boxes all or --no-pose" in captured.err and "encoder:" not in captured.out and not output.exists()
+    assert (
+        code == 2
+        and "--pose-boxes all or --no-pose" in captured.err
+        and "encoder:" not in captured.out
+        and not output.exists()
+    )
 
     # label each frame's first region a person, as a pretrained detector would label a pedestrian
     original = ObjectRegions.forward
@@ -369,10 +480,29 @@ def test_pose_boxes_persons_trains_records_and_scores(tmp_path, monkeypatch, cap
 
     monkeypatch.setattr(ObjectRegions, "forward", first_is_person)
     output = tmp_path / "persons labelled.ckpt"  # a new run folder: the first run's region cache has no person
-    assert train("from_scratch", ["--videos", str(full_video), "--output", str(output), "--epochs", "1", "--pose-boxes", "persons", *FULL_FAST]) == 0
+    assert (
+        train(
+            "from_scratch",
+            [
+                "--videos",
+                str(full_video),
+                "--output",
+                str(output),
+                "--epochs",
+                "1",
+                "--pose-boxes",
+                "persons",
+                *FULL_FAST,
+            ],
+        )
+        == 0
+    )
     assert "regions are persons (--pose-boxes persons)" in capsys.readouterr().out
     detector = Detector.load(output, device="cpu")
-    assert detector.backend.settings.pose_boxes == "persons" and detector.model.config["backend_settings"]["pose_boxes"] == "persons"
+    assert (
+        detector.backend.settings.pose_boxes == "persons"
+        and detector.model.config["backend_settings"]["pose_boxes"] == "persons"
+    )
     results = detector.score_video(full_video)[1:]
     assert any(len(r.regions) >= 2 for r in results)  # a person and another region in one frame
     for result in results:

@@ -11,7 +11,9 @@ from aivad.synthetic import make_scene_video, render_scene
 
 @pytest.mark.parametrize("anomaly", ["fast", "foreign"])
 def test_injected_anomalies_score_above_normal_frames(tmp_path, lite_checkpoint, anomaly):
-    video = make_scene_video(tmp_path / f"{anomaly}.mp4", n_frames=60, size=(160, 120), seed=5, anomaly=anomaly, anomaly_frames=(20, 40))
+    video = make_scene_video(
+        tmp_path / f"{anomaly}.mp4", n_frames=60, size=(160, 120), seed=5, anomaly=anomaly, anomaly_frames=(20, 40)
+    )
     labels = np.zeros(60, int)
     labels[20:40] = 1
     scores = np.array([r.score for r in Detector.load(lite_checkpoint, device="cpu").score_video(video)])
@@ -44,5 +46,21 @@ def test_lite_uses_no_downloaded_network(tmp_path, monkeypatch, lite_training_vi
     from conftest import LITE_FAST, train
 
     output = tmp_path / "offline.ckpt"
-    assert train("from_scratch", ["--videos", str(lite_training_videos[0]), "--output", str(output), "--epochs", "1", "--weights", "pretrained", *LITE_FAST]) == 0
+    assert (
+        train(
+            "from_scratch",
+            [
+                "--videos",
+                str(lite_training_videos[0]),
+                "--output",
+                str(output),
+                "--epochs",
+                "1",
+                "--weights",
+                "pretrained",
+                *LITE_FAST,
+            ],
+        )
+        == 0
+    )
     assert len(Detector.load(output, device="cpu").score_video(lite_training_videos[0])) == 40

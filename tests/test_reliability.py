@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import LITE_FAST, REPO_ROOT, train, train_as_user
 
 from aivad.console import run_main
 from aivad.synthetic import make_scene_video
-from conftest import LITE_FAST, REPO_ROOT, train, train_as_user
 
 SCRATCH = str(REPO_ROOT / "train_aivad_from_scratch.py")
 
@@ -82,7 +82,9 @@ def test_memory_bank_size_below_one_is_refused(tmp_path, capsys, size):
 def test_cuda_request_without_cuda(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     video = make_scene_video(tmp_path / "a.mp4", n_frames=6, size=(64, 48))
-    code, err = run_training(capsys, "--videos", video, "--output", tmp_path / "o.ckpt", "--backend", "lite", "--device", "cuda")
+    code, err = run_training(
+        capsys, "--videos", video, "--output", tmp_path / "o.ckpt", "--backend", "lite", "--device", "cuda"
+    )
     assert code == 2 and "CUDA is not available" in err and "--device cpu" in err
 
 
@@ -108,13 +110,27 @@ def test_static_footage_explains_which_setting_to_change(tmp_path, capsys):
     for _ in range(8):
         writer.write(np.full((48, 64, 3), 120, np.uint8))
     writer.release()
-    code = train("from_scratch", ["--videos", str(still), "--output", str(tmp_path / "o.ckpt"), "--epochs", "1", *LITE_FAST])
+    code = train(
+        "from_scratch", ["--videos", str(still), "--output", str(tmp_path / "o.ckpt"), "--epochs", "1", *LITE_FAST]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "no object or moving region was found" in out and "--motion-threshold" in out
 
 
 def test_backend_mismatch_with_base_checkpoint(tmp_path, capsys, lite_checkpoint, lite_training_videos):
-    code, err = run_training(capsys, "--videos", lite_training_videos[0], "--init-checkpoint", lite_checkpoint, "--backend", "full", "--output", tmp_path / "o.ckpt", "--device", "cpu")
+    code, err = run_training(
+        capsys,
+        "--videos",
+        lite_training_videos[0],
+        "--init-checkpoint",
+        lite_checkpoint,
+        "--backend",
+        "full",
+        "--output",
+        tmp_path / "o.ckpt",
+        "--device",
+        "cpu",
+    )
     assert code == 2 and "lite model" in err
 
 
@@ -137,7 +153,11 @@ def test_hostile_checkpoint_is_refused_and_runs_nothing(tmp_path, capsys, comman
     hostile = tmp_path / "model.ckpt"
     with open(hostile, "wb") as handle:
         pickle.dump({"state_dict": {}, "payload": Exploit()}, handle)
-    args = ["info", str(hostile)] if command == "info" else ["score", str(hostile), str(lite_training_videos[0]), "--csv", str(tmp_path / "o.csv")]
+    args = (
+        ["info", str(hostile)]
+        if command == "info"
+        else ["score", str(hostile), str(lite_training_videos[0]), "--csv", str(tmp_path / "o.csv")]
+    )
     assert run_main(cli_main, args) == 2
     err = capsys.readouterr().err
     assert "refused" in err and "Traceback" not in err
@@ -149,7 +169,17 @@ def test_hostile_base_checkpoint_is_refused_by_finetune(tmp_path, capsys, lite_t
     MARKER.unlink(missing_ok=True)
     hostile = tmp_path / "aivad_proper_checkpoint.ckpt"
     torch.save({"state_dict": {}, "x": Exploit()}, hostile)
-    code, err = run_training(capsys, "--videos", lite_training_videos[0], "--init-checkpoint", hostile, "--output", tmp_path / "o.ckpt", "--device", "cpu")
+    code, err = run_training(
+        capsys,
+        "--videos",
+        lite_training_videos[0],
+        "--init-checkpoint",
+        hostile,
+        "--output",
+        tmp_path / "o.ckpt",
+        "--device",
+        "cpu",
+    )
     assert code == 2 and "refused" in err and not MARKER.exists()
 
 
@@ -162,7 +192,11 @@ def test_foreign_truncated_and_empty_checkpoints(tmp_path, capsys, lite_checkpoi
     truncated.write_bytes(lite_checkpoint.read_bytes()[:5000])
     empty = tmp_path / "empty.ckpt"
     empty.write_bytes(b"")
-    for path, expected in ((foreign, "not an AI-VAD checkpoint"), (truncated, "damaged or truncated"), (empty, "empty")):
+    for path, expected in (
+        (foreign, "not an AI-VAD checkpoint"),
+        (truncated, "damaged or truncated"),
+        (empty, "empty"),
+    ):
         assert run_main(cli_main, ["info", str(path)]) == 2
         err = capsys.readouterr().err
         assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
@@ -190,7 +224,14 @@ def test_failed_write_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatc
 
 def _start_training(args: list[str]) -> subprocess.Popen:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, SCRATCH, *args], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, SCRATCH, *args],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
 
 
 def _wait_for(process: subprocess.Popen, text: str, timeout: float = 120) -> str:
@@ -209,7 +250,17 @@ def test_ctrl_c_leaves_a_resumable_state_and_resume_continues(tmp_path, lite_tra
     if sys.platform == "win32":
         pytest.skip("SIGINT to a child process is POSIX-only")
     output, run_dir = tmp_path / "model.ckpt", tmp_path / "run"
-    args = ["--videos", *map(str, lite_training_videos), "--output", str(output), "--run-dir", str(run_dir), "--epochs", "400", *LITE_FAST]
+    args = [
+        "--videos",
+        *map(str, lite_training_videos),
+        "--output",
+        str(output),
+        "--run-dir",
+        str(run_dir),
+        "--epochs",
+        "400",
+        *LITE_FAST,
+    ]
     process = _start_training(args)
     _wait_for(process, "encoder: Mean-Shifted Contrastive training")
     time.sleep(4)  # a few epochs in
@@ -221,7 +272,21 @@ def test_ctrl_c_leaves_a_resumable_state_and_resume_continues(tmp_path, lite_tra
     epochs_before = state["epoch"]
     assert epochs_before >= 1
 
-    resumed = subprocess.run([sys.executable, SCRATCH, *args[:-len(LITE_FAST) - 2], "--epochs", str(epochs_before + 2), *LITE_FAST, "--resume"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            SCRATCH,
+            *args[: -len(LITE_FAST) - 2],
+            "--epochs",
+            str(epochs_before + 2),
+            *LITE_FAST,
+            "--resume",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
     assert "resume: continuing from" in resumed.stdout and "regions: reusing" in resumed.stdout
     import json
@@ -256,7 +321,7 @@ def test_detector_memory_stays_flat_on_a_long_stream(lite_checkpoint):
 
     def rss_mb() -> float:
         with open("/proc/self/status") as handle:
-            return next(int(l.split()[1]) for l in handle if l.startswith("VmRSS")) / 1024
+            return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS")) / 1024
 
     if not Path("/proc/self/status").exists():
         pytest.skip("needs /proc")

@@ -26,7 +26,9 @@ def test_centred_smoothing_looks_both_ways():
 def test_centred_matches_scipy_gaussian_filter():
     scipy_ndimage = pytest.importorskip("scipy.ndimage")
     raw = np.random.default_rng(1).random(100)
-    assert np.allclose(smooth_centred(raw, 3.0), scipy_ndimage.gaussian_filter1d(raw, 3.0, mode="reflect", truncate=3.0), atol=1e-9)
+    assert np.allclose(
+        smooth_centred(raw, 3.0), scipy_ndimage.gaussian_filter1d(raw, 3.0, mode="reflect", truncate=3.0), atol=1e-9
+    )
 
 
 def test_streaming_smoother_equals_batch_causal():

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from conftest import LITE_FAST, train
 
 from aivad.detector import Detector, load_model
 from aivad.encoders import build_encoder
 from aivad.synthetic import make_scene_video
-from conftest import LITE_FAST, train
 
 
 def encoder_state(checkpoint: Path) -> dict:
@@ -57,7 +57,13 @@ def test_nonzero_lr_changes_the_encoder_and_zero_lr_does_not(tmp_path, lite_trai
 
 def test_epochs_zero_keeps_the_encoder_frozen(tmp_path, lite_training_videos):
     output = tmp_path / "e0.ckpt"
-    assert train("from_scratch", ["--videos", str(lite_training_videos[0]), "--epochs", "0", "--output", str(output), *LITE_FAST]) == 0
+    assert (
+        train(
+            "from_scratch",
+            ["--videos", str(lite_training_videos[0]), "--epochs", "0", "--output", str(output), *LITE_FAST],
+        )
+        == 0
+    )
     initial, stored = initial_small_cnn_state(), encoder_state(output)
     assert all(torch.equal(initial[k], stored[k]) for k in initial)
     summary = json.loads(Path(str(output) + ".json").read_text())
@@ -68,7 +74,20 @@ def test_finetune_keeps_comparable_memory_and_never_touches_its_base(tmp_path, l
     base_bytes = hashlib.sha256(lite_checkpoint.read_bytes()).hexdigest()
     new_video = make_scene_video(tmp_path / "new footage.mp4", n_frames=30, size=(160, 120), seed=7)
     output = tmp_path / "ft.ckpt"
-    args = ["--videos", str(new_video), "--init-checkpoint", str(lite_checkpoint), "--output", str(output), "--device", "cpu", "--num-workers", "0", "--batch-size", "8"]
+    args = [
+        "--videos",
+        str(new_video),
+        "--init-checkpoint",
+        str(lite_checkpoint),
+        "--output",
+        str(output),
+        "--device",
+        "cpu",
+        "--num-workers",
+        "0",
+        "--batch-size",
+        "8",
+    ]
     assert train("finetune", [*args, "--epochs", "1"]) == 0
     assert hashlib.sha256(lite_checkpoint.read_bytes()).hexdigest() == base_bytes
     summary = json.loads(Path(str(output) + ".json").read_text())
@@ -92,11 +111,24 @@ def test_finetune_keeps_comparable_memory_and_never_touches_its_base(tmp_path, l
 
 
 def test_finetune_without_base_says_how_to_get_one(tmp_path, capsys, lite_training_videos):
-    from aivad.train import run
     import runpy
 
+    from aivad.train import run
+
     preset = runpy.run_path(str(Path(__file__).resolve().parents[1] / "train_aivad_finetune.py"))["PRESET"]
-    code = run(preset, ["--videos", str(lite_training_videos[0]), "--init-checkpoint", str(tmp_path / "nope.ckpt"), "--output", str(tmp_path / "o.ckpt"), "--device", "cpu"])
+    code = run(
+        preset,
+        [
+            "--videos",
+            str(lite_training_videos[0]),
+            "--init-checkpoint",
+            str(tmp_path / "nope.ckpt"),
+            "--output",
+            str(tmp_path / "o.ckpt"),
+            "--device",
+            "cpu",
+        ],
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "nope.ckpt" in err and "train_aivad_from_scratch.py" in err and "Traceback" not in err
@@ -111,7 +143,26 @@ def test_help_lists_every_flag_with_defaults(capsys):
         from aivad.train import get_args_parser
 
         text = " ".join(get_args_parser(preset).format_help().split())
-        for flag in ("--videos", "--lr", "--epochs", "--batch-size", "--accumulate-grad-batches", "--precision", "--gradient-clip-val", "--seed", "--num-workers", "--frame-stride", "--max-frames-per-video", "--output", "--init-checkpoint", "--weights", "--weights-dir", "--device", "--resume", "--backend"):
+        for flag in (
+            "--videos",
+            "--lr",
+            "--epochs",
+            "--batch-size",
+            "--accumulate-grad-batches",
+            "--precision",
+            "--gradient-clip-val",
+            "--seed",
+            "--num-workers",
+            "--frame-stride",
+            "--max-frames-per-video",
+            "--output",
+            "--init-checkpoint",
+            "--weights",
+            "--weights-dir",
+            "--device",
+            "--resume",
+            "--backend",
+        ):
             assert flag in text
         assert f"encoder (default: {lr})" in text
 
@@ -124,8 +175,27 @@ def test_script_runs_as_a_process_with_spawned_decoding_workers(tmp_path, lite_t
     repo = Path(__file__).resolve().parents[1]
     output = tmp_path / "결과 모델.ckpt"
     result = subprocess.run(
-        [sys.executable, str(repo / "train_aivad_from_scratch.py"), "--videos", *map(str, lite_training_videos), "--output", str(output), "--backend", "lite", "--epochs", "1", "--num-workers", "2", "--device", "cpu"],
-        cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", timeout=300,
+        [
+            sys.executable,
+            str(repo / "train_aivad_from_scratch.py"),
+            "--videos",
+            *map(str, lite_training_videos),
+            "--output",
+            str(output),
+            "--backend",
+            "lite",
+            "--epochs",
+            "1",
+            "--num-workers",
+            "2",
+            "--device",
+            "cpu",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert result.stdout.startswith("device: cpu (CPU forced with --device cpu)")

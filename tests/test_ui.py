@@ -29,7 +29,6 @@ from aivad.ui import i18n  # noqa: E402
 from aivad.ui.app import MainWindow  # noqa: E402
 from aivad.ui.sources import FileSource, FrameSlot, SourceFrame, StreamSource  # noqa: E402
 from aivad.ui.theme import apply_theme  # noqa: E402
-from aivad.ui.worker import DetectionSettings, InferenceWorker  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SIZE = (160, 120)
@@ -48,9 +47,31 @@ def ui_checkpoint(request, tmp_path_factory) -> Path:
     for seed in range(2):
         make_scene_video(folder / f"normal{seed}.mp4", n_frames=40, size=SIZE, fps=FPS, seed=seed)
     output = folder / "lite.ckpt"
-    preset = dict(video_list=None, init_checkpoint=None, lr=1e-4, epochs=0, accumulate_grad_batches=1, output=str(output), backend="lite")
-    argv = ["--videos", str(folder / "normal*.mp4"), "--backend", "lite", "--weights", "random", "--epochs", "0",
-            "--device", "cpu", "--num-workers", "0", "--output", str(output)]
+    preset = dict(
+        video_list=None,
+        init_checkpoint=None,
+        lr=1e-4,
+        epochs=0,
+        accumulate_grad_batches=1,
+        output=str(output),
+        backend="lite",
+    )
+    argv = [
+        "--videos",
+        str(folder / "normal*.mp4"),
+        "--backend",
+        "lite",
+        "--weights",
+        "random",
+        "--epochs",
+        "0",
+        "--device",
+        "cpu",
+        "--num-workers",
+        "0",
+        "--output",
+        str(output),
+    ]
     assert run(preset, argv) == 0
     return output
 
@@ -58,7 +79,9 @@ def ui_checkpoint(request, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def anomaly_video(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("ui_videos")
-    return make_scene_video(folder / "fast.mp4", n_frames=40, size=SIZE, fps=FPS, seed=5, anomaly="fast", anomaly_frames=(18, 32))
+    return make_scene_video(
+        folder / "fast.mp4", n_frames=40, size=SIZE, fps=FPS, seed=5, anomaly="fast", anomaly_frames=(18, 32)
+    )
 
 
 @pytest.fixture
@@ -110,11 +133,59 @@ def test_frames_flow_chart_and_events_fill(qtbot, window, ui_checkpoint, anomaly
     # Evidence on disk: snapshot now, clip once encoded.
     first = min(events, key=lambda e: e.number)
     assert first.snapshot_path and Path(first.snapshot_path).is_file()
-    qtbot.waitUntil(lambda: any(e.clip_path and Path(e.clip_path).is_file() and Path(e.clip_path).stat().st_size > 0 for e in window.events.events), timeout=15_000)
+    qtbot.waitUntil(
+        lambda: any(
+            e.clip_path and Path(e.clip_path).is_file() and Path(e.clip_path).stat().st_size > 0
+            for e in window.events.events
+        ),
+        timeout=15_000,
+    )
 
     rows = list(csv.DictReader(window.export_events_csv(tmp_path / "events.csv").open(encoding="utf-8-sig")))
     assert len(rows) == len(events)
     assert {"start_s", "end_s", "peak_score", "main_attribute", "clip"} <= set(rows[0])
+
+
+def test_command_line_raises_the_same_events_as_the_window(qtbot, window, ui_checkpoint, anomaly_video, tmp_path):
+    """One decision path (aivad.decision): zones, smoothing, threshold, hysteresis, minimum duration."""
+    import json
+
+    from aivad.cli import main as cli_main
+    from aivad.console import run_main
+
+    load(qtbot, window, ui_checkpoint)
+    play_to_end(qtbot, window, anomaly_video)  # zones belong to a source: open it first
+    before = len(window.events.events)
+    zones = [[(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]]  # ignore the left half
+    window.set_zones(zones, roi=False)
+    window.detection.set_threshold(window.detection.calibrated * 0.5)  # low enough for a few events
+    play_to_end(qtbot, window)  # from the first frame again
+    new = sorted(window.events.events, key=lambda e: e.number)[before:]
+    shown = sorted((e.start_frame, e.end_frame, e.peak_frame, e.main_attribute) for e in new)
+    assert shown, "the window raised no event to compare"
+
+    zones_file = tmp_path / "zones.json"
+    zones_file.write_text(json.dumps({"zones": zones, "roi": False}), encoding="utf-8")
+    events_csv, scores_csv, plain_csv = tmp_path / "events.csv", tmp_path / "scores.csv", tmp_path / "plain.csv"
+    common = [ui_checkpoint, anomaly_video, "--device", "cpu", "--threshold", window.detection.threshold]
+    common += ["--smoothing-sigma", window.detection.smoothing_spin.value()]
+    assert (
+        run_main(
+            cli_main,
+            [str(a) for a in ["score", *common, "--csv", scores_csv, "--zones", zones_file, "--events", events_csv]],
+        )
+        == 0
+    )
+    rows = list(csv.DictReader(events_csv.open(encoding="utf-8-sig")))
+    written = sorted(
+        (int(r["start_frame"]), int(r["end_frame"]), int(r["peak_frame"]), r["main_attribute"]) for r in rows
+    )
+    assert written == shown
+    # the zones mattered: without them some frames score differently
+    assert run_main(cli_main, [str(a) for a in ["score", *common, "--csv", plain_csv, "--causal"]]) == 0
+    zoned = [float(r["raw_score"]) for r in csv.DictReader(scores_csv.open(encoding="utf-8"))]
+    plain = [float(r["raw_score"]) for r in csv.DictReader(plain_csv.open(encoding="utf-8"))]
+    assert zoned != plain
 
 
 def test_threshold_slider_changes_decisions(qtbot, window, ui_checkpoint, anomaly_video):
@@ -198,7 +269,9 @@ def test_keyboard_space_pauses_and_arrow_steps(qtbot, window, anomaly_video):
 def test_slider_shows_the_expected_false_alarms_per_hour_at_its_position(qtbot, window, ui_checkpoint):
     load(qtbot, window, ui_checkpoint)
     panel = window.detection
-    assert panel.expected_false_alarms() == pytest.approx(1.0, rel=0.05)  # the calibrated threshold (shown to 3 decimals)
+    assert panel.expected_false_alarms() == pytest.approx(
+        1.0, rel=0.05
+    )  # the calibrated threshold (shown to 3 decimals)
     assert "1.0 false alarms / hour" in panel.expected_rate.text()
     panel.threshold_slider.setValue(panel.threshold_slider.maximum() // 6)  # half the calibrated value
     lower = panel.expected_false_alarms()
@@ -214,7 +287,8 @@ def test_slider_shows_the_expected_false_alarms_per_hour_at_its_position(qtbot, 
 
 
 def test_ignore_zone_drops_regions_before_deciding():
-    worker = InferenceWorker()
+    from aivad.decision import filter_regions
+
     regions = [
         RegionResult(box=(0, 0, 20, 20), score=9.0, attributes={"velocity": 8.0, "appearance": 1.0}),
         RegionResult(box=(100, 80, 140, 110), score=1.5, attributes={"velocity": 1.0, "appearance": 0.5}),
@@ -222,11 +296,11 @@ def test_ignore_zone_drops_regions_before_deciding():
     result = FrameResult(0, 0.0, 9.0, 9.0, True, {"velocity": 8.0, "appearance": 1.0}, regions)
     top_left = [[(0.0, 0.0), (0.3, 0.0), (0.3, 0.3), (0.0, 0.3)]]
 
-    filtered, kept, ignored = worker._filter_regions(result, DetectionSettings(zones=top_left), 160, 120)
+    filtered, kept, ignored = filter_regions(result, top_left, False, 160, 120, "sum")
     assert ignored == [regions[0]] and kept == [regions[1]]
     assert filtered.raw_score == pytest.approx(1.5)
 
-    filtered, kept, ignored = worker._filter_regions(result, DetectionSettings(zones=top_left, zones_are_roi=True), 160, 120)
+    filtered, kept, ignored = filter_regions(result, top_left, True, 160, 120, "sum")
     assert kept == [regions[0]] and filtered.raw_score == pytest.approx(9.0)
 
 
@@ -266,10 +340,31 @@ def test_screenshot_automation_writes_png_and_exits_0(ui_checkpoint, anomaly_vid
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     started = time.monotonic()
     completed = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "realtime_ui_advanced_windows.py"), "--checkpoint", str(ui_checkpoint),
-         "--source", str(anomaly_video), "--frames", "25", "--screenshot", str(shot), "--device", "cpu",
-         "--lang", "ko", "--settings-file", str(tmp_path / "ui.ini"), "--output", str(tmp_path / "events")],
-        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+        [
+            sys.executable,
+            str(REPO_ROOT / "realtime_ui_advanced_windows.py"),
+            "--checkpoint",
+            str(ui_checkpoint),
+            "--source",
+            str(anomaly_video),
+            "--frames",
+            "25",
+            "--screenshot",
+            str(shot),
+            "--device",
+            "cpu",
+            "--lang",
+            "ko",
+            "--settings-file",
+            str(tmp_path / "ui.ini"),
+            "--output",
+            str(tmp_path / "events"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     image = QImage(str(shot))

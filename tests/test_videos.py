@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TINY_FRAMES, TINY_SIZE
 from torch.utils.data import DataLoader
 
 from aivad.errors import UserError
@@ -19,7 +20,6 @@ from aivad.videos import (
     resolve_videos,
     validate_videos,
 )
-from conftest import TINY_FRAMES, TINY_SIZE
 
 WIDTH, HEIGHT = TINY_SIZE
 

@@ -219,7 +219,9 @@ class MainWindow(QMainWindow):
         self.video.editing_finished.connect(lambda: self.act_edit_mask.setChecked(False))
         self.transport.set_seekable(False)
 
-    def _action(self, key: str, shortcut: str | QKeySequence | None = None, slot=None, checkable: bool = False) -> QAction:
+    def _action(
+        self, key: str, shortcut: str | QKeySequence | None = None, slot=None, checkable: bool = False
+    ) -> QAction:
         action = QAction(tr(key), self)
         action.setProperty("i18n", key)
         if shortcut:
@@ -290,7 +292,11 @@ class MainWindow(QMainWindow):
 
         # Overlay toggles next to the transport controls (short labels; the menu has the long ones).
         self.toggle_buttons: list[tuple[QToolButton, str]] = []
-        for action, key in ((self.act_boxes, "btn_boxes"), (self.act_heatmap, "btn_heatmap"), (self.act_edit_mask, "btn_zones")):
+        for action, key in (
+            (self.act_boxes, "btn_boxes"),
+            (self.act_heatmap, "btn_heatmap"),
+            (self.act_edit_mask, "btn_zones"),
+        ):
             button = QToolButton()
             button.setObjectName("toggle")
             button.setDefaultAction(action)
@@ -321,7 +327,14 @@ class MainWindow(QMainWindow):
         self.menu_recent.aboutToShow.connect(self._fill_recent_menu)
         self.menu_source.addMenu(self.menu_recent)
         self.menu_source.addSeparator()
-        for action in (self.act_play, self.act_step_back, self.act_step_forward, self.act_jump_back, self.act_jump_forward, self.act_every_frame):
+        for action in (
+            self.act_play,
+            self.act_step_back,
+            self.act_step_forward,
+            self.act_jump_back,
+            self.act_jump_forward,
+            self.act_every_frame,
+        ):
             self.menu_source.addAction(action)
 
         self.menu_view = bar.addMenu("")
@@ -358,7 +371,9 @@ class MainWindow(QMainWindow):
         w.event_started.connect(self._event_update)
         w.event_finished.connect(self._event_update)
         w.event_saved.connect(self._event_saved)
-        w.problem.connect(lambda message: self.show_error(tr("problem", message=message), owner="problem", level="warning"))
+        w.problem.connect(
+            lambda message: self.show_error(tr("problem", message=message), owner="problem", level="warning")
+        )
 
     # ===================================================================== translation
     def set_language(self, code: str) -> None:
@@ -417,7 +432,10 @@ class MainWindow(QMainWindow):
             self.device_actions[device].setChecked(True)
         language = str(s.value("language", "system"))
         self.language_actions.get(language, self.language_actions["system"]).setChecked(True)
-        default_output = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation) or Path.home()) / "aivad-events"
+        default_output = (
+            Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation) or Path.home())
+            / "aivad-events"
+        )
         self.output_dir = str(s.value("output_dir", str(default_output)))
 
     def _save_settings(self) -> None:
@@ -478,7 +496,10 @@ class MainWindow(QMainWindow):
         self.model_card.set_info(info)
         # Threshold, smoothing and the alarm rule start where the checkpoint was calibrated.
         self.detection.set_calibrated(
-            float(info.get("threshold", 1.0)), float(info.get("smoothing_sigma", 0.0)), info.get("alarm"), info.get("false_alarm_model")
+            float(info.get("threshold", 1.0)),
+            float(info.get("smoothing_sigma", 0.0)),
+            info.get("alarm"),
+            info.get("false_alarm_model"),
         )
         self.threshold = self.detection.threshold
         self.settings.setValue("last_checkpoint", self.checkpoint_path)
@@ -486,7 +507,12 @@ class MainWindow(QMainWindow):
         if self._banner_owner == "checkpoint":
             self.banner.hide()
         self.statusBar().showMessage(
-            tr("ckpt_loaded", name=Path(self.checkpoint_path).name, backend=info.get("backend", "?"), device=str(info.get("device", "?")).upper()),
+            tr(
+                "ckpt_loaded",
+                name=Path(self.checkpoint_path).name,
+                backend=info.get("backend", "?"),
+                device=str(info.get("device", "?")).upper(),
+            ),
             5000,
         )
         self._push_settings()
@@ -512,7 +538,9 @@ class MainWindow(QMainWindow):
             self._automation_fail()
             return
         every_frame = self.act_every_frame.isChecked() or self.automation is not None
-        source = make_source(spec, every_frame=every_frame, preroll_frames=1 + int(math.ceil(2 * self.detection.smoothing_spin.value())))
+        source = make_source(
+            spec, every_frame=every_frame, preroll_frames=1 + int(math.ceil(2 * self.detection.smoothing_spin.value()))
+        )
         self.source = source
         self.source_spec = spec
         self._source_configured = False
@@ -543,7 +571,13 @@ class MainWindow(QMainWindow):
             self.banner.hide()
         if status.state == "reconnecting":
             self.show_error(
-                tr("src_reconnecting", label=source.label, detail=status.detail, seconds=status.retry_in_s, attempt=status.attempt),
+                tr(
+                    "src_reconnecting",
+                    label=source.label,
+                    detail=status.detail,
+                    seconds=status.retry_in_s,
+                    attempt=status.attempt,
+                ),
                 owner="source",
                 level="warning",
             )
@@ -565,7 +599,13 @@ class MainWindow(QMainWindow):
             "playing": tr("src_playing" if source.seekable else "src_live", label=source.label),
             "paused": tr("src_paused"),
             "ended": tr("src_ended"),
-            "reconnecting": tr("src_reconnecting", label=source.label, detail=status.detail, seconds=status.retry_in_s, attempt=status.attempt),
+            "reconnecting": tr(
+                "src_reconnecting",
+                label=source.label,
+                detail=status.detail,
+                seconds=status.retry_in_s,
+                attempt=status.attempt,
+            ),
             "failed": tr("src_failed", label=source.label, detail=status.detail),
             "stopped": "",
         }
@@ -590,7 +630,11 @@ class MainWindow(QMainWindow):
         sizes = {tuple(v["size"]) for v in info.get("videos") or [] if isinstance(v, dict) and v.get("size")}
         if sizes and tuple(source.size) not in sizes:
             trained = ", ".join(f"{w}×{h}" for w, h in sorted(sizes)[:3])
-            self.show_error(tr("size_differs", trained=trained, size=f"{source.size[0]}×{source.size[1]}"), owner="size", level="info")
+            self.show_error(
+                tr("size_differs", trained=trained, size=f"{source.size[0]}×{source.size[1]}"),
+                owner="size",
+                level="info",
+            )
 
     def _source_finished(self) -> None:
         self._stream_done = True
@@ -672,7 +716,9 @@ class MainWindow(QMainWindow):
     def _fill_recent_menu(self) -> None:
         self.menu_recent.clear()
         for spec in self._recent():
-            label = redact_url(spec) if "://" in spec else (f"{tr('act_open_camera')} {spec}" if spec.isdigit() else spec)
+            label = (
+                redact_url(spec) if "://" in spec else (f"{tr('act_open_camera')} {spec}" if spec.isdigit() else spec)
+            )
             self.menu_recent.addAction(label, lambda s=spec: self.open_source(s))
 
     # --- dialogs
@@ -726,7 +772,9 @@ class MainWindow(QMainWindow):
         return path
 
     def screenshot_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("act_screenshot"), str(Path.home() / "aivad.png"), tr("filter_png"))
+        path, _ = QFileDialog.getSaveFileName(
+            self, tr("act_screenshot"), str(Path.home() / "aivad.png"), tr("filter_png")
+        )
         if path:
             self.grab().save(path)
 
@@ -781,7 +829,9 @@ class MainWindow(QMainWindow):
 
     def _update_zone_label(self) -> None:
         count = len(self.video.zones)
-        self.status_zones.setText(tr("roi_count" if self.act_roi_mode.isChecked() else "zones_count", count=count) if count else "")
+        self.status_zones.setText(
+            tr("roi_count" if self.act_roi_mode.isChecked() else "zones_count", count=count) if count else ""
+        )
 
     def _edit_mask_toggled(self, editing: bool) -> None:
         self.video.set_editing(editing)
@@ -825,7 +875,9 @@ class MainWindow(QMainWindow):
                 r, g, b = score_rgb(result.score, latest.threshold)
                 self.score_value.setStyleSheet(f"color: rgb({r},{g},{b});")
                 top = result.top_attribute
-                self.driver_label.setText(tr("driven_by", attribute=i18n.attribute_name(top)) if top and result.score > 0 else "")
+                self.driver_label.setText(
+                    tr("driven_by", attribute=i18n.attribute_name(top)) if top and result.score > 0 else ""
+                )
         self.chart.update()
         self._show_stats(stats)
         if latest is not None and self.source is not None:
@@ -840,13 +892,20 @@ class MainWindow(QMainWindow):
         paused = isinstance(self.source, FileSource) and self.source.paused
         # Paused frames wait in the hand-over slot on purpose: that wait is not latency.
         live_latency = stats.frames_processed and not paused
-        self.chip_latency.set_value(tr("ms", value=stats.latency_ms) if live_latency else "–", warn=bool(live_latency) and stats.latency_ms > 500)
+        self.chip_latency.set_value(
+            tr("ms", value=stats.latency_ms) if live_latency else "–",
+            warn=bool(live_latency) and stats.latency_ms > 500,
+        )
         self.chip_latency.setToolTip(f"model {stats.inference_ms:.0f} ms")
 
     def _refresh_idle_state(self) -> None:
         if self.checkpoint_info is None:
             self.badge.set_state("idle")
-        elif self.badge.state == "idle" or (self.source is None or self.source.finished) and self.badge.state != "anomaly":
+        elif (
+            self.badge.state == "idle"
+            or (self.source is None or self.source.finished)
+            and self.badge.state != "anomaly"
+        ):
             self.badge.set_state("waiting")
 
     def _event_update(self, event) -> None:
@@ -897,7 +956,9 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event) -> None:
         mime = event.mimeData()
-        paths = [url.toLocalFile() or url.toString() for url in mime.urls()] if mime.hasUrls() else [mime.text().strip()]
+        paths = (
+            [url.toLocalFile() or url.toString() for url in mime.urls()] if mime.hasUrls() else [mime.text().strip()]
+        )
         for path in paths:
             if path.lower().endswith(".ckpt"):
                 self.load_checkpoint(path)
@@ -929,11 +990,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--checkpoint", help="trained checkpoint (.ckpt) to load at start")
     parser.add_argument("--source", help="video file, camera index (0, 1, …) or rtsp:// / http:// URL")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None, help="where the model runs (default: last used, else auto)")
-    parser.add_argument("--lang", choices=("ko", "en"), default=None, help="interface language (default: last used, else the system's)")
-    parser.add_argument("--frames", type=int, default=0, help="automation: process this many frames, then exit (with --screenshot: save the window first)")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default=None,
+        help="where the model runs (default: last used, else auto)",
+    )
+    parser.add_argument(
+        "--lang", choices=("ko", "en"), default=None, help="interface language (default: last used, else the system's)"
+    )
+    parser.add_argument(
+        "--frames",
+        type=int,
+        default=0,
+        help="automation: process this many frames, then exit (with --screenshot: save the window first)",
+    )
     parser.add_argument("--screenshot", help="automation: PNG file for a picture of the whole window")
-    parser.add_argument("--timeout", type=float, default=120.0, help="automation: give up (exit 2) after this many seconds")
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="automation: give up (exit 2) after this many seconds"
+    )
     parser.add_argument("--output", help="folder for event snapshots, clips and CSV (remembered)")
     parser.add_argument("--settings-file", help="use this INI file instead of the user's remembered settings")
     parser.add_argument("--debug", action="store_true", help="print tracebacks of unexpected errors")
@@ -956,7 +1031,11 @@ def main(argv: list[str] | None = None, default_checkpoint: str | None = None) -
     app.setOrganizationName("aivad")
     app.setApplicationName("AI-VAD")
     apply_theme(app)
-    settings = QSettings(args.settings_file, QSettings.Format.IniFormat) if args.settings_file else QSettings("aivad", "realtime_ui")
+    settings = (
+        QSettings(args.settings_file, QSettings.Format.IniFormat)
+        if args.settings_file
+        else QSettings("aivad", "realtime_ui")
+    )
     if args.lang:
         settings.setValue("language", args.lang)
     language = args.lang or str(settings.value("language", "system"))

@@ -140,7 +140,11 @@ class ScoreChart(QWidget):
         # Title on the left, threshold on the right.
         painter.setPen(QColor(COLOURS["muted"]))
         title = tr("chart_title") + ("   ·   " + tr("chart_hint_seek") if self._seekable else "")
-        painter.drawText(QRectF(rect.x(), 2, rect.width(), self.margin_top - 4), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        painter.drawText(
+            QRectF(rect.x(), 2, rect.width(), self.margin_top - 4),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            title,
+        )
         painter.setPen(QColor(COLOURS["warning"]))
         painter.drawText(
             QRectF(rect.x(), 2, rect.width(), self.margin_top - 4),
@@ -156,7 +160,11 @@ class ScoreChart(QWidget):
             painter.setPen(QPen(QColor(COLOURS["grid"]), 1))
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             painter.setPen(QColor(COLOURS["faint"]))
-            painter.drawText(QRectF(0, y - 8, self.margin_left - 6, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{value:g}")
+            painter.drawText(
+                QRectF(0, y - 8, self.margin_left - 6, 16),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                f"{value:g}",
+            )
 
         xs, lows, highs, alarms, times = self._columns(rect)
         # Alarm spans as a red wash behind the curve.
@@ -210,7 +218,13 @@ class ScoreChart(QWidget):
             total_s = len(self._scores) / self._fps
             for i in range(5):
                 x = rect.x() + rect.width() * i / 4
-                align = Qt.AlignmentFlag.AlignLeft if i == 0 else Qt.AlignmentFlag.AlignRight if i == 4 else Qt.AlignmentFlag.AlignHCenter
+                align = (
+                    Qt.AlignmentFlag.AlignLeft
+                    if i == 0
+                    else Qt.AlignmentFlag.AlignRight
+                    if i == 4
+                    else Qt.AlignmentFlag.AlignHCenter
+                )
                 box = QRectF(x - 40 if i else x, rect.bottom() + 2, 80 if 0 < i < 4 else 80, self.margin_bottom - 2)
                 if i == 4:
                     box = QRectF(x - 80, rect.bottom() + 2, 80, self.margin_bottom - 2)
@@ -223,10 +237,22 @@ class ScoreChart(QWidget):
                 painter.setPen(QPen(QColor(COLOURS["muted"]), 1, Qt.PenStyle.DotLine))
                 painter.drawLine(QPointF(self._hover_x, rect.top()), QPointF(self._hover_x, rect.bottom()))
                 frame = self._frame_at(self._hover_x)
-                painter.drawText(QRectF(self._hover_x + 4, rect.top(), 90, 16), Qt.AlignmentFlag.AlignLeft, format_time(frame / self._fps))
+                painter.drawText(
+                    QRectF(self._hover_x + 4, rect.top(), 90, 16),
+                    Qt.AlignmentFlag.AlignLeft,
+                    format_time(frame / self._fps),
+                )
         else:
-            painter.drawText(QRectF(rect.x(), rect.bottom() + 2, 80, self.margin_bottom - 2), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"-{self.live_window_s:.0f} s")
-            painter.drawText(QRectF(rect.right() - 80, rect.bottom() + 2, 80, self.margin_bottom - 2), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "0 s")
+            painter.drawText(
+                QRectF(rect.x(), rect.bottom() + 2, 80, self.margin_bottom - 2),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                f"-{self.live_window_s:.0f} s",
+            )
+            painter.drawText(
+                QRectF(rect.right() - 80, rect.bottom() + 2, 80, self.margin_bottom - 2),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                "0 s",
+            )
         painter.end()
 
     def _columns(self, rect: QRectF) -> tuple[list[float], list[float], list[float], list[bool], list[float]]:

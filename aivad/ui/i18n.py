@@ -73,8 +73,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "model_loading": {"en": "Loading {name}…", "ko": "{name} 불러오는 중…"},
     "threshold": {"en": "Threshold", "ko": "임계값"},
     "threshold_reset": {"en": "Reset", "ko": "초기화"},
-    "expected_false_alarms": {"en": "≈ {rate} false alarms / hour on normal footage", "ko": "정상 영상에서 시간당 오경보 약 {rate}회"},
-    "expected_false_alarms_unknown": {"en": "false-alarm rate unknown (checkpoint from an older version)", "ko": "오경보율 알 수 없음 (이전 버전 체크포인트)"},
+    "expected_false_alarms": {
+        "en": "≈ {rate} false alarms / hour on normal footage",
+        "ko": "정상 영상에서 시간당 오경보 약 {rate}회",
+    },
+    "expected_false_alarms_unknown": {
+        "en": "false-alarm rate unknown (checkpoint from an older version)",
+        "ko": "오경보율 알 수 없음 (이전 버전 체크포인트)",
+    },
     "threshold_reset_tip": {"en": "Back to the checkpoint's calibrated value", "ko": "체크포인트 보정값으로 되돌리기"},
     "smoothing": {"en": "Smoothing", "ko": "평활화"},
     "smoothing_tip": {
@@ -115,10 +121,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "drop_hint_title": {"en": "Open a video, a camera or a stream", "ko": "동영상, 카메라 또는 스트림을 여세요"},
     "drop_hint": {
         "en": "O: video file    U: stream URL    Ctrl+K: checkpoint\nor drop a video / .ckpt here",
-        "ko": "O: 동영상 파일    U: 스트림 URL    Ctrl+K: 체크포인트\n또는 동영상 / .ckpt 파일을 여기로 끌어다 놓으세요",
+        "ko": (
+            "O: 동영상 파일    U: 스트림 URL    Ctrl+K: 체크포인트\n또는 동영상 / .ckpt 파일을 여기로 끌어다 놓으세요"
+        ),
     },
     "mask_hint": {
-        "en": "Click to add points, double-click or Enter to close a zone, right-click a zone to delete it, Esc to finish.",
+        "en": (
+            "Click to add points, double-click or Enter to close a zone, right-click a zone to delete it, "
+            "Esc to finish."
+        ),
         "ko": "클릭으로 점 추가, 더블클릭 또는 Enter로 영역 닫기, 영역 우클릭으로 삭제, Esc로 종료.",
     },
     "zones_count": {"en": "{count} ignore zones", "ko": "무시 영역 {count}개"},
@@ -161,8 +172,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "ko": "{label}에서 영상이 오지 않습니다. 다른 프로그램이 사용 중인지 확인하세요.",
     },
     "size_differs": {
-        "en": "This checkpoint was trained on {trained} video, this source is {size}: scores may not match the calibrated threshold.",
-        "ko": "이 체크포인트는 {trained} 영상으로 학습되었고 현재 소스는 {size}입니다. 점수가 보정된 임계값과 맞지 않을 수 있습니다.",
+        "en": (
+            "This checkpoint was trained on {trained} video, this source is {size}: scores may not match "
+            "the calibrated threshold."
+        ),
+        "ko": (
+            "이 체크포인트는 {trained} 영상으로 학습되었고 현재 소스는 {size}입니다. "
+            "점수가 보정된 임계값과 맞지 않을 수 "
+            "있습니다."
+        ),
     },
     "url_title": {"en": "Open stream", "ko": "스트림 열기"},
     "url_prompt": {
@@ -173,7 +191,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "ckpt_loaded": {"en": "Loaded {name} ({backend}, {device})", "ko": "{name} 불러옴 ({backend}, {device})"},
     "problem": {"en": "Problem: {message}", "ko": "문제: {message}"},
     "dismiss": {"en": "Dismiss", "ko": "닫기"},
-    "filter_videos": {"en": "Videos (*.mp4 *.avi *.mkv *.mov *.m4v *.webm *.ts *.mpg);;All files (*)", "ko": "동영상 (*.mp4 *.avi *.mkv *.mov *.m4v *.webm *.ts *.mpg);;모든 파일 (*)"},
+    "filter_videos": {
+        "en": "Videos (*.mp4 *.avi *.mkv *.mov *.m4v *.webm *.ts *.mpg);;All files (*)",
+        "ko": "동영상 (*.mp4 *.avi *.mkv *.mov *.m4v *.webm *.ts *.mpg);;모든 파일 (*)",
+    },
     "filter_ckpt": {"en": "Checkpoints (*.ckpt);;All files (*)", "ko": "체크포인트 (*.ckpt);;모든 파일 (*)"},
     "filter_csv": {"en": "CSV (*.csv)", "ko": "CSV (*.csv)"},
     "filter_png": {"en": "PNG image (*.png)", "ko": "PNG 이미지 (*.png)"},
@@ -192,7 +213,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
     },
     "about_text": {
-        "en": "AI-VAD live monitor\nAttribute-based video anomaly detection (velocity, pose, appearance) on your own footage.",
+        "en": (
+            "AI-VAD live monitor\nAttribute-based video anomaly detection (velocity, pose, appearance) on "
+            "your own footage."
+        ),
         "ko": "AI-VAD 실시간 이상 탐지\n속도·자세·외형 속성 기반의 영상 이상 탐지를 직접 촬영한 영상에 적용합니다.",
     },
 }

@@ -6,8 +6,6 @@ bounded by a byte budget on the ring buffer and a cap on clip length.
 
 from __future__ import annotations
 
-import csv
-import io
 import queue
 import threading
 import time
@@ -19,6 +17,8 @@ from pathlib import Path
 import av  # at import time on the GUI thread, never first inside the clip thread
 import numpy as np
 
+from aivad.decision import event_csv_row
+from aivad.decision import write_events_csv as write_rows
 from aivad.results import RegionResult
 from aivad.ui.render import annotate
 
@@ -46,9 +46,7 @@ class FrameRing:
     def append(self, frame: BufferedFrame) -> None:
         self._frames.append(frame)
         self._bytes += frame.image.nbytes
-        while self._frames and (
-            self._bytes > self.max_bytes or frame.time_s - self._frames[0].time_s > self.seconds
-        ):
+        while self._frames and (self._bytes > self.max_bytes or frame.time_s - self._frames[0].time_s > self.seconds):
             self._bytes -= self._frames.popleft().image.nbytes
 
     def frames(self) -> list[BufferedFrame]:
@@ -124,7 +122,9 @@ class ClipRecorder:
                     pending.append(frame)
                     if len(pending) < 8:
                         continue
-                    writer = _VideoWriter(self.path, pending[0].image.shape, _rate_of(pending) or self._fps_guess or 10.0)
+                    writer = _VideoWriter(
+                        self.path, pending[0].image.shape, _rate_of(pending) or self._fps_guess or 10.0
+                    )
                     for item in pending:
                         self._encode(writer, item)
                     pending.clear()
@@ -217,39 +217,22 @@ class EventRecord:
         return max(0.0, end - self.start_time_s)
 
 
-CSV_COLUMNS = (
-    "event", "source", "started_at", "start_s", "end_s", "duration_s", "start_frame", "end_frame",
-    "peak_score", "peak_frame", "main_attribute", "snapshot", "clip",
-)
-
-
-def events_csv(events: list[EventRecord]) -> str:
-    """CSV text; written by the caller with encoding utf-8-sig so Excel (Korean Windows) reads it right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for event in events:
-        writer.writerow([
-            event.number,
-            event.source,
-            event.started_at.isoformat(timespec="seconds"),
-            f"{event.start_time_s:.3f}",
-            "" if event.end_time_s is None else f"{event.end_time_s:.3f}",
-            f"{event.duration_s:.3f}",
-            event.start_frame,
-            "" if event.end_frame is None else event.end_frame,
-            f"{event.peak_score:.4f}",
-            event.peak_frame,
-            event.main_attribute,
-            event.snapshot_path,
-            event.clip_path,
-        ])
-    return buffer.getvalue()
+def events_csv_rows(events: list[EventRecord]) -> list[list]:
+    return [
+        event_csv_row(
+            e.number,
+            e.source,
+            e,
+            e.started_at.isoformat(timespec="seconds"),
+            snapshot=e.snapshot_path,
+            clip=e.clip_path,
+        )
+        for e in events
+    ]
 
 
 def write_events_csv(path: Path, events: list[EventRecord]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(events_csv(events), encoding="utf-8-sig")
+    write_rows(path, events_csv_rows(events))
 
 
 def session_folder(output_dir: Path) -> Path:

@@ -36,33 +36,6 @@ def score_rgb(score: float, threshold: float) -> tuple[int, int, int]:
     return _SCALE[-1][1]
 
 
-def box_centre_in_zones(
-    box: tuple[int, int, int, int], zones: list[list[tuple[float, float]]], width: int, height: int
-) -> bool:
-    """True when the box centre lies inside any zone (polygons in 0..1 frame coordinates)."""
-    if width <= 0 or height <= 0:
-        return False
-    cx = (box[0] + box[2]) / 2.0 / width
-    cy = (box[1] + box[3]) / 2.0 / height
-    for zone in zones:
-        if len(zone) >= 3 and point_in_polygon(cx, cy, zone):
-            return True
-    return False
-
-
-def point_in_polygon(x: float, y: float, polygon: list[tuple[float, float]]) -> bool:
-    inside = False
-    n = len(polygon)
-    for i in range(n):
-        x0, y0 = polygon[i]
-        x1, y1 = polygon[(i + 1) % n]
-        if (y0 > y) != (y1 > y):
-            x_cross = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
-            if x < x_cross:
-                inside = not inside
-    return inside
-
-
 def heatmap_rgba(
     regions: list[RegionResult], threshold: float, width: int, height: int, cell: int = 8
 ) -> np.ndarray | None:
@@ -81,7 +54,7 @@ def heatmap_rgba(
         x0, y0, x1, y1 = (int(v) // cell for v in region.box)
         x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
         ratio = float(region.score) / threshold
-        patch = grid[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+        patch = grid[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)]
         np.maximum(patch, ratio, out=patch)
     if not grid.any():
         return None

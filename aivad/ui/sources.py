@@ -360,7 +360,9 @@ class FileSource(FrameSource):
         frames = reader.frames()
         # Wall-clock anchor for real-time pacing: media time t is due at anchor_wall + (t - anchor_media).
         anchor_wall, anchor_media = time.monotonic(), 0.0
-        pending_steps = 1 if self._paused else 0  # single steps requested while paused; a paused start still shows frame 0
+        pending_steps = (
+            1 if self._paused else 0
+        )  # single steps requested while paused; a paused start still shows frame 0
         target: int | None = None  # seek target: frames before it are preroll
         ended = False
         previous_decoded: tuple[tuple[int, int], np.ndarray] | None = None  # ((epoch, index), image)
@@ -437,7 +439,15 @@ class FileSource(FrameSource):
                     anchor_wall, anchor_media = time.monotonic(), time_s
 
             follows = previous_decoded is not None and previous_decoded[0] == (self._epoch, index - 1)
-            frame = SourceFrame(image, index, time_s, time.monotonic(), self._epoch, is_preroll, previous_decoded[1] if follows else None)
+            frame = SourceFrame(
+                image,
+                index,
+                time_s,
+                time.monotonic(),
+                self._epoch,
+                is_preroll,
+                previous_decoded[1] if follows else None,
+            )
             previous_decoded = ((self._epoch, index), image)
             block = self.every_frame or self._paused or is_preroll
             delivered = self.slot.put(frame, block=block, cancelled=self._interrupted)
@@ -615,8 +625,10 @@ class StreamSource(_CaptureSource):
 
     def _open(self) -> cv2.VideoCapture:
         params = [
-            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, self.open_timeout_ms,
-            cv2.CAP_PROP_READ_TIMEOUT_MSEC, self.read_timeout_ms,
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            self.open_timeout_ms,
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            self.read_timeout_ms,
         ]
         capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, params)
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)

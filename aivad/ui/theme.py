@@ -31,9 +31,18 @@ COLOURS = {
 }
 
 # Latin first, then the Korean faces of Windows, Linux and macOS; Qt falls back per glyph.
-FONT_FAMILIES = ["Segoe UI", "Malgun Gothic", "Noto Sans KR", "Noto Sans CJK KR", "NanumGothic", "Apple SD Gothic Neo", "DejaVu Sans"]
+FONT_FAMILIES = [
+    "Segoe UI",
+    "Malgun Gothic",
+    "Noto Sans KR",
+    "Noto Sans CJK KR",
+    "NanumGothic",
+    "Apple SD Gothic Neo",
+    "DejaVu Sans",
+]
 
-STYLESHEET = """
+STYLESHEET = (
+    """
 QMainWindow, QWidget#central { background: %(window)s; }
 QWidget { color: %(text)s; }
 QMenuBar { background: %(panel)s; border-bottom: 1px solid %(border)s; }
@@ -98,7 +107,9 @@ QScrollBar::handle:vertical { background: %(border)s; border-radius: 5px; min-he
 QScrollBar::add-line, QScrollBar::sub-line { height: 0; width: 0; }
 QSplitter::handle { background: %(border)s; }
 QToolTip { background: %(card)s; color: %(text)s; border: 1px solid %(border)s; padding: 4px; }
-""" % COLOURS
+"""
+    % COLOURS
+)
 
 
 def _arrow_folder() -> str:

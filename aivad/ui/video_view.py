@@ -292,7 +292,7 @@ class VideoView(QWidget):
         self.update()
 
     def _delete_zone_at(self, point: tuple[float, float]) -> None:
-        from aivad.ui.render import point_in_polygon
+        from aivad.decision import point_in_polygon
 
         for i in range(len(self.zones) - 1, -1, -1):
             if point_in_polygon(point[0], point[1], self.zones[i]):

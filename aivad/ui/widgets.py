@@ -47,16 +47,22 @@ def glyph_icon(kind: str, colour: str = COLOURS["text"], size: int = 16) -> QIco
     painter.setBrush(QColor(colour))
     s = float(size)
     if kind == "play":
-        painter.drawPolygon(QPolygonF([QPointF(s * 0.28, s * 0.18), QPointF(s * 0.82, s * 0.5), QPointF(s * 0.28, s * 0.82)]))
+        painter.drawPolygon(
+            QPolygonF([QPointF(s * 0.28, s * 0.18), QPointF(s * 0.82, s * 0.5), QPointF(s * 0.28, s * 0.82)])
+        )
     elif kind == "pause":
         painter.drawRoundedRect(QRectF(s * 0.25, s * 0.2, s * 0.17, s * 0.6), 1, 1)
         painter.drawRoundedRect(QRectF(s * 0.58, s * 0.2, s * 0.17, s * 0.6), 1, 1)
     elif kind == "step_back":
         painter.drawRect(QRectF(s * 0.2, s * 0.22, s * 0.12, s * 0.56))
-        painter.drawPolygon(QPolygonF([QPointF(s * 0.8, s * 0.22), QPointF(s * 0.36, s * 0.5), QPointF(s * 0.8, s * 0.78)]))
+        painter.drawPolygon(
+            QPolygonF([QPointF(s * 0.8, s * 0.22), QPointF(s * 0.36, s * 0.5), QPointF(s * 0.8, s * 0.78)])
+        )
     elif kind == "step_forward":
         painter.drawRect(QRectF(s * 0.68, s * 0.22, s * 0.12, s * 0.56))
-        painter.drawPolygon(QPolygonF([QPointF(s * 0.2, s * 0.22), QPointF(s * 0.64, s * 0.5), QPointF(s * 0.2, s * 0.78)]))
+        painter.drawPolygon(
+            QPolygonF([QPointF(s * 0.2, s * 0.22), QPointF(s * 0.64, s * 0.5), QPointF(s * 0.2, s * 0.78)])
+        )
     painter.end()
     pixmap.setDevicePixelRatio(scale)
     return QIcon(pixmap)
@@ -338,7 +344,11 @@ class DetectionPanel(QFrame):
         self.duration_spin.setSingleStep(0.1)
         self.duration_spin.setDecimals(1)
         for r, (label, spin) in enumerate(
-            ((self.smoothing_label, self.smoothing_spin), (self.hysteresis_label, self.hysteresis_spin), (self.duration_label, self.duration_spin))
+            (
+                (self.smoothing_label, self.smoothing_spin),
+                (self.hysteresis_label, self.hysteresis_spin),
+                (self.duration_label, self.duration_spin),
+            )
         ):
             label.setObjectName("muted")
             spin.setKeyboardTracking(False)
@@ -360,12 +370,21 @@ class DetectionPanel(QFrame):
         self.retranslate()
 
     # threshold <-> slider: linear over 0..maximum, where maximum is three times the calibrated value
-    def set_calibrated(self, threshold: float, smoothing_sigma: float | None = None, alarm: dict | None = None, false_alarm_model: dict | None = None) -> None:
+    def set_calibrated(
+        self,
+        threshold: float,
+        smoothing_sigma: float | None = None,
+        alarm: dict | None = None,
+        false_alarm_model: dict | None = None,
+    ) -> None:
         from aivad.alarm import RateModel
 
         self.rate_model = RateModel.from_dict(false_alarm_model) if false_alarm_model else None
         if alarm:
-            for spin, value in ((self.hysteresis_spin, (1.0 - alarm["release_ratio"]) * 100.0), (self.duration_spin, alarm["min_duration_s"])):
+            for spin, value in (
+                (self.hysteresis_spin, (1.0 - alarm["release_ratio"]) * 100.0),
+                (self.duration_spin, alarm["min_duration_s"]),
+            ):
                 spin.blockSignals(True)
                 spin.setValue(value)
                 spin.blockSignals(False)
@@ -555,7 +574,9 @@ class EventPanel(QFrame):
 
     def _update_count(self) -> None:
         count = len(self.events)
-        self.count.setText("" if not count else tr("events_count_one") if count == 1 else tr("events_count", count=count))
+        self.count.setText(
+            "" if not count else tr("events_count_one") if count == 1 else tr("events_count", count=count)
+        )
         self.empty.setVisible(not self.events)
 
     def retranslate(self) -> None:

@@ -16,31 +16,26 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
+from aivad.decision import Decider, DecisionSettings
 from aivad.errors import UserError
 from aivad.results import FrameResult, RegionResult
-from aivad.scoring import CausalSmoother, combine_attributes
 from aivad.ui import recording
 from aivad.ui.recording import BufferedFrame, ClipRecorder, EventRecord, FrameRing
-from aivad.ui.render import annotate, box_centre_in_zones, encode_png, heatmap_rgba, thumbnail
+from aivad.ui.render import annotate, encode_png, heatmap_rgba, thumbnail
 from aivad.ui.sources import FrameSource, RateMeter, SourceFrame
 
 
 @dataclass
-class DetectionSettings:
-    """Everything the user can change about deciding; copied into the worker as a whole."""
+class DetectionSettings(DecisionSettings):
+    """Everything the user can change about deciding (aivad.decision) and about keeping evidence;
+    copied into the worker as a whole."""
 
-    threshold: float | None = None  # None: keep the checkpoint's calibrated value
-    smoothing_sigma: float = 0.0  # frames; 0 = off
-    hysteresis: float = 0.2  # the alarm ends below threshold * (1 - hysteresis)
-    min_duration_s: float = 0.0  # shorter bursts do not raise an alarm
-    zones: list[list[tuple[float, float]]] = field(default_factory=list)  # polygons, 0..1 coordinates
-    zones_are_roi: bool = False  # False: zones are ignored; True: only zones are watched
     heatmap: bool = False
     save_events: bool = True
     output_dir: str = ""
@@ -99,7 +94,16 @@ def preload_model_modules(checkpoint: str | Path | None = None) -> None:
     import importlib
     import json
 
-    modules = ["torch", "aivad.detector", "aivad.backends", "aivad.lite", "aivad.model", "aivad.checkpoint", "aivad.weights", "aivad.devices"]
+    modules = [
+        "torch",
+        "aivad.detector",
+        "aivad.backends",
+        "aivad.lite",
+        "aivad.model",
+        "aivad.checkpoint",
+        "aivad.weights",
+        "aivad.devices",
+    ]
     backend = ""
     if checkpoint is not None:
         sidecar = Path(str(checkpoint) + ".json")
@@ -108,8 +112,16 @@ def preload_model_modules(checkpoint: str | Path | None = None) -> None:
         except (OSError, ValueError, AttributeError):
             backend = ""
     if backend != "lite":
-        modules += ["torchvision.ops", "torchvision.models.detection", "torchvision.models.optical_flow",
-                    "aivad.full", "aivad.flow", "aivad.pose", "aivad.regions", "aivad.base"]
+        modules += [
+            "torchvision.ops",
+            "torchvision.models.detection",
+            "torchvision.models.optical_flow",
+            "aivad.full",
+            "aivad.flow",
+            "aivad.pose",
+            "aivad.regions",
+            "aivad.base",
+        ]
     for name in modules:
         try:
             importlib.import_module(name)
@@ -145,8 +157,7 @@ class InferenceWorker(QThread):
         self.checkpoint_info: dict = {}
         self.source: FrameSource | None = None
         self._epoch = -1
-        self._tracker = None
-        self._smoother = CausalSmoother(0.0)
+        self._decider = Decider()  # zones, smoothing, threshold, events: the same object the CLI runs
         self._ring = FrameRing(3.0, 25.0)
         self._recorders: list[tuple[ClipRecorder, EventRecord]] = []
         self._open_event: EventRecord | None = None
@@ -238,7 +249,7 @@ class InferenceWorker(QThread):
         self._end_stream(final=False)
         self.detector = detector
         self.checkpoint_info = dict(detector.info)
-        self._tracker = None
+        self._decider = Decider()
         with self._lock:
             self._settings_changed = True
             # A new checkpoint starts at its own calibrated threshold and alarm rule.
@@ -280,16 +291,15 @@ class InferenceWorker(QThread):
             self._settings_changed = False
             settings = self._settings
         detector = self.detector
-        if detector is not None:
-            if settings.threshold is not None:
-                detector.threshold = float(settings.threshold)
-            # Smoothing runs here, after the ignore mask changed the raw score; the detector's
-            # own smoother is left at the checkpoint's value, it only reports it.
-        self._smoother.sigma = max(0.0, settings.smoothing_sigma)
+        if detector is not None and settings.threshold is not None:
+            detector.threshold = float(settings.threshold)
+        # Smoothing runs in the decider, after the zones changed the raw score; the detector's own
+        # smoother is left at the checkpoint's value, it only reports it.
         fps = self._nominal_fps()
         self._ring.seconds = settings.pre_s
         self._ring.fps = fps
-        self._configure_tracker(settings, fps)
+        if detector is not None:
+            self._decider.configure(settings, detector.threshold, detector.combine, fps)
 
     def _nominal_fps(self) -> float:
         source = self.source
@@ -298,50 +308,6 @@ class InferenceWorker(QThread):
         measured = self._processed_rate.rate()
         return measured if measured > 0 else 10.0
 
-    def _configure_tracker(self, settings: DetectionSettings, fps: float) -> None:
-        if self.detector is None:
-            self._tracker = None
-            return
-        from aivad.alarm import EventTracker
-
-        on_level = float(settings.threshold if settings.threshold is not None else self.detector.threshold)
-        off_level = on_level * (1.0 - max(0.0, min(settings.hysteresis, 0.95)))
-        min_frames = max(1, int(round(settings.min_duration_s * fps)))
-        tracker = self._tracker
-        if tracker is not None and all(hasattr(tracker, name) for name in ("on_level", "off_level", "min_frames")):
-            # Keep an open event open: only the levels change.
-            tracker.on_level, tracker.off_level, tracker.min_frames = on_level, off_level, min_frames
-        else:
-            self._tracker = EventTracker(on_level=on_level, off_level=off_level, min_frames=min_frames)
-
-    def _filter_regions(
-        self, result: FrameResult, settings: DetectionSettings, width: int, height: int
-    ) -> tuple[FrameResult, list[RegionResult], list[RegionResult]]:
-        """Drop regions whose box centre is ignored, and recompute the raw score from the rest.
-
-        The frame score combines, per attribute, the maximum over regions (aivad.scoring), so it
-        is rebuilt the same way, with the detector's own combination, from the regions that remain.
-        """
-        if not settings.zones:
-            return result, list(result.regions), []
-        kept: list[RegionResult] = []
-        ignored: list[RegionResult] = []
-        for region in result.regions:
-            if region.whole_frame:
-                kept.append(region)  # no box to place: it cannot be masked
-                continue
-            inside = box_centre_in_zones(region.box, settings.zones, width, height)
-            (kept if inside == settings.zones_are_roi else ignored).append(region)
-        if not ignored:
-            return result, kept, ignored
-        attribute_scores = {name: 0.0 for name in result.attribute_scores}
-        for region in kept:
-            for name, value in region.attributes.items():
-                attribute_scores[name] = max(attribute_scores.get(name, 0.0), float(value))
-        raw = combine_attributes(attribute_scores, self.detector.combine if self.detector is not None else "sum")
-        filtered = replace(result, raw_score=raw, score=raw, attribute_scores=attribute_scores, regions=kept)
-        return filtered, kept, ignored
-
     def _process(self, frame: SourceFrame, source: FrameSource) -> None:
         if frame.epoch != self._epoch:
             # A seek (or a new source): the model's previous frame is no longer the one before this.
@@ -349,7 +315,7 @@ class InferenceWorker(QThread):
             self._epoch = frame.epoch
             if self.detector is not None:
                 self.detector.reset()
-            self._smoother.reset()
+            self._decider.reset()
             self._ring.clear()
 
         with self._lock:
@@ -370,12 +336,15 @@ class InferenceWorker(QThread):
         threshold = float(settings.threshold or (detector.threshold if detector else 1.0) or 1.0)
         finished = None
         if result is not None:
-            result, kept, ignored = self._filter_regions(result, settings, width, height)
-            score = self._smoother.update(result.raw_score)
-            result = replace(result, frame_index=frame.index, time_s=frame.time_s, score=score, is_anomaly=score >= threshold)
-            if self._tracker is not None:
-                alarm, finished = self._tracker.update(result)
-            result.is_anomaly = bool(alarm)
+            result = replace(result, frame_index=frame.index, time_s=frame.time_s)
+            decision = self._decider.decide(result, width, height)
+            result, kept, ignored, alarm, finished = (
+                decision.result,
+                decision.kept,
+                decision.ignored,
+                decision.alarm,
+                decision.finished,
+            )
 
         now = time.monotonic()
         self._processed_rate.tick(now)
@@ -386,8 +355,27 @@ class InferenceWorker(QThread):
 
         report = None
         if result is not None:
-            report = FrameReport(frame.index, frame.time_s, result.score, result.raw_score, bool(alarm), result.top_attribute, frame.epoch)
-        display = DisplayFrame(frame.image, frame.index, frame.time_s, result, kept, ignored, bool(alarm), threshold, heat, self._open_event)
+            report = FrameReport(
+                frame.index,
+                frame.time_s,
+                result.score,
+                result.raw_score,
+                bool(alarm),
+                result.top_attribute,
+                frame.epoch,
+            )
+        display = DisplayFrame(
+            frame.image,
+            frame.index,
+            frame.time_s,
+            result,
+            kept,
+            ignored,
+            bool(alarm),
+            threshold,
+            heat,
+            self._open_event,
+        )
         with self._lock:
             notify = not self._pending and self._latest is None
             if report is not None:
@@ -425,7 +413,7 @@ class InferenceWorker(QThread):
         if finished is not None:
             self._close_event(finished, threshold)
 
-        current = self._tracker.current if self._tracker is not None else None
+        current = self._decider.current
         if current is not None and self._open_event is None:
             self._open_new_event(current, buffered, threshold, settings, source)
         if self._open_event is not None and current is not None:
@@ -438,7 +426,9 @@ class InferenceWorker(QThread):
                 self._peak_regions = regions
         self._ring.append(buffered)
 
-    def _open_new_event(self, current, buffered: BufferedFrame, threshold, settings: DetectionSettings, source: FrameSource) -> None:
+    def _open_new_event(
+        self, current, buffered: BufferedFrame, threshold, settings: DetectionSettings, source: FrameSource
+    ) -> None:
         self._events_seen += 1
         event = EventRecord(
             number=self._events_seen,
@@ -498,11 +488,9 @@ class InferenceWorker(QThread):
 
     def _end_stream(self, final: bool) -> None:
         """Close the open event (seek, new source, end of file) and finish the clips."""
-        tracker = self._tracker
-        if tracker is not None:
-            flushed = tracker.flush()
-            if flushed is not None:
-                self._close_event(flushed, float(tracker.on_level) if hasattr(tracker, "on_level") else 1.0)
+        flushed = self._decider.flush()
+        if flushed is not None:
+            self._close_event(flushed, self._decider.threshold)
         self._open_event = None
         for recorder, _ in self._recorders:
             recorder.close()
