@@ -17,7 +17,6 @@ from pathlib import Path
 # Loaded at start when --checkpoint is not given: the first one that exists wins,
 # then the checkpoint used last time.
 DEFAULT_CHECKPOINTS = ("aivad_finetuned.ckpt", "aivad_from_scratch.ckpt")
-DEFAULT_CHECKPOINT = DEFAULT_CHECKPOINTS[0]
 
 
 def _default_checkpoint() -> str | None:
@@ -51,6 +50,6 @@ if __name__ == "__main__":
 
     multiprocessing.freeze_support()
     _prepare_windows_console()
-    from aivad.ui.app import main
+    from aivad.ui.main import main
 
     sys.exit(main(sys.argv[1:], default_checkpoint=_default_checkpoint()))

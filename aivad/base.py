@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 
 from aivad.checkpoint import load_raw, require_known
+from aivad.config import ModelConfig
 from aivad.errors import UserError
 
-ANOMALIB_PREFIX = "model."
 ANOMALIB_CLIP_VISUAL = "model.feature_extractor.deep_extractor.encoder.visual."
 
 
@@ -26,7 +26,7 @@ class BaseCheckpoint:
         self._memories = memories  # attribute -> ("bank", tensor) | ("gmm", GmmDensity)
         self.description = description
 
-    def memory(self, name: str, config: dict, n_samples: int) -> torch.Tensor | None:
+    def memory(self, name: str, config: ModelConfig, n_samples: int) -> torch.Tensor | None:
         """The base's normal features for one attribute, or None when they are not comparable."""
         if name not in self._memories or not _same_extractor(name, self.config, config):
             return None
@@ -36,10 +36,10 @@ class BaseCheckpoint:
         return sample_gmm(value, n_samples)
 
 
-def _same_extractor(name: str, old: dict, new: dict) -> bool:
+def _same_extractor(name: str, old: ModelConfig, new: ModelConfig) -> bool:
     from aivad.full import FullSettings
 
-    if old["backend"] != new["backend"]:
+    if old.backend != new.backend:
         return False
     relevant = {
         "velocity": (
@@ -55,8 +55,8 @@ def _same_extractor(name: str, old: dict, new: dict) -> bool:
         "appearance": ("crop_size",),
     }[name]
     # settings added after a checkpoint was written take their default there
-    defaults = FullSettings().to_dict() if old["backend"] == "full" else {}
-    old_settings, new_settings = {**defaults, **old["backend_settings"]}, {**defaults, **new["backend_settings"]}
+    defaults = FullSettings().to_dict() if old.backend == "full" else {}
+    old_settings, new_settings = {**defaults, **old.backend_settings}, {**defaults, **new.backend_settings}
     return all(old_settings.get(k) == new_settings.get(k) for k in relevant)
 
 
@@ -87,7 +87,7 @@ def load_base(path: Path) -> BaseCheckpoint:
 def _from_ours(path: Path, data: dict) -> BaseCheckpoint:
     from aivad.model import AiVadModel
 
-    config = data["hyper_parameters"]
+    config = ModelConfig.from_dict(data["hyper_parameters"])
     model = AiVadModel.empty(config)
     model.load_state_dict(data["state_dict"])
     memories = {}
@@ -95,7 +95,7 @@ def _from_ours(path: Path, data: dict) -> BaseCheckpoint:
         memories[name] = ("bank", density.bank.clone()) if hasattr(density, "bank") else ("gmm", density)
     videos = data["aivad"].get("videos", [])
     return BaseCheckpoint(
-        path, config, model.encoder, memories, f"{config['backend']} model trained on {len(videos)} video(s)"
+        path, config, model.encoder, memories, f"{config.backend} model trained on {len(videos)} video(s)"
     )
 
 
@@ -159,18 +159,17 @@ def anomalib_model(path: Path, data: dict):
     density_config = default_density_config(attributes)
     if "velocity" in density_config:
         density_config["velocity"]["n_components"] = int(hparams.get("n_components_velocity", 2))
-    config = {
-        "backend": "full",
-        "backend_settings": settings.to_dict(),
-        "weights": "pretrained",
-        "encoder": "clip_vit_b16",
-        "appearance_features": "raw",
-        "density": density_config,
-        "max_bank": 1 << 30,
-        "normalisation_percentile": 100.0,
-        "smoothing_sigma": 0.0,  # anomalib does not smooth in time
-        "threshold_percentile": None,
-    }
+    config = ModelConfig(
+        backend="full",
+        backend_settings=settings.to_dict(),
+        encoder="clip_vit_b16",
+        density=density_config,
+        weights="pretrained",
+        max_bank=1 << 30,
+        smoothing_sigma=0.0,  # anomalib does not smooth in time
+        combine="sum",  # anomalib's frame score, which its threshold was set for
+        appearance_features="raw",
+    )
     model = AiVadModel(config, ClipAppearanceEncoder(visual))
     estimator_names = {"velocity": "velocity_estimator", "pose": "pose_estimator", "appearance": "appearance_estimator"}
     for name, density in model.densities.items():

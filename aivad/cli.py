@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aivad.devices import INFERENCE_PRECISIONS
+from aivad.devices import DEVICE_CHOICES, INFERENCE_PRECISIONS
 from aivad.errors import UserError
 
 CSV_COLUMNS = ["frame_index", "time_s", "score", "raw_score", "is_anomaly", "n_regions", "top_attribute"]
@@ -26,7 +26,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "checkpoint", type=Path, help="checkpoint written by the training scripts (or anomalib's AiVad)"
         )
-        sub.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
+        sub.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
         sub.add_argument(
             "--weights-dir",
             type=Path,
@@ -111,9 +111,23 @@ def get_args_parser() -> argparse.ArgumentParser:
     info.add_argument("checkpoint", type=Path)
     info.add_argument("--debug", action="store_true")
 
-    bench = commands.add_parser("bench", help="time every stage per backend (see aivad.bench)")
+    bench = commands.add_parser("bench", help="time every stage per backend (benchmarks/stage_speed.py)")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
+
+
+def bench_main(argv: list[str]) -> int:
+    """The stage timer lives with the other benchmarks, in the checkout's benchmarks/ folder."""
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    if not (folder / "stage_speed.py").is_file():
+        raise UserError(
+            "python -m aivad bench runs from a checkout of this project (benchmarks/stage_speed.py is missing)."
+        )
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    from stage_speed import main
+
+    return main(argv)
 
 
 def load_detector(args):
@@ -236,8 +250,6 @@ def frame_metrics(labels: np.ndarray, scores: np.ndarray) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:  # argparse's REMAINDER refuses options right after the sub-command: pass them on whole
-        from aivad.bench import main as bench_main
-
         return bench_main(argv[1:])
     args = get_args_parser().parse_args(argv)
     if args.command == "info":
@@ -342,7 +354,7 @@ def print_info(path: Path) -> int:
     }
     print(f"memory:     {memory}")
     n_params = sum(p.numel() for p in model.encoder.parameters())
-    print(f"encoder:    {model.config['encoder']} ({n_params / 1e6:.2f} M parameters)")
+    print(f"encoder:    {model.config.encoder} ({n_params / 1e6:.2f} M parameters)")
     for name, version in info.get("versions", {}).items():
         print(f"{name + ':':<12}{version}")
     return 0

@@ -64,3 +64,12 @@ def run_main(main: Callable[[list[str] | None], int | None], argv: list[str] | N
             f"error: unexpected {type(error).__name__}: {error} (run again with --debug for details)", file=sys.stderr
         )
         return 1
+
+
+QUIET = {"on": False}  # the other processes of a multi-process training run stay silent
+
+
+def log(message: str) -> None:
+    """A progress line for the user (training), from the main process only."""
+    if not QUIET["on"]:
+        print(message, flush=True)

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-CHUNK = 1024  # query rows per cdist block: a block against a full bank (4096 rows) is 16 MB
+CHUNK = 256  # query rows per cdist block: against a full bank (4096 rows) a block and its work buffers take ~20 MB
 
 
 class NormalisedScores(nn.Module):
@@ -192,9 +192,16 @@ def coreset_indices(features: torch.Tensor, size: int, seed: int = 0, projection
         projection = torch.randn(x.shape[1], projection_dim, generator=generator) / projection_dim**0.5
         x = x @ projection.to(x.device)
     selected = [int(torch.randint(n, (1,), generator=generator))]
-    min_distance = torch.cdist(x, x[selected[0] : selected[0] + 1]).squeeze(1)
+    squared_norms = (x * x).sum(dim=1)
+
+    def distance_to(index: int) -> torch.Tensor:
+        # |x - c|^2 = |x|^2 - 2 x.c + |c|^2: one matrix-vector product, O(rows) memory (cdist keeps
+        # about 100 MB of work buffers per call, whatever the footage)
+        return (squared_norms - 2.0 * (x @ x[index]) + squared_norms[index]).clamp_(min=0.0)
+
+    min_distance = distance_to(selected[0])
     for _ in range(size - 1):
         index = int(torch.argmax(min_distance))
         selected.append(index)
-        min_distance = torch.minimum(min_distance, torch.cdist(x, x[index : index + 1]).squeeze(1))
+        min_distance = torch.minimum(min_distance, distance_to(index))
     return torch.tensor(sorted(selected))

@@ -16,8 +16,8 @@ import numpy as np
 
 from aivad.alarm import MIN_DURATION_S, RELEASE_RATIO, AlarmRule, Event, EventTracker, RateModel  # noqa: F401  (Event, EventTracker: public here)
 from aivad.checkpoint import load_raw, require_known
+from aivad.config import ModelConfig
 from aivad.errors import UserError
-from aivad.model import inference_precision as configured_precision
 from aivad.results import FrameResult, RegionResult
 from aivad.scoring import CausalSmoother, combine_attributes, frame_attribute_scores, smooth_centred
 
@@ -35,7 +35,7 @@ def load_model(path: Path):
         model, description = anomalib_model(path, data)
         info = {"backend": "full", "source": description, "videos": [], "settings": {}, "versions": {}, "created": None}
     else:
-        model = AiVadModel.empty(data["hyper_parameters"])
+        model = AiVadModel.empty(ModelConfig.from_dict(data["hyper_parameters"]))
         try:
             model.load_state_dict(data["state_dict"])
         except (RuntimeError, KeyError) as error:
@@ -58,17 +58,17 @@ class Detector:
         self.backend = backend
         self.device = device
         self.threshold = float(model.threshold)
-        self._normalise_appearance = model.config.get("appearance_features", "normalised") == "normalised"
-        self._precision = configured_precision(model.config)
-        self._smoother = CausalSmoother(float(model.config.get("smoothing_sigma", 0.0)))
-        self.combine = model.config.get("combine", "sum")
+        self._normalise_appearance = model.config.appearance_features == "normalised"
+        self._precision = model.config.inference_precision
+        self._smoother = CausalSmoother(float(model.config.smoothing_sigma))
+        self.combine = model.config.combine
         # Checkpoints from before the rate-calibrated alarm get the default rule at their threshold.
         self.alarm_rule = (
-            AlarmRule(**model.config["alarm"])
-            if "alarm" in model.config
+            AlarmRule(**model.config.alarm)
+            if model.config.alarm
             else AlarmRule(self.threshold, RELEASE_RATIO, MIN_DURATION_S)
         )
-        rate = model.config.get("false_alarm_model")
+        rate = model.config.false_alarm_model
         self.rate_model = RateModel.from_dict(rate) if rate else None
         self._previous: np.ndarray | None = None
         self._index = 0
@@ -89,26 +89,22 @@ class Detector:
 
         model, info = load_model(Path(path))
         choice = choose_device(device)
-        if inference_precision is not None and model.config["backend"] == "full":
+        if inference_precision is not None and model.config.backend == "full":
             if inference_precision not in INFERENCE_PRECISIONS:
                 raise UserError(
                     f"--inference-precision must be one of {', '.join(INFERENCE_PRECISIONS)}, not "
                     f"'{inference_precision}'."
                 )
-            model.config["backend_settings"] = {
-                **model.config["backend_settings"],
+            model.config.backend_settings = {
+                **model.config.backend_settings,
                 "inference_precision": inference_precision,
             }
         warning = (
-            bf16_warning(configured_precision(model.config), choice.device)
-            if model.config["backend"] == "full"
-            else None
+            bf16_warning(model.config.inference_precision, choice.device) if model.config.backend == "full" else None
         )
         if warning:
             info["precision_warning"] = warning
-        source = WeightsSource(
-            weights or model.config.get("weights", "pretrained"), Path(weights_dir) if weights_dir else None
-        )
+        source = WeightsSource(weights or model.config.weights, Path(weights_dir) if weights_dir else None)
         backend = build_backend(model.config, source, choice.device)
         model.encoder.to(choice.device)
         info["device_reason"] = choice.reason
@@ -126,7 +122,7 @@ class Detector:
 
     @property
     def backend_name(self) -> str:
-        return self.model.config["backend"]
+        return self.model.config.backend
 
     @property
     def smoothing_sigma(self) -> float:

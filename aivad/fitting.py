@@ -46,7 +46,7 @@ def require_attributes(frozen: dict[str, np.ndarray]) -> dict[str, int]:
 
 
 def fit_model(
-    config: dict,
+    config,
     encoder,
     footage: Footage,
     appearance: np.ndarray,
@@ -91,7 +91,7 @@ def fit_model(
                 [fit_groups, torch.full((len(old),), -1, dtype=torch.long)]
             )  # the base's memory is its own group
         density.fit_estimator(fit_features, fit_groups, seed=seed)
-        spec, max_bank = config["density"][name], config["max_bank"]
+        spec, max_bank = config.density[name], config.max_bank
         raw = heldout_raw_scores(
             lambda: build_density(spec, max_bank), rows, footage.region_pair[present], splits, extra=old, seed=seed
         )
@@ -100,17 +100,17 @@ def fit_model(
         scales[name] = [low, high]
         heldout[name] = np.full(len(all_rows), np.nan, dtype=np.float32)
         heldout[name][present] = (raw - low) / (high - low)
-    method = config.get("combine", "sum")
+    method = config.combine
     frame_raw = frame_scores_from_regions(footage, heldout, method)
     videos = np.unique(footage.video_index)
-    smoothed = [smooth_causal(frame_raw[footage.video_index == v], config["smoothing_sigma"]) for v in videos]
+    smoothed = [smooth_causal(frame_raw[footage.video_index == v], config.smoothing_sigma) for v in videos]
     rates = pairs_per_second or [10.0] * len(videos)
     rule = AlarmRule(threshold=0.0)
     rate_model = RateModel.fit([(s, rates[int(v)]) for s, v in zip(smoothed, videos)], rule)
     rule.threshold = float(rate_model.threshold_for(false_alarms_per_hour))
     model.threshold = torch.tensor(rule.threshold)
-    config["alarm"] = rule.to_dict()
-    config["false_alarm_model"] = rate_model.to_dict()
+    config.alarm = rule.to_dict()
+    config.false_alarm_model = rate_model.to_dict()
     everything = np.concatenate(smoothed)
     calibration = {
         "threshold": rule.threshold,

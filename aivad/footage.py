@@ -21,13 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import IterableDataset, get_worker_info
 
 from aivad.errors import UserError
+from aivad.videos import iter_frame_pairs
 
 SHARD_FRAMES = 500  # frames of one video per cache shard: the most work a crash can lose per reader
 GROUP_FRAMES = 50  # frames per leave-one-group-out chunk of the kNN memory (aivad.fitting)
@@ -288,7 +291,6 @@ def extract_footage(
     from torch.utils.data import DataLoader
 
     from aivad.distributed import Ranks
-    from aivad.videos import FramePairDataset
 
     ranks = ranks or Ranks()
 
@@ -446,3 +448,48 @@ def embed_footage(
             (folder / f"appearance-r{rank}.npy").unlink(missing_ok=True)
     log(f"appearance: embedded {len(out)} regions in {time.time() - started:.1f} s")
     return out
+
+
+class FramePairDataset(IterableDataset):
+    """Consecutive frame pairs of several videos, for a ``torch.utils.data.DataLoader``.
+
+    Yields one sample at a time (use ``batch_size=None`` or your own collate):
+    ``{"video_index", "frame_index", "previous", "frame"}`` with uint8 HxWx3 BGR tensors.
+    With several workers each video is decoded by exactly one worker. Only plain data is
+    stored, so the dataset pickles into "spawn" workers as on Windows.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[Path | str],
+        stride: int = 1,
+        max_pairs_per_video: int | None = None,
+        starts: Sequence[int | None] | None = None,
+        end_markers: bool = False,
+    ):
+        super().__init__()
+        self.paths = [Path(p) for p in paths]
+        self.stride = stride
+        self.max_pairs_per_video = max_pairs_per_video
+        # per video: first frame to yield (a resumed extraction), or None to skip the video
+        self.starts = list(starts) if starts is not None else [0] * len(self.paths)
+        self.end_markers = end_markers  # after each video, {"video_index": v, "frame_index": -1}
+
+    def __iter__(self) -> Iterator[dict[str, int | torch.Tensor]]:
+        worker = get_worker_info()
+        worker_id, n_workers = (worker.id, worker.num_workers) if worker is not None else (0, 1)
+        for video_index in range(worker_id, len(self.paths), n_workers):
+            if self.starts[video_index] is None:
+                continue
+            pairs = iter_frame_pairs(
+                self.paths[video_index], self.stride, self.max_pairs_per_video, start=self.starts[video_index]
+            )
+            for frame_index, previous, frame in pairs:
+                yield {
+                    "video_index": video_index,
+                    "frame_index": frame_index,
+                    "previous": torch.from_numpy(previous),
+                    "frame": torch.from_numpy(frame),
+                }
+            if self.end_markers:
+                yield {"video_index": video_index, "frame_index": -1}

@@ -89,7 +89,7 @@ class FullBackend:
         self.settings = settings
         self.device = device
         self.crop_size = settings.crop_size
-        self.frozen_attributes = ("velocity", "pose") if settings.use_pose else ("velocity",)
+        self.frozen_attributes = frozen_attributes(settings.use_pose)
         self.flow = (
             RaftFlow(
                 build_raft(weights, small=settings.flow_model == "raft_small"),
@@ -210,3 +210,8 @@ def roi_crops(images: torch.Tensor, rois: torch.Tensor, size: int) -> np.ndarray
     """Box crops resized to size x size (roi_align, as anomalib), uint8 (K, size, size, 3) RGB."""
     crops = roi_align(images, rois, output_size=[size, size], aligned=False)
     return (crops.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
+def frozen_attributes(use_pose: bool) -> tuple[str, ...]:
+    """What the frozen networks describe (appearance comes from the trained encoder)."""
+    return ("velocity", "pose") if use_pose else ("velocity",)

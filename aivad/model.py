@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from aivad.config import ModelConfig
 from aivad.density import GmmDensity, KnnDensity
 from aivad.encoders import AppearanceEncoder, build_encoder
 from aivad.regions_common import FrameRegions
@@ -41,7 +42,6 @@ def default_density_config(attributes: list[str]) -> dict[str, dict]:
 # 0.963, split b 0.903 -> 0.977; README "Measured results").
 REFERENCE_HEIGHTS = 2.0
 VELOCITY_UNIT_SCALE = 100.0  # keeps the values near pixel flows, where the GMM's variance floor was set
-PIXELS = {"kind": "pixels"}  # checkpoints written before box-relative velocity, and anomalib's
 
 
 def box_relative_units(median_box_height: float) -> dict:
@@ -57,15 +57,10 @@ def velocity_in_units(velocity: np.ndarray, boxes: np.ndarray, units: dict | Non
     return (velocity * factor[:, None]).astype(np.float32)
 
 
-def attribute_rows(name: str, frozen: dict[str, np.ndarray], boxes: np.ndarray, config: dict) -> np.ndarray:
+def attribute_rows(name: str, frozen: dict[str, np.ndarray], boxes: np.ndarray, config: ModelConfig) -> np.ndarray:
     """The feature rows a density of ``name`` sees (appearance is embedded separately)."""
     rows = frozen[name]
-    return velocity_in_units(rows, boxes, config.get("velocity_units")) if name == "velocity" else rows
-
-
-def inference_precision(config: dict) -> str:
-    """The precision the model's networks extract features in (aivad.devices.INFERENCE_PRECISIONS)."""
-    return config["backend_settings"].get("inference_precision", "auto")
+    return velocity_in_units(rows, boxes, config.velocity_units) if name == "velocity" else rows
 
 
 def build_density(spec: dict, max_bank: int) -> nn.Module:
@@ -75,25 +70,25 @@ def build_density(spec: dict, max_bank: int) -> nn.Module:
 
 
 class AiVadModel(nn.Module):
-    def __init__(self, config: dict, encoder: AppearanceEncoder) -> None:
+    def __init__(self, config: ModelConfig, encoder: AppearanceEncoder) -> None:
         super().__init__()
         self.config = config
         self.encoder = encoder
         self.densities = nn.ModuleDict(
-            {name: build_density(spec, config["max_bank"]) for name, spec in config["density"].items()}
+            {name: build_density(spec, config.max_bank) for name, spec in config.density.items()}
         )
         self.register_buffer("threshold", torch.tensor(float("nan")))
 
     @classmethod
-    def empty(cls, config: dict) -> "AiVadModel":
+    def empty(cls, config: ModelConfig) -> "AiVadModel":
         """Same architecture with throwaway initial weights, to load a state dict into."""
         from aivad.weights import WeightsSource
 
-        return cls(config, build_encoder(config["encoder"], WeightsSource("random")))
+        return cls(config, build_encoder(config.encoder, WeightsSource("random")))
 
     @property
     def attributes(self) -> list[str]:
-        return list(self.config["density"].keys())
+        return self.config.attributes
 
     def region_scores(self, regions: FrameRegions, appearance: np.ndarray | None) -> dict[str, np.ndarray]:
         """Normalised score of every region for every attribute; NaN where a region lacks the

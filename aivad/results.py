@@ -7,10 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Attribute names, in display order. The full backend uses velocity, pose and appearance;
-# the lite backend uses velocity, geometry (box size and position) and appearance.
-ATTRIBUTES = ("velocity", "pose", "appearance", "geometry")
-
 
 @dataclass
 class RegionResult:

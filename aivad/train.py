@@ -17,15 +17,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import signal
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from aivad.config import MEMORY_BANK_SIZE, SMOOTHING_SIGMA
+from aivad.console import QUIET, log
 from aivad.errors import UserError
 from aivad.footage import DEFAULT_MAX_TRAIN_CROPS
 
@@ -34,7 +32,7 @@ from aivad.footage import DEFAULT_MAX_TRAIN_CROPS
 
 
 def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own videos.") -> argparse.ArgumentParser:
-    from aivad.devices import INFERENCE_PRECISIONS
+    from aivad.devices import DEVICE_CHOICES, INFERENCE_PRECISIONS
     from aivad.full import POSE_BOXES, FullSettings
 
     full_defaults = FullSettings()  # the full backend's defaults live there, once
@@ -92,10 +90,13 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
         ),
     )
     model.add_argument(
-        "--memory-bank-size", type=int, default=4096, help="kNN memory rows kept per attribute (coreset)"
+        "--memory-bank-size", type=int, default=MEMORY_BANK_SIZE, help="kNN memory rows kept per attribute (coreset)"
     )
     model.add_argument(
-        "--smoothing-sigma", type=float, default=3.0, help="temporal smoothing of frame scores, in frames (0 = off)"
+        "--smoothing-sigma",
+        type=float,
+        default=SMOOTHING_SIGMA,
+        help="temporal smoothing of frame scores, in frames (0 = off)",
     )
     model.add_argument(
         "--false-alarms-per-hour",
@@ -183,7 +184,7 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
         "--device",
         "--accelerator",
         dest="device",
-        choices=("auto", "cuda", "gpu", "cpu"),
+        choices=(*DEVICE_CHOICES, "gpu"),
         default="auto",
         help="where to run (gpu = cuda)",
     )
@@ -216,14 +217,6 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
     )
     out.add_argument("--debug", action="store_true", help="show full tracebacks")
     return parser
-
-
-QUIET = {"on": False}  # the other ranks of a multi-process run stay silent
-
-
-def log(message: str) -> None:
-    if not QUIET["on"]:
-        print(message, flush=True)
 
 
 def resolve_training_videos(args) -> list:
@@ -283,64 +276,15 @@ def check_arguments(args) -> None:
         raise UserError("--output must differ from --init-checkpoint: the base checkpoint is never modified.")
 
 
-def build_config(args, base) -> dict:
-    from aivad.full import FullSettings
-    from aivad.lite import LiteSettings
-    from aivad.model import default_density_config
-
-    if base is not None:
-        backend = base.config["backend"]
-        if args.backend is not None and args.backend != backend:
-            raise UserError(
-                f"--backend {args.backend} does not match the base checkpoint, which is a {backend} model; "
-                f"drop --backend or use a {args.backend} base checkpoint."
-            )
-    else:
-        backend = args.backend or "full"
-    if backend == "lite":
-        settings = LiteSettings(diff_threshold=args.motion_threshold).to_dict()
-        attributes = ["velocity", "geometry", "appearance"]
-        encoder = "small_cnn"
-    else:
-        settings = (
-            FullSettings.from_dict(base.config["backend_settings"]).to_dict()
-            if base is not None
-            else FullSettings().to_dict()
-        )
-        settings.update(
-            flow_model=args.flow_model,
-            flow_size=list(args.flow_size),
-            flow_iterations=args.flow_iterations,
-            detector_size=args.detector_size,
-            box_score_thresh=args.box_score_thresh,
-            foreground_threshold=args.motion_threshold,
-            use_pose=settings.get("use_pose", True) and not args.no_pose,
-            pose_boxes=args.pose_boxes,
-            inference_precision=args.inference_precision,
-        )
-        attributes = ["velocity", "pose", "appearance"] if settings["use_pose"] else ["velocity", "appearance"]
-        encoder = "clip_vit_b16"
-    return {
-        "backend": backend,
-        "backend_settings": settings,
-        "weights": args.weights,
-        "encoder": encoder,
-        "density": default_density_config(attributes),
-        "max_bank": args.memory_bank_size,
-        "combine": "max",  # attributes calibrated on held-out footage, then the most unusual one (aivad.scoring)
-        "smoothing_sigma": args.smoothing_sigma,
-    }
-
-
 def load_or_extract_footage(videos, backend, args, config, run_dir: Path, device: str, ranks=None):
     """The footage from the shard cache in ``run_dir``; unfinished shards are extracted now."""
     from aivad.footage import ShardStore, extract_footage, footage_key
 
     key = footage_key(
         videos,
-        config["backend"],
-        config["backend_settings"],
-        config["weights"],
+        config.backend,
+        config.backend_settings,
+        config.weights,
         args.frame_stride,
         args.max_frames_per_video,
         args.seed,
@@ -362,88 +306,6 @@ def load_or_extract_footage(videos, backend, args, config, run_dir: Path, device
         log=log,
         ranks=ranks,
     )
-
-
-def train_encoder(
-    encoder, crops: np.ndarray, args, device: str, precision: str, run_dir: Path, ranks=None
-) -> tuple[str, dict]:
-    """Mean-Shifted Contrastive training on the sampled crops; returns ('done'|'interrupted'|'skipped', stats)."""
-    if args.epochs == 0:
-        log("encoder: --epochs 0, appearance encoder stays frozen (plain AI-VAD)")
-        return "skipped", {}
-    import lightning as L
-    from lightning.pytorch.callbacks import Callback, ModelCheckpoint
-    from lightning.pytorch.loggers import CSVLogger
-    from torch.utils.data import DataLoader
-
-    from aivad.distributed import Ranks
-    from aivad.msc import CropPairs, GlobalBatches, MeanShiftedTraining, feature_center
-
-    ranks = ranks or Ranks(device=device)
-
-    if crops is None or len(crops) < 2:
-        raise UserError(
-            "only one region was found in all the footage: the encoder needs at least two; add footage or use "
-            "--epochs 0."
-        )
-    L.seed_everything(args.seed, workers=True, verbose=False)
-    center = feature_center(encoder, crops, ranks.device)
-    module = MeanShiftedTraining(encoder, center, lr=args.lr)
-    batch_size = min(args.batch_size, len(crops))
-    batch_size -= batch_size % ranks.world
-    # Augmentation is cheap next to the encoder: workers here would each receive a copy of all crops.
-    batches = GlobalBatches(len(crops), batch_size, args.seed, ranks.rank, ranks.world)
-    loader = DataLoader(CropPairs(crops, seed=args.seed), batch_sampler=batches, num_workers=0)
-    checkpoints = run_dir / "checkpoints"
-    resume_from = checkpoints / "last.ckpt"
-
-    class SaveOnInterrupt(Callback):
-        """Ctrl+C: keep where training got to, so --resume continues instead of starting over."""
-
-        def on_exception(self, trainer, pl_module, exception):
-            if isinstance(exception, KeyboardInterrupt):
-                trainer.save_checkpoint(resume_from)
-
-    trainer = L.Trainer(
-        enable_progress_bar=ranks.is_main,
-        max_epochs=args.epochs,
-        accelerator="gpu" if device == "cuda" else "cpu",
-        devices=args.devices,
-        num_nodes=args.num_nodes,
-        strategy="ddp" if ranks.world > 1 else "auto",
-        use_distributed_sampler=False,  # GlobalBatches gives each rank its slice of every batch
-        precision=precision,
-        accumulate_grad_batches=args.accumulate_grad_batches,
-        gradient_clip_val=args.gradient_clip_val or None,
-        logger=CSVLogger(run_dir, name="logs"),
-        callbacks=[ModelCheckpoint(dirpath=checkpoints, save_last=True, save_top_k=0), SaveOnInterrupt()],
-        default_root_dir=run_dir,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        log_every_n_steps=1,
-        deterministic=False,
-    )
-    ckpt_path = str(resume_from) if args.resume and resume_from.is_file() else None
-    if not args.resume and resume_from.exists():
-        resume_from.unlink()  # a new run starts over; only --resume continues
-    if args.resume and ckpt_path is None:
-        log(f"resume: no saved state in {checkpoints}; starting the encoder training from the beginning")
-    elif ckpt_path:
-        log(f"resume: continuing from {resume_from}")
-    log(f"encoder: Mean-Shifted Contrastive training, {len(crops)} region crops, lr {args.lr}, {args.epochs} epochs")
-    try:
-        trainer.fit(module, loader, ckpt_path=ckpt_path)
-    except SystemExit:  # Lightning exits after a graceful Ctrl+C shutdown; we report it ourselves
-        if not trainer.interrupted:
-            raise
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    losses = [float(v) for k, v in trainer.callback_metrics.items() if k.startswith("loss")]
-    stats = {
-        "final_loss": losses[0] if losses else None,
-        "epochs_done": trainer.current_epoch,
-        "log_dir": str(trainer.logger.log_dir),
-    }
-    return ("interrupted" if trainer.interrupted else "done"), stats
 
 
 def main(argv: list[str] | None, preset: dict) -> int:
@@ -469,15 +331,14 @@ def main(argv: list[str] | None, preset: dict) -> int:
     log(f"videos: {len(videos)} file(s), {sum(v.n_frames for v in videos)} frames")
 
     from aivad.base import load_base
+    from aivad.config import build_config
     from aivad.weights import WeightsSource
 
     base = load_base(args.init_checkpoint) if args.init_checkpoint is not None else None
     if base is not None:
         log(f"base: {args.init_checkpoint} ({base.description})")
     config = build_config(args, base)
-    if config["backend"] == "full" and (
-        warning := bf16_warning(config["backend_settings"]["inference_precision"], choice.device)
-    ):
+    if config.backend == "full" and (warning := bf16_warning(config.inference_precision, choice.device)):
         log(f"warning: {warning}")
     weights = WeightsSource(args.weights, args.weights_dir)
     run_dir = args.run_dir or args.output.with_name(args.output.stem + "_run")
@@ -498,27 +359,29 @@ def main(argv: list[str] | None, preset: dict) -> int:
         f"({int(footage.whole_frame.sum())} without any region)"
     )
     if footage.whole_frame.all():
-        hint = "lower --motion-threshold" + (" or --box-score-thresh" if config["backend"] == "full" else "")
+        hint = "lower --motion-threshold" + (" or --box-score-thresh" if config.backend == "full" else "")
         log(
             "warning: no object or moving region was found in any frame, so every frame is scored as one "
             f"whole-frame region; if the footage does show movement, {hint}."
         )
     from aivad.fitting import require_attributes
-    from aivad.model import PIXELS, box_relative_units
+    from aivad.model import box_relative_units
 
     # A fine-tuned model keeps its base's velocity units, so the base's velocity memory still compares.
     heights = footage.boxes[:, 3] - footage.boxes[:, 1]
-    config["velocity_units"] = (
-        base.config.get("velocity_units", PIXELS) if base is not None else box_relative_units(float(np.median(heights)))
+    config.velocity_units = (
+        base.config.velocity_units if base is not None else box_relative_units(float(np.median(heights)))
     )
     with_attribute = require_attributes(footage.frozen)
-    if config["backend_settings"].get("pose_boxes") == "persons" and "pose" in with_attribute:
+    if config.backend_settings.get("pose_boxes") == "persons" and "pose" in with_attribute:
         log(
             f"pose: {with_attribute['pose']} of {len(footage.boxes)} regions are persons (--pose-boxes "
             "persons); the others have no pose score"
         )
 
-    encoder = base.encoder if base is not None else build_encoder(config["encoder"], weights)
+    from aivad.encoder_training import train_encoder
+
+    encoder = base.encoder if base is not None else build_encoder(config.encoder, weights)
     encoder = encoder.to(ranks.device)
     log(f"encoder: training sample of {len(sample)} region crops (--max-train-crops {args.max_train_crops})")
     stage = time.time()
@@ -534,7 +397,6 @@ def main(argv: list[str] | None, preset: dict) -> int:
 
     from aivad.fitting import fit_model
     from aivad.footage import embed_footage
-    from aivad.model import inference_precision
 
     stage = time.time()
     appearance = embed_footage(
@@ -543,7 +405,7 @@ def main(argv: list[str] | None, preset: dict) -> int:
         backend,
         encoder,
         ranks.device,
-        inference_precision(config),
+        config.inference_precision,
         log=log,
         ranks=ranks,
         folder=run_dir,
@@ -572,43 +434,18 @@ def main(argv: list[str] | None, preset: dict) -> int:
     )
 
     from aivad.checkpoint import save_checkpoint, save_json, summary_path
-    from aivad.footage import SHARD_FRAMES
-    from aivad.model import FORMAT, FORMAT_VERSION
+    from aivad.summary import plain, training_summary
 
-    summary = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "backend": config["backend"],
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "videos": [
-            {
-                "path": str(v.path),
-                "frames": v.n_frames,
-                "fps": v.fps,
-                "size": [v.width, v.height],
-                "frame_pairs": int((footage.video_index == i).sum()),
-                "regions": int(np.isin(footage.region_pair, np.flatnonzero(footage.video_index == i)).sum()),
-            }
-            for i, v in enumerate(videos)
-        ],
-        "base_checkpoint": str(args.init_checkpoint) if base is not None else None,
-        "kept_from_base": calibration.get("kept_from_base", []),
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("debug",)},
-        "device": choice.device,
-        "precision": precision,
-        "encoder_training": encoder_stats,
-        "calibration": {k: v for k, v in calibration.items() if k != "kept_from_base"},
-        "footage": {**footage_stats, "shard_frames": SHARD_FRAMES, "regions": int(len(footage.boxes))},
-        "training_sample": len(sample),
-        "versions": versions(),
-        "duration_s": round(time.time() - started, 1),
-        "timings_s": timings,
-    }
+    summary = training_summary(
+        args, config, videos, footage, sample, footage_stats, base, calibration, choice.device, precision, encoder_stats
+    )
+    summary["duration_s"] = round(time.time() - started, 1)
+    summary["timings_s"] = timings
     import lightning
 
     payload = {
         "state_dict": model.state_dict(),
-        "hyper_parameters": plain(config),
+        "hyper_parameters": config.to_dict(),
         "pytorch-lightning_version": str(lightning.__version__),
         "aivad": plain(summary),
     }
@@ -616,32 +453,6 @@ def main(argv: list[str] | None, preset: dict) -> int:
     save_json(summary_path(args.output), summary)
     log(f"wrote {args.output} and {summary_path(args.output).name} in {summary['duration_s']} s")
     return 0
-
-
-def plain(data: dict) -> dict:
-    """Only JSON types, so the checkpoint loads with weights_only=True and nothing else allowed."""
-    return json.loads(json.dumps(data, default=str))
-
-
-def versions() -> dict:
-    import lightning
-
-    import aivad
-
-    out = {
-        "aivad": aivad.__version__,
-        "torch": torch.__version__,
-        "lightning": lightning.__version__,
-        "python": platform.python_version(),
-    }
-    try:
-        from importlib.metadata import version
-
-        out["anomalib"] = version("anomalib")
-        out["opencv"] = version("opencv-python-headless")
-    except Exception:
-        pass
-    return out
 
 
 def run(preset: dict, argv: list[str] | None = None) -> int:

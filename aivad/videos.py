@@ -19,8 +19,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-import torch
-from torch.utils.data import IterableDataset, get_worker_info
 
 from aivad.errors import UserError
 
@@ -259,20 +257,70 @@ class _OpenError(Exception):
     """The file could not be opened as a video; the message is the reason."""
 
 
-@contextmanager
-def _open_video(path: Path) -> Iterator[tuple[av.container.InputContainer, av.video.stream.VideoStream]]:
+def _open_container(path: Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+    """The one place a video file is opened for reading (training, scoring and the live view)."""
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
         raise _OpenError(_ffmpeg_reason(exc)) from exc
+    if not container.streams.video:
+        container.close()
+        raise _OpenError("the file has no video stream")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"  # frame-threaded decoding: several times faster for H.264
+    return container, stream
+
+
+@contextmanager
+def _open_video(path: Path) -> Iterator[tuple[av.container.InputContainer, av.video.stream.VideoStream]]:
+    container, stream = _open_container(path)
     try:
-        if not container.streams.video:
-            raise _OpenError("the file has no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
         yield container, stream
     finally:
         container.close()
+
+
+class SeekableVideo:
+    """A video file frame by frame with seeking, for the live view: the same decoder, frame rate
+    and frame numbering as :func:`read_frames` (so the window's events and the command line's
+    rows name the same frames). After a seek the first frame is placed by its timestamp."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._container, self._stream = _open_container(self.path)
+        except _OpenError as exc:
+            raise ValueError(str(exc)) from exc
+        self.fps = _frame_rate(self._stream)
+        frames = int(self._stream.frames or 0)
+        if frames <= 0:
+            duration = self._stream.duration
+            if duration is not None and self._stream.time_base is not None:
+                frames = int(round(float(duration * self._stream.time_base) * self.fps))
+            elif self._container.duration:
+                frames = int(round(self._container.duration / 1_000_000 * self.fps))
+        self.frame_count = max(frames, 0)
+        self.width = self._stream.codec_context.width
+        self.height = self._stream.codec_context.height
+        self._start_time = float(self._stream.start_time * self._stream.time_base) if self._stream.start_time else 0.0
+        self._skip_until = 0
+
+    def seek(self, index: int) -> None:
+        """Position so that the next frame returned has index >= ``index``."""
+        index = max(0, index)
+        target_s = index / self.fps + self._start_time
+        offset = int(target_s / self._stream.time_base) if self._stream.time_base else 0
+        self._container.seek(offset, stream=self._stream, backward=True, any_frame=False)
+        self._skip_until = index
+
+    def frames(self) -> Iterator[tuple[int, float, np.ndarray]]:
+        """(index, time_s, BGR) from the current position on."""
+        for index, frame in _decode(self._container, self._stream, self.path):
+            if index >= self._skip_until:
+                yield index, index / self.fps, _to_bgr(frame)
+
+    def close(self) -> None:
+        self._container.close()
 
 
 def _ffmpeg_reason(exc: BaseException) -> str:
@@ -416,48 +464,3 @@ def iter_frame_pairs(
                 if yielded == max_pairs:
                     return
             previous_index, previous_frame, previous_array = index, frame, array
-
-
-class FramePairDataset(IterableDataset):
-    """Consecutive frame pairs of several videos, for a ``torch.utils.data.DataLoader``.
-
-    Yields one sample at a time (use ``batch_size=None`` or your own collate):
-    ``{"video_index", "frame_index", "previous", "frame"}`` with uint8 HxWx3 BGR tensors.
-    With several workers each video is decoded by exactly one worker. Only plain data is
-    stored, so the dataset pickles into "spawn" workers as on Windows.
-    """
-
-    def __init__(
-        self,
-        paths: Sequence[Path | str],
-        stride: int = 1,
-        max_pairs_per_video: int | None = None,
-        starts: Sequence[int | None] | None = None,
-        end_markers: bool = False,
-    ):
-        super().__init__()
-        self.paths = [Path(p) for p in paths]
-        self.stride = stride
-        self.max_pairs_per_video = max_pairs_per_video
-        # per video: first frame to yield (a resumed extraction), or None to skip the video
-        self.starts = list(starts) if starts is not None else [0] * len(self.paths)
-        self.end_markers = end_markers  # after each video, {"video_index": v, "frame_index": -1}
-
-    def __iter__(self) -> Iterator[dict[str, int | torch.Tensor]]:
-        worker = get_worker_info()
-        worker_id, n_workers = (worker.id, worker.num_workers) if worker is not None else (0, 1)
-        for video_index in range(worker_id, len(self.paths), n_workers):
-            if self.starts[video_index] is None:
-                continue
-            pairs = iter_frame_pairs(
-                self.paths[video_index], self.stride, self.max_pairs_per_video, start=self.starts[video_index]
-            )
-            for frame_index, previous, frame in pairs:
-                yield {
-                    "video_index": video_index,
-                    "frame_index": frame_index,
-                    "previous": torch.from_numpy(previous),
-                    "frame": torch.from_numpy(frame),
-                }
-            if self.end_markers:
-                yield {"video_index": video_index, "frame_index": -1}

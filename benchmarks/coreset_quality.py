@@ -25,6 +25,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -76,12 +77,13 @@ def main() -> int:
 
     from aivad.backends import build_backend
     from aivad.checkpoint import load_raw, save_checkpoint
+    from aivad.config import ModelConfig
     from aivad.detector import Detector, load_model
     from aivad.fitting import fit_model
     from aivad.footage import ShardStore, embed_footage, footage_key
-    from aivad.model import inference_precision
     from aivad.scoring import smooth_centred
-    from aivad.train import get_args_parser, plain, resolve_training_videos
+    from aivad.summary import plain
+    from aivad.train import get_args_parser, resolve_training_videos
     from aivad.train import main as train_main
     from aivad.weights import WeightsSource
 
@@ -111,13 +113,13 @@ def main() -> int:
     # 2. What that run fitted its densities on: its footage cache, and the trained encoder from the checkpoint.
     train_args = get_args_parser(preset).parse_args(argv)
     data = load_raw(trained)
-    config = data["hyper_parameters"]
+    config = ModelConfig.from_dict(data["hyper_parameters"])
     videos = resolve_training_videos(train_args)
     key = footage_key(
         videos,
-        config["backend"],
-        config["backend_settings"],
-        config["weights"],
+        config.backend,
+        config.backend_settings,
+        config.weights,
         train_args.frame_stride,
         train_args.max_frames_per_video,
         train_args.seed,
@@ -126,13 +128,11 @@ def main() -> int:
     store = ShardStore(args.out / "trained_all_run" / f"footage-{key}")
     footage = store.load_footage()
     encoder = load_model(trained)[0].encoder.cpu().eval()
-    backend = build_backend(config, WeightsSource(config.get("weights", "pretrained")), "cpu")
-    appearance = embed_footage(
-        footage, videos, backend, encoder, "cpu", inference_precision(config), log=lambda _: None
-    )
+    backend = build_backend(config, WeightsSource(config.weights), "cpu")
+    appearance = embed_footage(footage, videos, backend, encoder, "cpu", config.inference_precision, log=lambda _: None)
     training_rows = {
         name: int(len(appearance if name == "appearance" else footage.frozen[name]))
-        for name, spec in config["density"].items()
+        for name, spec in config.density.items()
         if spec["kind"] == "knn"
     }
 
@@ -149,7 +149,7 @@ def main() -> int:
         # 3. Refit the densities exactly as aivad.train does (no base checkpoint), with this bank size.
         started = time.time()
         model, calibration = fit_model(
-            {**config, "max_bank": max_bank},
+            replace(config, max_bank=max_bank),
             encoder,
             footage,
             appearance,
@@ -171,7 +171,7 @@ def main() -> int:
             {
                 **data,
                 "state_dict": model.state_dict(),
-                "hyper_parameters": plain(model.config),
+                "hyper_parameters": model.config.to_dict(),
                 "aivad": plain(summary),
             },
         )
@@ -183,12 +183,12 @@ def main() -> int:
         results = detector.score_video(test_video)
         score_s = time.time() - started
         scores = np.array([r.score for r in results])
-        n_knn = max(1, sum(1 for s in config["density"].values() if s["kind"] == "knn"))
+        n_knn = max(1, sum(1 for s in config.density.values() if s["kind"] == "knn"))
         entry = segment_aurocs(labels, scores, segments)
         # Each attribute alone (its frame maxima, smoothed the same way): shows whether a smaller
         # bank hurts the kNN attributes themselves or only shifts their weight in the sum.
         entry["attributes"] = {}
-        for name in config["density"]:
+        for name in config.density:
             raw = np.array([r.attribute_scores.get(name, 0.0) for r in results])
             raw[0] = raw[1]  # frame 0 has no pair, as in Detector.score_frames
             entry["attributes"][name] = segment_aurocs(labels, smooth_centred(raw, detector.smoothing_sigma), segments)

@@ -128,7 +128,7 @@ def print_rows(name: str, rows: list[tuple[int, dict]]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path, help="folder written by make_vtest_dev.py")
-    parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 10])
+    parser.add_argument("--scales", type=int, nargs="*", default=[1, 4, 10])
     parser.add_argument("--full-scales", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--max-train-crops", type=int, default=1000)
     parser.add_argument("--full-frames", type=int, default=20, help="frame pairs per video for the full backend")

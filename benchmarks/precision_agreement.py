@@ -45,9 +45,9 @@ def main() -> int:
     parser.add_argument("--weights-dir", type=Path, default=None)
     args = parser.parse_args()
 
+    from stage_speed import FAST_FULL_SETTINGS
     from torchvision.ops import box_iou, roi_align
 
-    from aivad.bench import FAST_FULL_SETTINGS
     from aivad.encoders import build_encoder
     from aivad.full import FullBackend, FullSettings
     from aivad.synthetic import render_scene

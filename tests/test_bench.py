@@ -61,7 +61,7 @@ def test_bench_writes_the_report_keys(tmp_path):
 
 
 def test_baseline_comparison_lines_up_old_and_new_figures():
-    from aivad.bench import compare_reports
+    from stage_speed import compare_reports
 
     old = {
         "device_name": "cpu A",
@@ -103,7 +103,8 @@ def test_bad_baseline_fails_before_any_timing(tmp_path, capsys):
 
 def test_regions_match_stock_anomalib_without_masks():
     """The mask-free region extractor gives anomalib's boxes, labels and scores exactly."""
-    from aivad.bench import stock_anomalib_model
+    from stage_speed import stock_anomalib_model
+
     from aivad.full import FullBackend, FullSettings
     from aivad.synthetic import render_scene
     from aivad.weights import WeightsSource

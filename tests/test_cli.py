@@ -83,7 +83,7 @@ def test_causal_scores_are_the_past_only_smoothing_of_raw_scores(tmp_path, lite_
     assert np.allclose(raw, [float(r["raw_score"]) for r in centred])
     from aivad.detector import load_model
 
-    sigma = load_model(lite_checkpoint)[0].config["smoothing_sigma"]
+    sigma = load_model(lite_checkpoint)[0].config.smoothing_sigma
     # frame 0 has no previous frame: causal smoothing starts at frame 1
     assert np.allclose([float(r["score"]) for r in causal[1:]], smooth_causal(raw[1:], sigma), atol=1e-5)
     assert not np.allclose([float(r["score"]) for r in causal], [float(r["score"]) for r in centred])

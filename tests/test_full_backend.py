@@ -62,7 +62,7 @@ def test_full_backend_trains_and_scores_with_random_weights(tmp_path, full_video
             assert value == pytest.approx(max(region.attributes[name] for region in r.regions))
     assert (
         summary["settings"]["inference_precision"] == "auto"
-        and model.config["backend_settings"]["inference_precision"] == "auto"
+        and model.config.backend_settings["inference_precision"] == "auto"
     )
 
     # bfloat16 inference, chosen at load time, runs the same model end to end
@@ -271,7 +271,7 @@ def test_anomalib_checkpoint_loads_in_the_detector(anomalib_checkpoint, full_vid
     detector = Detector.load(anomalib_checkpoint, device="cpu", weights="random")
     assert detector.backend_name == "full" and detector.info["source"] == "anomalib AiVad checkpoint"
     # anomalib's settings come from its hyper-parameters: one velocity bin by default
-    assert detector.model.config["backend_settings"]["velocity_bins"] == 1
+    assert detector.model.config.backend_settings["velocity_bins"] == 1
     detector.backend.flow.size = (128, 128)  # keep the CPU test quick; scores stay finite either way
     results = detector.score_video(full_video)
     assert len(results) == 4 and all(np.isfinite(r.score) for r in results)
@@ -387,6 +387,7 @@ def test_pose_on_persons_only_skips_other_regions_and_keeps_person_poses():
 
 
 def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
+    from aivad.config import ModelConfig
     from aivad.fitting import fit_model
     from aivad.footage import Footage
     from aivad.model import default_density_config
@@ -406,12 +407,14 @@ def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
         frozen={"velocity": rng.normal(size=(n, 8)).astype(np.float32), "pose": pose},
     )
     crops = np.zeros((n, 8, 8, 3), np.uint8)
-    config = {
-        "density": default_density_config(["velocity", "pose"]),
-        "max_bank": 4096,
-        "combine": "max",
-        "smoothing_sigma": 0.0,
-    }
+    config = ModelConfig(
+        backend="full",
+        backend_settings={},
+        encoder="clip_vit_b16",
+        density=default_density_config(["velocity", "pose"]),
+        combine="max",
+        smoothing_sigma=0.0,
+    )
     model, calibration = fit_model(config, None, footage, None, None, encoder_changed=True)
     assert calibration["memory_rows"]["pose"] == 40 and np.isfinite(calibration["threshold"])
     assert torch.isfinite(model.densities["pose"].bank).all()
@@ -501,7 +504,7 @@ def test_pose_boxes_persons_trains_records_and_scores(tmp_path, monkeypatch, cap
     detector = Detector.load(output, device="cpu")
     assert (
         detector.backend.settings.pose_boxes == "persons"
-        and detector.model.config["backend_settings"]["pose_boxes"] == "persons"
+        and detector.model.config.backend_settings["pose_boxes"] == "persons"
     )
     results = detector.score_video(full_video)[1:]
     assert any(len(r.regions) >= 2 for r in results)  # a person and another region in one frame
@@ -516,9 +519,15 @@ def test_pose_boxes_persons_trains_records_and_scores(tmp_path, monkeypatch, cap
 
 def test_pose_memory_is_kept_from_a_base_only_for_the_same_pose_boxes():
     from aivad.base import _same_extractor
+    from aivad.config import ModelConfig
 
-    older = {"backend": "full", "backend_settings": {"detector_size": 800}}  # written before --pose-boxes existed
-    every = {"backend": "full", "backend_settings": {"detector_size": 800, "pose_boxes": "all"}}
-    persons = {"backend": "full", "backend_settings": {"detector_size": 800, "pose_boxes": "persons"}}
+    def config(**settings):
+        return ModelConfig.from_dict(
+            {"backend": "full", "backend_settings": settings, "encoder": "clip_vit_b16", "density": {}}
+        )
+
+    older = config(detector_size=800)  # written before --pose-boxes existed
+    every = config(detector_size=800, pose_boxes="all")
+    persons = config(detector_size=800, pose_boxes="persons")
     assert _same_extractor("pose", older, every) and not _same_extractor("pose", older, persons)
     assert _same_extractor("velocity", older, persons)  # velocity does not depend on it

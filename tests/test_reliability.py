@@ -263,7 +263,10 @@ def test_ctrl_c_leaves_a_resumable_state_and_resume_continues(tmp_path, lite_tra
     ]
     process = _start_training(args)
     _wait_for(process, "encoder: Mean-Shifted Contrastive training")
-    time.sleep(4)  # a few epochs in
+    deadline = time.monotonic() + 120
+    while not (run_dir / "checkpoints" / "last.ckpt").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the first epoch ends with its state saved: interrupt after it, however slow the machine
+    time.sleep(1)
     process.send_signal(signal.SIGINT)
     rest, _ = process.communicate(timeout=120)
     assert process.returncode == 130, rest[-2000:]

@@ -27,7 +27,9 @@ from aivad.results import FrameResult, RegionResult  # noqa: E402
 from aivad.synthetic import make_scene_video  # noqa: E402
 from aivad.ui import i18n  # noqa: E402
 from aivad.ui.app import MainWindow  # noqa: E402
-from aivad.ui.sources import FileSource, FrameSlot, SourceFrame, StreamSource  # noqa: E402
+from aivad.ui.file_source import FileSource  # noqa: E402
+from aivad.ui.live_sources import StreamSource  # noqa: E402
+from aivad.ui.sources import FrameSlot, SourceFrame  # noqa: E402
 from aivad.ui.theme import apply_theme  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

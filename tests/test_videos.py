@@ -9,10 +9,10 @@ from conftest import TINY_FRAMES, TINY_SIZE
 from torch.utils.data import DataLoader
 
 from aivad.errors import UserError
+from aivad.footage import FramePairDataset
 from aivad.synthetic import make_scene_video, render_scene
 from aivad.videos import (
     CorruptFramesWarning,
-    FramePairDataset,
     iter_frame_pairs,
     load_video_list_file,
     probe_video,

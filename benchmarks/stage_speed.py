@@ -31,6 +31,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+if __name__ == "__main__":  # run as a script: the package is one folder up
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aivad.devices import DEVICE_CHOICES  # noqa: E402
+
 STAGES = ("decode", "flow", "regions", "velocity", "pose", "appearance", "density", "other")
 # Result-changing speed settings, offered as training options (aivad.train). bfloat16 alone is
 # also timed at the default sizes, so its share of the speed-up is visible.
@@ -69,7 +76,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         help="untimed frame pairs first (also the features the densities are fitted on)",
     )
     parser.add_argument("--size", default="768x576", help="synthetic scene size WxH (ignored with --video)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     parser.add_argument(
         "--bank-rows", type=int, default=2048, help="rows of the fitted kNN memory banks (and GMM training set)"
     )
@@ -400,6 +407,7 @@ class AnomalibPipeline:
 def build_detector(backend_name: str, settings: dict, device: str):
     """A Detector as a checkpoint would load it (random frozen weights), densities not yet fitted."""
     from aivad.backends import build_backend
+    from aivad.config import ModelConfig
     from aivad.detector import Detector
     from aivad.encoders import build_encoder
     from aivad.model import AiVadModel, default_density_config
@@ -407,27 +415,24 @@ def build_detector(backend_name: str, settings: dict, device: str):
 
     weights = WeightsSource("random")
     if backend_name == "lite":
-        from aivad.lite import LiteSettings
+        from aivad.lite import LiteBackend, LiteSettings
 
         settings = LiteSettings(**settings).to_dict()
-        attributes, encoder_name = ["velocity", "geometry", "appearance"], "small_cnn"
+        attributes, encoder_name = [*LiteBackend.frozen_attributes, "appearance"], "small_cnn"
     else:
-        from aivad.full import FullSettings
+        from aivad.full import FullSettings, frozen_attributes
 
         settings = FullSettings(**settings).to_dict()
-        attributes = ["velocity", "pose", "appearance"] if settings["use_pose"] else ["velocity", "appearance"]
+        attributes = [*frozen_attributes(settings["use_pose"]), "appearance"]
         encoder_name = "clip_vit_b16"
-    config = {
-        "backend": backend_name,
-        "backend_settings": settings,
-        "weights": "random",
-        "encoder": encoder_name,
-        "density": default_density_config(attributes),
-        "max_bank": 4096,  # aivad.train's --memory-bank-size default
-        "normalisation_percentile": 99.9,
-        "smoothing_sigma": 0.0,
-        "threshold_percentile": 99.5,
-    }
+    config = ModelConfig(
+        backend=backend_name,
+        backend_settings=settings,
+        encoder=encoder_name,
+        density=default_density_config(attributes),
+        weights="random",
+        smoothing_sigma=0.0,
+    )
     model = AiVadModel(config, build_encoder(encoder_name, weights)).eval()
     backend = build_backend(config, weights, device)
     model.encoder.to(device)
@@ -482,7 +487,7 @@ class DetectorPipeline:
         detector, timer = self.detector, self.timer
         backend, model = detector.backend, detector.model
         collected: dict[str, list[np.ndarray]] = defaultdict(list)
-        normalise = model.config.get("appearance_features", "normalised") == "normalised"
+        normalise = model.config.appearance_features == "normalised"
         start = time.perf_counter()
         previous = next(self.frames)
         for _ in range(self.warmup):
@@ -521,7 +526,7 @@ class DetectorPipeline:
             build_s=self.build_s,
             warmup_and_fit_s=self.fit_s,
             regions_per_frame=float(np.mean(self.n_regions)) if self.n_regions else 0.0,
-            settings=self.detector.model.config["backend_settings"],
+            settings=self.detector.model.config.backend_settings,
         )
         return result
 
@@ -725,3 +730,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, indent=2, default=str))
         print(f"wrote {args.json}")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
