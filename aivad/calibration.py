@@ -71,20 +71,19 @@ def heldout_raw_scores(
     are available when new footage is scored too.
     """
     out = np.full(len(features), np.nan, dtype=np.float32)
+    all_rows = torch.from_numpy(np.ascontiguousarray(features))
     for held_pairs, train_pairs in splits:
         held = held_pairs[region_pair]
         train = train_pairs[region_pair]
-        if not held.any():
-            continue
-        rows = torch.from_numpy(np.ascontiguousarray(features[train]))
-        if extra is not None and len(extra):
-            rows = torch.cat([rows, extra.float()])
-        if len(rows) == 0:
+        if not held.any() or not (train.any() or (extra is not None and len(extra))):
             continue
         density = build_density()
-        density.fit_estimator(rows, seed=seed)
+        if extra is not None and len(extra):
+            density.fit_estimator(torch.cat([all_rows[torch.from_numpy(train)], extra.float()]), seed=seed)
+        else:  # the fold's rows by index: no copy of the footage's features per fold
+            density.fit_estimator(all_rows, seed=seed, rows=torch.from_numpy(np.flatnonzero(train)))
         with torch.no_grad():
-            out[held] = density.raw_scores(torch.from_numpy(np.ascontiguousarray(features[held]))).numpy()
+            out[held] = density.raw_scores(all_rows, rows=torch.from_numpy(np.flatnonzero(held))).numpy()
     return out
 
 

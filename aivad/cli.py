@@ -180,7 +180,7 @@ def write_csv(path: Path, results) -> None:
 def write_annotated(path: Path, video: Path, results, threshold: float, fps: float) -> None:
     import cv2
 
-    from aivad.annotate import draw_result
+    from aivad.render import annotate
     from aivad.videos import read_frames
 
     by_index = {r.frame_index: r for r in results}
@@ -191,7 +191,9 @@ def write_annotated(path: Path, video: Path, results, threshold: float, fps: flo
             result = by_index.get(index)
             if result is None:
                 continue
-            canvas = draw_result(frame, result, threshold)
+            canvas = annotate(
+                frame, result.regions, threshold, result.is_anomaly, caption=f"{result.score:.3f} / {threshold:.3f}"
+            )
             if writer is None:
                 height, width = canvas.shape[:2]
                 writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps or 10.0, (width, height))

@@ -75,26 +75,39 @@ class KnnDensity(NormalisedScores):
         self.set_from(train_scores, percentile)
         return train_scores
 
-    def fit_estimator(self, features: torch.Tensor, groups: torch.Tensor | None = None, seed: int = 0) -> None:
-        """Fill the memory bank (coreset-bounded) without scoring the training rows."""
+    def fit_estimator(
+        self,
+        features: torch.Tensor,
+        groups: torch.Tensor | None = None,
+        seed: int = 0,
+        rows: torch.Tensor | None = None,
+    ) -> None:
+        """Fill the memory bank (coreset-bounded) without scoring the training rows.
+
+        ``rows``: fit on these rows of ``features`` only, without copying them (held-out folds).
+        """
         features = features.float()
         groups = (
             torch.zeros(len(features), dtype=torch.long)
             if groups is None
             else torch.as_tensor(groups, dtype=torch.long)
         )
-        keep = coreset_indices(features, self.max_bank, seed=seed)
+        keep = coreset_indices(features, self.max_bank, seed=seed, rows=rows)
         self.bank = features[keep].contiguous()
         self.bank_groups = groups[keep].contiguous()
 
-    def raw_scores(self, features: torch.Tensor, exclude_groups: torch.Tensor | None = None) -> torch.Tensor:
-        if features.shape[0] == 0:
+    def raw_scores(
+        self, features: torch.Tensor, exclude_groups: torch.Tensor | None = None, rows: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Mean distance of each row (or of ``rows`` of ``features``) to its nearest bank rows."""
+        n = features.shape[0] if rows is None else len(rows)
+        if n == 0:
             return torch.zeros(0, device=features.device)
         bank = self.bank.to(features.device)
         k = min(self.n_neighbors, max(1, bank.shape[0] - 1))
         out = []
-        for start in range(0, features.shape[0], CHUNK):
-            block = features[start : start + CHUNK].float()
+        for start in range(0, n, CHUNK):
+            block = (features[start : start + CHUNK] if rows is None else features[rows[start : start + CHUNK]]).float()
             distances = torch.cdist(block, bank)
             if exclude_groups is not None:
                 same = exclude_groups[start : start + CHUNK, None].to(bank.device) == self.bank_groups[None].to(
@@ -135,10 +148,16 @@ class GmmDensity(NormalisedScores):
         self.set_from(train_scores, percentile)
         return train_scores
 
-    def fit_estimator(self, features: torch.Tensor, groups: torch.Tensor | None = None, seed: int = 0) -> None:
+    def fit_estimator(
+        self,
+        features: torch.Tensor,
+        groups: torch.Tensor | None = None,
+        seed: int = 0,
+        rows: torch.Tensor | None = None,
+    ) -> None:
         from sklearn.mixture import GaussianMixture
 
-        data = features.double().cpu().numpy()
+        data = (features if rows is None else features[rows]).double().cpu().numpy()
         n_components = max(1, min(self.n_components, len(data)))
         gmm = GaussianMixture(n_components, covariance_type="full", reg_covar=self.reg_covar, random_state=seed)
         gmm.fit(data)
@@ -154,7 +173,9 @@ class GmmDensity(NormalisedScores):
         self.log_det = torch.log(torch.diagonal(precisions_cholesky, dim1=-2, dim2=-1)).sum(-1)
         self.log_weights = torch.log(torch.as_tensor(np.asarray(weights), dtype=torch.float64))
 
-    def raw_scores(self, features: torch.Tensor) -> torch.Tensor:
+    def raw_scores(self, features: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        if rows is not None:
+            features = features[rows]
         if features.shape[0] == 0:
             return torch.zeros(0, device=features.device)
         x = features.double().to(self.means.device)
@@ -179,18 +200,31 @@ def distinct_or_halves(groups: torch.Tensor) -> torch.Tensor:
     return groups
 
 
-def coreset_indices(features: torch.Tensor, size: int, seed: int = 0, projection_dim: int = 128) -> torch.Tensor:
-    """Greedy k-centre selection (as PatchCore's coreset) on a random projection, sorted indices."""
+def coreset_indices(
+    features: torch.Tensor, size: int, seed: int = 0, projection_dim: int = 128, rows: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Greedy k-centre selection (as PatchCore's coreset) on a random projection, sorted indices.
+
+    ``rows``: select among these rows of ``features`` only; indices are still into ``features``.
+    Wide features are projected block by block, so no full-width copy of the rows is made.
+    """
     if size < 1:  # greedy selection starts from one row, so 0 would silently keep one
         raise ValueError(f"coreset size must be at least 1, got {size}")
-    n = features.shape[0]
+    n = features.shape[0] if rows is None else len(rows)
     if n <= size:
-        return torch.arange(n)
+        return torch.arange(n) if rows is None else torch.sort(torch.as_tensor(rows)).values
     generator = torch.Generator().manual_seed(seed)
-    x = features.float()
-    if x.shape[1] > projection_dim:
-        projection = torch.randn(x.shape[1], projection_dim, generator=generator) / projection_dim**0.5
-        x = x @ projection.to(x.device)
+    width = features.shape[1]
+    projection = None
+    if width > projection_dim:
+        projection = torch.randn(width, projection_dim, generator=generator) / projection_dim**0.5
+    blocks = []
+    for start in range(0, n, 16 * CHUNK):
+        block = (
+            features[start : start + 16 * CHUNK] if rows is None else features[rows[start : start + 16 * CHUNK]]
+        ).float()
+        blocks.append(block @ projection.to(block.device) if projection is not None else block)
+    x = torch.cat(blocks) if len(blocks) > 1 else blocks[0]
     selected = [int(torch.randint(n, (1,), generator=generator))]
     squared_norms = (x * x).sum(dim=1)
 
@@ -204,4 +238,5 @@ def coreset_indices(features: torch.Tensor, size: int, seed: int = 0, projection
         index = int(torch.argmax(min_distance))
         selected.append(index)
         min_distance = torch.minimum(min_distance, distance_to(index))
-    return torch.tensor(sorted(selected))
+    chosen = torch.tensor(sorted(selected))
+    return chosen if rows is None else torch.sort(torch.as_tensor(rows)[chosen]).values

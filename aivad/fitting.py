@@ -76,7 +76,7 @@ def fit_model(
         present = attribute_present(all_rows)  # pose_boxes "persons": only person regions have a pose
         if not present.any():
             raise missing_attribute(name)
-        rows = np.ascontiguousarray(all_rows[present])
+        rows = np.ascontiguousarray(all_rows if present.all() else all_rows[present])  # no copy when all have it
         features = torch.from_numpy(rows)
         fit_features, fit_groups = features, groups[torch.from_numpy(present)]
         old = (

@@ -102,6 +102,52 @@ def run_training(videos: list[Path], output: Path, extra: list[str]) -> dict:
     }
 
 
+def fit_full_shaped(n_regions: int) -> None:
+    """Child process: fit_model on n_regions rows shaped like the full backend's (velocity 8, pose 34,
+    CLIP appearance 512), from 20 videos of 6 regions a frame; prints the process's peak memory."""
+    import resource
+
+    import numpy as np
+
+    from aivad.config import ModelConfig
+    from aivad.fitting import fit_model
+    from aivad.footage import Footage
+    from aivad.model import box_relative_units, default_density_config
+
+    rng = np.random.default_rng(0)
+    pairs = n_regions // 6
+    footage = Footage(
+        video_index=np.repeat(np.arange(20), -(-pairs // 20))[:pairs],
+        frame_index=np.tile(np.arange(-(-pairs // 20)), 20)[:pairs] + 1,
+        region_pair=np.repeat(np.arange(pairs), 6),
+        boxes=np.tile(np.array([[10, 10, 60, 110]], np.float32), (pairs * 6, 1)),
+        whole_frame=np.zeros(pairs, bool),
+        frozen={
+            "velocity": rng.gamma(2.0, 1.5, size=(pairs * 6, 8)).astype(np.float32),
+            "pose": rng.normal(size=(pairs * 6, 34)).astype(np.float32),
+        },
+    )
+    appearance = rng.normal(size=(pairs * 6, 512)).astype(np.float32)
+    appearance /= np.linalg.norm(appearance, axis=1, keepdims=True)
+    config = ModelConfig(
+        backend="full",
+        backend_settings={},
+        encoder="clip_vit_b16",
+        density=default_density_config(["velocity", "pose", "appearance"]),
+        combine="max",
+        velocity_units=box_relative_units(100.0),
+    )
+    fit_model(config, None, footage, appearance, None, encoder_changed=True, pairs_per_second=[10.0] * 20)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    print(json.dumps({"regions": pairs * 6, "peak_rss_mb": peak / 2**20}))
+
+
+def run_fit_full_shaped(n_regions: int) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--fit-full-shaped", str(n_regions)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def print_rows(name: str, rows: list[tuple[int, dict]]) -> None:
     print(f"\n{name}")
     print(
@@ -127,16 +173,29 @@ def print_rows(name: str, rows: list[tuple[int, dict]]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("data", type=Path, help="folder written by make_vtest_dev.py")
+    parser.add_argument(
+        "data", type=Path, nargs="?", default=Path("vtest-dev"), help="folder written by make_vtest_dev.py"
+    )
     parser.add_argument("--scales", type=int, nargs="*", default=[1, 4, 10])
     parser.add_argument("--full-scales", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--max-train-crops", type=int, default=1000)
     parser.add_argument("--full-frames", type=int, default=20, help="frame pairs per video for the full backend")
     parser.add_argument("--full-train-crops", type=int, default=32, help="--max-train-crops for the full backend")
+    parser.add_argument(
+        "--fit-regions",
+        type=int,
+        nargs="*",
+        default=[20_000, 80_000],
+        help="the full backend's embedding and fitting at these region counts, on rows of its feature shapes",
+    )
+    parser.add_argument("--fit-full-shaped", type=int, default=None, help=argparse.SUPPRESS)  # the child process
     parser.add_argument("--out", type=Path, default=Path("out/footage_scale"))
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
+    if args.fit_full_shaped is not None:
+        fit_full_shaped(args.fit_full_shaped)
+        return 0
 
     videos = sorted((args.data / "train").glob("*.mp4"))
     report = {"lite": {}, "full_random_192x144": {}}
@@ -185,9 +244,17 @@ def main() -> int:
         )
         report["full_random_192x144"][scale] = row
         full_rows.append((scale, row))
+    fits = [run_fit_full_shaped(n) for n in args.fit_regions]
+    report["full_fitting_feature_shaped"] = fits
     print_rows("lite backend", lite_rows)
     if full_rows:
         print_rows("full backend, --weights random, 192x144 frames", full_rows)
+    for a, b in zip(fits, fits[1:]):
+        per_region = (b["peak_rss_mb"] - a["peak_rss_mb"]) * 2**20 / (b["regions"] - a["regions"]) / 1024
+        print(
+            f"full backend's features (512-d appearance), fitting {a['regions']} -> {b['regions']} regions: "
+            f"peak {a['peak_rss_mb']:.0f} -> {b['peak_rss_mb']:.0f} MB, {per_region:.2f} KB per extra region"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))

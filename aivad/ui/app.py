@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QMainWindow,
 )
 
+from aivad.render import score_rgb
 from aivad.ui import i18n
 from aivad.ui.automation import Automation, WindowAutomation
 from aivad.ui.file_source import FileSource
 from aivad.ui.i18n import tr
-from aivad.ui.render import score_rgb
 from aivad.ui.sources import FrameSource
 from aivad.ui.window_layout import DEFAULT_SIZE, WindowLayout
 from aivad.ui.window_settings import WindowSettings

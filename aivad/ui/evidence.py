@@ -9,10 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aivad.render import annotate, encode_png, thumbnail
 from aivad.results import FrameResult, RegionResult
 from aivad.ui import recording
 from aivad.ui.recording import BufferedFrame, ClipRecorder, EventRecord
-from aivad.ui.render import annotate, encode_png, thumbnail
 from aivad.ui.sources import FrameSource, SourceFrame
 
 if TYPE_CHECKING:

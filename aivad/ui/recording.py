@@ -19,8 +19,8 @@ import numpy as np
 
 from aivad.decision import event_csv_row
 from aivad.decision import write_events_csv as write_rows
+from aivad.render import annotate
 from aivad.results import RegionResult
-from aivad.ui.render import annotate
 
 
 @dataclass

@@ -12,9 +12,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from aivad.render import score_rgb
 from aivad.ui import i18n
 from aivad.ui.i18n import tr
-from aivad.ui.render import score_rgb
 from aivad.ui.theme import COLOURS
 from aivad.ui.worker import DisplayFrame
 

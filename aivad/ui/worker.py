@@ -24,11 +24,11 @@ from PySide6.QtCore import QThread, Signal
 
 from aivad.decision import Decider, DecisionSettings
 from aivad.errors import UserError
+from aivad.render import heatmap_rgba
 from aivad.results import FrameResult, RegionResult
 from aivad.ui import recording
 from aivad.ui.evidence import EvidenceRecorder
 from aivad.ui.recording import ClipRecorder, EventRecord, FrameRing
-from aivad.ui.render import heatmap_rgba
 from aivad.ui.sources import FrameSource, RateMeter, SourceFrame
 
 

@@ -1,4 +1,4 @@
-"""Drawing shared by the window and the saved snapshots/clips, without Qt.
+"""The one drawing module: the window, its snapshots and clips, and ``score --annotated`` videos; no Qt.
 
 The colour of a region says how close its score is to the alarm threshold, so the
 same colours mean the same thing on screen, in snapshots and in clips.

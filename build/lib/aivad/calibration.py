@@ -1,0 +1,95 @@
+"""Calibration on normal footage that the densities did not see.
+
+Why: a density fitted on some footage scores that same footage as more normal than any new footage
+will ever be (a kNN finds each training region itself, or its neighbour a frame away). Calibrating
+on it predicts nothing about a camera's next hour. So each attribute's scores are calibrated on
+*held-out* normal footage, in the way the AI-VAD authors validate: leave one video out when there
+are several videos (whole videos form at most ``MAX_FOLDS`` folds), otherwise leave out one of
+``SINGLE_VIDEO_BLOCKS`` long contiguous blocks, with a ``GAP_FRAMES`` gap on each side that neither
+side trains on, so that no neighbouring frame of the same people leaks across.
+
+Per attribute the held-out region scores set the normalisation: 0 is the median unseen normal
+region, 1 the 99th percentile. An attribute that does not generalise (geometry on a camera whose
+training footage covered few places) thus gets a wide scale and cannot drown the others, and the
+frame score, the maximum over attributes of the maximum over regions, names the attribute and the
+region that raised it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+MAX_FOLDS = 5  # leave-one-fold-out with whole videos per fold: bounded cost however many videos
+SINGLE_VIDEO_BLOCKS = 4  # a single video is cut into this many contiguous blocks
+GAP_FRAMES = 50  # frames on each side of a held-out block that its densities do not train on
+SCALE_LOW_PERCENTILE = 50.0  # normalised 0: the median held-out normal region
+SCALE_HIGH_PERCENTILE = 99.0  # normalised 1: the top 1% of held-out normal regions
+
+
+def heldout_splits(video_index: np.ndarray, frame_index: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(held-out pairs, training pairs) boolean masks over frame pairs, one tuple per fold."""
+    video_index = np.asarray(video_index)
+    frame_index = np.asarray(frame_index)
+    videos, sizes = np.unique(video_index, return_counts=True)
+    if len(videos) >= 2:
+        folds = np.zeros(len(videos), dtype=int)
+        load = np.zeros(min(MAX_FOLDS, len(videos)))
+        for i in np.argsort(-sizes, kind="stable"):  # largest first onto the lightest fold
+            folds[i] = int(np.argmin(load))
+            load[folds[i]] += sizes[i]
+        fold_of_pair = folds[np.searchsorted(videos, video_index)]
+        return [(fold_of_pair == k, fold_of_pair != k) for k in range(len(load))]
+    order = np.argsort(frame_index, kind="stable")
+    blocks = np.array_split(order, min(SINGLE_VIDEO_BLOCKS, len(order)))
+    splits = []
+    for block in blocks:
+        if len(block) == 0:
+            continue
+        first, last = frame_index[block].min(), frame_index[block].max()
+        held = np.zeros(len(frame_index), dtype=bool)
+        held[block] = True
+        train = (frame_index < first - GAP_FRAMES) | (frame_index > last + GAP_FRAMES)
+        if not train.any():  # too short for a gap: train on everything outside the block
+            train = ~held
+        if train.any():
+            splits.append((held, train))
+    return splits
+
+
+def heldout_raw_scores(
+    build_density,
+    features: np.ndarray,
+    region_pair: np.ndarray,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    extra: torch.Tensor | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Raw score of every region by a density fitted without its fold (NaN where never held out).
+
+    ``extra``: memory rows available at every fold (a fine-tuned model's base memory), since they
+    are available when new footage is scored too.
+    """
+    out = np.full(len(features), np.nan, dtype=np.float32)
+    all_rows = torch.from_numpy(np.ascontiguousarray(features))
+    for held_pairs, train_pairs in splits:
+        held = held_pairs[region_pair]
+        train = train_pairs[region_pair]
+        if not held.any() or not (train.any() or (extra is not None and len(extra))):
+            continue
+        density = build_density()
+        if extra is not None and len(extra):
+            density.fit_estimator(torch.cat([all_rows[torch.from_numpy(train)], extra.float()]), seed=seed)
+        else:  # the fold's rows by index: no copy of the footage's features per fold
+            density.fit_estimator(all_rows, seed=seed, rows=torch.from_numpy(np.flatnonzero(train)))
+        with torch.no_grad():
+            out[held] = density.raw_scores(all_rows, rows=torch.from_numpy(np.flatnonzero(held))).numpy()
+    return out
+
+
+def scale_from_heldout(raw: np.ndarray) -> tuple[float, float]:
+    """(low, high) of the normalisation: the held-out median and 99th percentile."""
+    raw = raw[np.isfinite(raw)]
+    low = float(np.percentile(raw, SCALE_LOW_PERCENTILE))
+    high = float(np.percentile(raw, SCALE_HIGH_PERCENTILE))
+    return low, max(high, low + 1e-6)

@@ -1,0 +1,235 @@
+"""The one inference engine behind the UI, the command line and the tests.
+
+A :class:`Detector` loads a checkpoint (either backend, or anomalib's AiVad), takes frames one at
+a time and returns plain :class:`~aivad.results.FrameResult` objects: smoothed and raw score, the
+threshold decision, and every region with its per-attribute scores, so an alarm says *why*.
+Live use is causal; :meth:`Detector.score_video` may smooth centred, since it sees the whole video.
+:class:`EventTracker` turns frame decisions into events with hysteresis and a minimum duration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+from aivad.alarm import MIN_DURATION_S, RELEASE_RATIO, AlarmRule, Event, EventTracker, RateModel  # noqa: F401  (Event, EventTracker: public here)
+from aivad.checkpoint import load_raw, require_known
+from aivad.config import ModelConfig
+from aivad.errors import UserError
+from aivad.results import FrameResult, RegionResult
+from aivad.scoring import CausalSmoother, combine_attributes, frame_attribute_scores, smooth_centred
+
+
+def load_model(path: Path):
+    """(model, info) from our checkpoint or anomalib's AiVad checkpoint."""
+    from aivad.model import AiVadModel
+
+    path = Path(path)
+    data = load_raw(path)
+    kind = require_known(path, data)
+    if kind == "anomalib":
+        from aivad.base import anomalib_model
+
+        model, description = anomalib_model(path, data)
+        info = {"backend": "full", "source": description, "videos": [], "settings": {}, "versions": {}, "created": None}
+    else:
+        model = AiVadModel.empty(ModelConfig.from_dict(data["hyper_parameters"]))
+        try:
+            model.load_state_dict(data["state_dict"])
+        except (RuntimeError, KeyError) as error:
+            raise UserError(
+                f"checkpoint {path} does not match this project's model ({str(error).splitlines()[0][:120]}); "
+                "retrain it with this version."
+            ) from None
+        info = dict(data["aivad"])
+        info["source"] = "aivad checkpoint"
+    info["threshold"] = float(model.threshold)
+    info["path"] = str(path)
+    info["config"] = model.config
+    return model.eval(), info
+
+
+class Detector:
+    def __init__(self, model, info: dict, backend, device: str) -> None:
+        self.model = model
+        self.info = info
+        self.backend = backend
+        self.device = device
+        self.threshold = float(model.threshold)
+        self._normalise_appearance = model.config.appearance_features == "normalised"
+        self._precision = model.config.inference_precision
+        self._smoother = CausalSmoother(float(model.config.smoothing_sigma))
+        self.combine = model.config.combine
+        # Checkpoints from before the rate-calibrated alarm get the default rule at their threshold.
+        self.alarm_rule = (
+            AlarmRule(**model.config.alarm)
+            if model.config.alarm
+            else AlarmRule(self.threshold, RELEASE_RATIO, MIN_DURATION_S)
+        )
+        rate = model.config.false_alarm_model
+        self.rate_model = RateModel.from_dict(rate) if rate else None
+        self._previous: np.ndarray | None = None
+        self._index = 0
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        device: str = "auto",
+        weights_dir: str | Path | None = None,
+        weights: str | None = None,
+        inference_precision: str | None = None,
+    ) -> "Detector":
+        """``weights`` and ``inference_precision`` override the checkpoint's (default: as trained)."""
+        from aivad.backends import build_backend
+        from aivad.devices import INFERENCE_PRECISIONS, bf16_warning, choose_device
+        from aivad.weights import WeightsSource
+
+        model, info = load_model(Path(path))
+        choice = choose_device(device)
+        if inference_precision is not None and model.config.backend == "full":
+            if inference_precision not in INFERENCE_PRECISIONS:
+                raise UserError(
+                    f"--inference-precision must be one of {', '.join(INFERENCE_PRECISIONS)}, not "
+                    f"'{inference_precision}'."
+                )
+            model.config.backend_settings = {
+                **model.config.backend_settings,
+                "inference_precision": inference_precision,
+            }
+        warning = (
+            bf16_warning(model.config.inference_precision, choice.device) if model.config.backend == "full" else None
+        )
+        if warning:
+            info["precision_warning"] = warning
+        source = WeightsSource(weights or model.config.weights, Path(weights_dir) if weights_dir else None)
+        backend = build_backend(model.config, source, choice.device)
+        model.encoder.to(choice.device)
+        info["device_reason"] = choice.reason
+        return cls(model, info, backend, choice.device)
+
+    def expected_false_alarms_per_hour(self, threshold: float | None = None) -> float | None:
+        """Calibrated estimate for normal footage like the training videos; None for old checkpoints."""
+        if self.rate_model is None:
+            return None
+        return self.rate_model.expected_per_hour(self.threshold if threshold is None else threshold)
+
+    def event_tracker(self, fps: float, threshold: float | None = None) -> EventTracker:
+        """The alarm rule (hysteresis, minimum duration) at this detector's threshold."""
+        return self.alarm_rule.tracker(fps, self.threshold if threshold is None else threshold)
+
+    @property
+    def backend_name(self) -> str:
+        return self.model.config.backend
+
+    @property
+    def smoothing_sigma(self) -> float:
+        return self._smoother.sigma
+
+    @smoothing_sigma.setter
+    def smoothing_sigma(self, sigma: float) -> None:
+        self._smoother.sigma = max(0.0, float(sigma))
+
+    def reset(self) -> None:
+        """Start a new stream: forget the previous frame and the smoothing history."""
+        self._previous = None
+        self._index = 0
+        self._smoother.reset()
+
+    def _score_pair(
+        self, previous: np.ndarray, frame: np.ndarray
+    ) -> tuple[float, dict[str, float], list[RegionResult]]:
+        regions = self.backend.extract([(previous, frame)])[0]
+        appearance = None
+        if "appearance" in self.model.densities:
+            appearance = self.model.encoder.embed(
+                regions.crops, device=self.device, normalise=self._normalise_appearance, precision=self._precision
+            )
+        region_scores = self.model.region_scores(regions, appearance)
+        attribute_scores = frame_attribute_scores(region_scores)
+        results = []
+        for i, box in enumerate(regions.boxes):
+            attributes = {name: float(scores[i]) for name, scores in region_scores.items() if not np.isnan(scores[i])}
+            results.append(
+                RegionResult(
+                    box=tuple(int(round(v)) for v in box),
+                    score=combine_attributes(attributes, self.combine),
+                    attributes=attributes,
+                    whole_frame=regions.whole_frame,
+                )
+            )
+        return combine_attributes(attribute_scores, self.combine), attribute_scores, results
+
+    def process(
+        self,
+        frame: np.ndarray,
+        time_s: float | None = None,
+        frame_index: int | None = None,
+        previous: np.ndarray | None = None,
+    ) -> FrameResult:
+        """Score one frame of a live stream (causal: only this and earlier frames are used).
+
+        ``previous`` is the frame that really came just before this one, when the caller has it:
+        a live viewer that skips frames while the model is busy passes it, so that motion is
+        measured between consecutive frames (as in training) and not across the gap.
+        """
+        frame = as_bgr(frame)
+        if previous is not None:
+            previous = as_bgr(previous)
+            if previous.shape == frame.shape:
+                self._previous = previous
+        index = self._index if frame_index is None else frame_index
+        self._index = index + 1
+        time_s = 0.0 if time_s is None else time_s
+        if self._previous is None or self._previous.shape != frame.shape:
+            self._previous = frame
+            return FrameResult(index, time_s, 0.0, 0.0, False, {}, [])
+        raw, attribute_scores, regions = self._score_pair(self._previous, frame)
+        self._previous = frame
+        score = self._smoother.update(raw)
+        return FrameResult(index, time_s, score, raw, score >= self.threshold, attribute_scores, regions)
+
+    def score_frames(
+        self,
+        frames: Iterable[tuple[int, np.ndarray]],
+        fps: float,
+        centred: bool = True,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[FrameResult]:
+        """Score a whole sequence of (frame_index, frame); centred smoothing uses past and future alike."""
+        self.reset()
+        results = []
+        for count, (index, frame) in enumerate(frames, start=1):
+            results.append(self.process(frame, time_s=index / fps if fps else 0.0, frame_index=index))
+            if progress is not None:
+                progress(count)
+        if centred and results:
+            raw = np.array([r.raw_score for r in results])
+            # frame 0 has no pair: give it its neighbour's raw score so it does not drag the edge down
+            if len(raw) > 1:
+                raw[0] = raw[1]
+            smoothed = smooth_centred(raw, self.smoothing_sigma)
+            for result, value in zip(results, smoothed):
+                result.score = float(value)
+                result.is_anomaly = result.score >= self.threshold
+        return results
+
+    def score_video(
+        self, path: str | Path, centred: bool = True, progress: Callable[[int], None] | None = None
+    ) -> list[FrameResult]:
+        from aivad.videos import probe_video, read_frames
+
+        info = probe_video(Path(path))
+        return self.score_frames(read_frames(Path(path)), info.fps, centred=centred, progress=progress)
+
+
+def as_bgr(frame: np.ndarray) -> np.ndarray:
+    import cv2
+
+    if frame.ndim == 2:
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    return frame

@@ -1,0 +1,98 @@
+"""The appearance encoder's training loop: Mean-Shifted Contrastive training under Lightning.
+
+A Lightning ``Trainer`` runs :class:`aivad.msc.MeanShiftedTraining` on the sampled region crops and
+honours lr, epochs, batch size, accumulation, precision, clipping and the seed; Ctrl+C leaves a state
+that ``--resume`` continues; with several processes it trains under DDP (aivad.distributed).
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import numpy as np
+
+from aivad.console import log
+from aivad.errors import UserError
+
+
+def train_encoder(
+    encoder, crops: np.ndarray, args, device: str, precision: str, run_dir: Path, ranks=None
+) -> tuple[str, dict]:
+    """Mean-Shifted Contrastive training on the sampled crops; returns ('done'|'interrupted'|'skipped', stats)."""
+    if args.epochs == 0:
+        log("encoder: --epochs 0, appearance encoder stays frozen (plain AI-VAD)")
+        return "skipped", {}
+    import lightning as L
+    from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger
+    from torch.utils.data import DataLoader
+
+    from aivad.distributed import Ranks
+    from aivad.msc import CropPairs, GlobalBatches, MeanShiftedTraining, feature_center
+
+    ranks = ranks or Ranks(device=device)
+
+    if crops is None or len(crops) < 2:
+        raise UserError(
+            "only one region was found in all the footage: the encoder needs at least two; add footage or use "
+            "--epochs 0."
+        )
+    L.seed_everything(args.seed, workers=True, verbose=False)
+    center = feature_center(encoder, crops, ranks.device)
+    module = MeanShiftedTraining(encoder, center, lr=args.lr)
+    batch_size = min(args.batch_size, len(crops))
+    batch_size -= batch_size % ranks.world
+    # Augmentation is cheap next to the encoder: workers here would each receive a copy of all crops.
+    batches = GlobalBatches(len(crops), batch_size, args.seed, ranks.rank, ranks.world)
+    loader = DataLoader(CropPairs(crops, seed=args.seed), batch_sampler=batches, num_workers=0)
+    checkpoints = run_dir / "checkpoints"
+    resume_from = checkpoints / "last.ckpt"
+
+    class SaveOnInterrupt(Callback):
+        """Ctrl+C: keep where training got to, so --resume continues instead of starting over."""
+
+        def on_exception(self, trainer, pl_module, exception):
+            if isinstance(exception, KeyboardInterrupt):
+                trainer.save_checkpoint(resume_from)
+
+    trainer = L.Trainer(
+        enable_progress_bar=ranks.is_main,
+        max_epochs=args.epochs,
+        accelerator="gpu" if device == "cuda" else "cpu",
+        devices=args.devices,
+        num_nodes=args.num_nodes,
+        strategy="ddp" if ranks.world > 1 else "auto",
+        use_distributed_sampler=False,  # GlobalBatches gives each rank its slice of every batch
+        precision=precision,
+        accumulate_grad_batches=args.accumulate_grad_batches,
+        gradient_clip_val=args.gradient_clip_val or None,
+        logger=CSVLogger(run_dir, name="logs"),
+        callbacks=[ModelCheckpoint(dirpath=checkpoints, save_last=True, save_top_k=0), SaveOnInterrupt()],
+        default_root_dir=run_dir,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=1,
+        deterministic=False,
+    )
+    ckpt_path = str(resume_from) if args.resume and resume_from.is_file() else None
+    if not args.resume and resume_from.exists():
+        resume_from.unlink()  # a new run starts over; only --resume continues
+    if args.resume and ckpt_path is None:
+        log(f"resume: no saved state in {checkpoints}; starting the encoder training from the beginning")
+    elif ckpt_path:
+        log(f"resume: continuing from {resume_from}")
+    log(f"encoder: Mean-Shifted Contrastive training, {len(crops)} region crops, lr {args.lr}, {args.epochs} epochs")
+    try:
+        trainer.fit(module, loader, ckpt_path=ckpt_path)
+    except SystemExit:  # Lightning exits after a graceful Ctrl+C shutdown; we report it ourselves
+        if not trainer.interrupted:
+            raise
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    losses = [float(v) for k, v in trainer.callback_metrics.items() if k.startswith("loss")]
+    stats = {
+        "final_loss": losses[0] if losses else None,
+        "epochs_done": trainer.current_epoch,
+        "log_dir": str(trainer.logger.log_dir),
+    }
+    return ("interrupted" if trainer.interrupted else "done"), stats

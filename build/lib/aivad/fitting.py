@@ -1,0 +1,144 @@
+"""Fit the density estimators on the footage's features and calibrate scores and threshold.
+
+What a fine-tuned model keeps from its base checkpoint (its normal-behaviour memory), per attribute:
+- velocity, pose, geometry: always, when the base used the same backend settings for that
+  attribute, because the frozen networks that produce them are the same, so old and new features
+  are directly comparable. A kNN bank is merged row by row; a velocity GMM (whose raw features are
+  not stored) contributes samples drawn from it, as many as the new footage has features;
+- appearance: only when the encoder did not change (``--epochs 0``). After training, the base's
+  appearance features come from a different encoder and no longer compare with new ones, so the
+  appearance memory is rebuilt from the new footage with the adapted encoder.
+Calibration (normalisation and threshold) always comes from the new footage alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from aivad.errors import UserError
+from aivad.footage import GROUP_FRAMES, Footage
+from aivad.model import AiVadModel, attribute_present
+from aivad.scoring import smooth_causal
+
+
+def footage_groups(footage: Footage) -> np.ndarray:
+    """Leave-one-group-out groups: chunks of GROUP_FRAMES consecutive frames of each video."""
+    pair_group = footage.video_index * 1_000_000 + footage.frame_index // GROUP_FRAMES
+    return pair_group[footage.region_pair]
+
+
+def missing_attribute(name: str) -> UserError:
+    return UserError(
+        f"no region of the training footage has a {name} attribute (with --pose-boxes persons: no person was "
+        "detected), "
+        "so there is nothing normal to compare with; train with --pose-boxes all or --no-pose."
+    )
+
+
+def require_attributes(frozen: dict[str, np.ndarray]) -> dict[str, int]:
+    """Regions that carry each frozen attribute; fails early (before encoder training) when one has none."""
+    counts = {name: int(attribute_present(rows).sum()) for name, rows in frozen.items()}
+    for name, count in counts.items():
+        if count == 0:
+            raise missing_attribute(name)
+    return counts
+
+
+def fit_model(
+    config,
+    encoder,
+    footage: Footage,
+    appearance: np.ndarray,
+    base,
+    encoder_changed: bool,
+    seed: int = 0,
+    pairs_per_second: list[float] | None = None,
+    false_alarms_per_hour: float = 1.0,
+):
+    """Fit every density on all the footage, calibrate each attribute and the alarm on held-out footage.
+
+    ``pairs_per_second``: frame pairs per second of each training video (fps / frame stride), to
+    turn event counts into events per hour.
+    """
+    from aivad.alarm import AlarmRule, RateModel
+    from aivad.calibration import heldout_raw_scores, heldout_splits, scale_from_heldout
+    from aivad.model import attribute_rows, build_density
+
+    model = AiVadModel(config, encoder)
+    groups = torch.from_numpy(footage_groups(footage))
+    splits = heldout_splits(footage.video_index, footage.frame_index)
+    heldout: dict[str, np.ndarray] = {}
+    scales: dict[str, list[float]] = {}
+    kept = []
+    for name, density in model.densities.items():
+        all_rows = appearance if name == "appearance" else attribute_rows(name, footage.frozen, footage.boxes, config)
+        present = attribute_present(all_rows)  # pose_boxes "persons": only person regions have a pose
+        if not present.any():
+            raise missing_attribute(name)
+        rows = np.ascontiguousarray(all_rows if present.all() else all_rows[present])  # no copy when all have it
+        features = torch.from_numpy(rows)
+        fit_features, fit_groups = features, groups[torch.from_numpy(present)]
+        old = (
+            base.memory(name, config, n_samples=len(features))
+            if base is not None and (name != "appearance" or not encoder_changed)
+            else None
+        )
+        if old is not None and len(old):
+            kept.append(name)
+            fit_features = torch.cat([features, old.float()])
+            fit_groups = torch.cat(
+                [fit_groups, torch.full((len(old),), -1, dtype=torch.long)]
+            )  # the base's memory is its own group
+        density.fit_estimator(fit_features, fit_groups, seed=seed)
+        spec, max_bank = config.density[name], config.max_bank
+        raw = heldout_raw_scores(
+            lambda: build_density(spec, max_bank), rows, footage.region_pair[present], splits, extra=old, seed=seed
+        )
+        low, high = scale_from_heldout(raw)
+        density.set_scale(low, high)
+        scales[name] = [low, high]
+        heldout[name] = np.full(len(all_rows), np.nan, dtype=np.float32)
+        heldout[name][present] = (raw - low) / (high - low)
+    method = config.combine
+    frame_raw = frame_scores_from_regions(footage, heldout, method)
+    videos = np.unique(footage.video_index)
+    smoothed = [smooth_causal(frame_raw[footage.video_index == v], config.smoothing_sigma) for v in videos]
+    rates = pairs_per_second or [10.0] * len(videos)
+    rule = AlarmRule(threshold=0.0)
+    rate_model = RateModel.fit([(s, rates[int(v)]) for s, v in zip(smoothed, videos)], rule)
+    rule.threshold = float(rate_model.threshold_for(false_alarms_per_hour))
+    model.threshold = torch.tensor(rule.threshold)
+    config.alarm = rule.to_dict()
+    config.false_alarm_model = rate_model.to_dict()
+    everything = np.concatenate(smoothed)
+    calibration = {
+        "threshold": rule.threshold,
+        "false_alarms_per_hour_target": false_alarms_per_hour,
+        "false_alarms_per_hour_expected": rate_model.expected_per_hour(rule.threshold),
+        "heldout": f"{len(splits)} folds ({'whole videos' if len(videos) > 1 else 'contiguous blocks with a gap'})",
+        "heldout_hours": rate_model.hours,
+        "heldout_events_at_tail_base": rate_model.tail_events,
+        "normal_score_median": float(np.median(everything)),
+        "normal_score_max": float(np.max(everything)),
+        "attribute_scale": scales,
+        "kept_from_base": kept,
+        "memory_rows": {name: int(getattr(d, "bank", torch.zeros(0)).shape[0]) for name, d in model.densities.items()},
+    }
+    return model, calibration
+
+
+def frame_scores_from_regions(
+    footage: Footage, region_scores: dict[str, np.ndarray], method: str = "sum"
+) -> np.ndarray:
+    """Raw frame score per pair: per attribute the max over that pair's regions, combined (scoring)."""
+    n_pairs = len(footage.video_index)
+    per_attribute = []
+    for scores in region_scores.values():
+        per_pair = np.full(n_pairs, -np.inf)
+        np.maximum.at(
+            per_pair, footage.region_pair, np.where(np.isnan(scores), -np.inf, scores)
+        )  # NaN: region lacks it
+        per_attribute.append(np.where(np.isfinite(per_pair), per_pair, 0.0))
+    stacked = np.stack(per_attribute)
+    return stacked.max(axis=0) if method == "max" else stacked.sum(axis=0)

@@ -1,0 +1,116 @@
+"""Lite backend: AI-VAD's attribute idea with no downloaded network, real time on a CPU.
+
+Regions are moving foreground (difference of the two frames, as AI-VAD's own foreground
+detections), velocity comes from OpenCV's DIS optical flow with the same per-region histogram as
+the full backend, geometry is the box's size and position (telling in fixed cameras), and
+appearance is a small CNN trained from random initialisation on the user's footage (see encoders).
+All image work happens at a reduced processing size; boxes are reported in frame pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from aivad.regions_common import FrameRegions, filter_boxes, whole_frame_box
+from aivad.velocity import velocity_histograms
+
+
+@dataclass
+class LiteSettings:
+    process_max_side: int = 384  # frames are shrunk to this longest side for flow and foreground
+    diff_threshold: int = 18  # grey-level difference (0-255) that counts as motion, anomalib's default
+    blur_kernel: int = 5
+    close_kernel: int = 9  # joins the edges of one moving object into one blob
+    min_box_area: float = 100.0  # in frame pixels
+    max_box_overlap: float = 0.65
+    velocity_bins: int = 8
+    velocity_grid: int = 32
+    crop_size: int = 64
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class LiteBackend:
+    name = "lite"
+    frozen_attributes = ("velocity", "geometry")
+
+    def __init__(self, settings: LiteSettings | None = None) -> None:
+        self.settings = settings or LiteSettings()
+        self.crop_size = self.settings.crop_size
+        self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+
+    def _shrink(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
+        height, width = frame.shape[:2]
+        scale = min(1.0, self.settings.process_max_side / max(height, width))
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+        if scale < 1.0:
+            grey = cv2.resize(grey, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        return grey, scale
+
+    def foreground_boxes(self, previous_grey: np.ndarray, grey: np.ndarray, scale: float) -> np.ndarray:
+        s = self.settings
+        k = s.blur_kernel
+        difference = cv2.absdiff(cv2.GaussianBlur(previous_grey, (k, k), 0), cv2.GaussianBlur(grey, (k, k), 0))
+        _, moving = cv2.threshold(difference, s.diff_threshold, 255, cv2.THRESH_BINARY)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (s.close_kernel, s.close_kernel))
+        moving = cv2.morphologyEx(moving, cv2.MORPH_CLOSE, kernel)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(moving, connectivity=8)
+        boxes = stats[1:count, :4].astype(np.float32)  # x, y, w, h at processing size
+        boxes[:, 2:] += boxes[:, :2]
+        boxes /= scale
+        return filter_boxes(boxes, s.min_box_area, s.max_box_overlap)
+
+    def velocity(self, flows: torch.Tensor, rois: torch.Tensor) -> torch.Tensor:
+        return velocity_histograms(flows, rois, self.settings.velocity_bins, grid=self.settings.velocity_grid)
+
+    def extract_pair(self, previous: np.ndarray, frame: np.ndarray) -> FrameRegions:
+        height, width = frame.shape[:2]
+        previous_grey, scale = self._shrink(previous)
+        grey, _ = self._shrink(frame)
+        boxes = self.foreground_boxes(previous_grey, grey, scale)
+        whole_frame = len(boxes) == 0
+        if whole_frame:
+            boxes = whole_frame_box(height, width)
+        flow = self._flow.calc(previous_grey, grey, None) / scale  # in frame pixels per frame
+        flow_tensor = torch.from_numpy(np.ascontiguousarray(flow.transpose(2, 0, 1)))[None]
+        scaled_boxes = torch.from_numpy(boxes * scale)
+        rois = torch.cat([torch.zeros(len(boxes), 1), scaled_boxes], dim=1)
+        velocity = self.velocity(flow_tensor, rois).numpy()
+        return FrameRegions(
+            boxes=boxes,
+            whole_frame=whole_frame,
+            frozen={"velocity": velocity, "geometry": box_geometry(boxes, height, width)},
+            crops=crop_regions(frame, boxes, self.crop_size),
+        )
+
+    def crops(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """The encoder's input for these boxes of this BGR frame, exactly as :meth:`extract_pair` cuts them."""
+        return crop_regions(frame, boxes, self.crop_size)
+
+    def extract(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[FrameRegions]:
+        return [self.extract_pair(previous, frame) for previous, frame in pairs]
+
+
+def box_geometry(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Centre and size relative to the frame: where objects are and how big they are there."""
+    x0, y0, x1, y1 = boxes.T
+    return np.stack(
+        [(x0 + x1) / (2 * width), (y0 + y1) / (2 * height), (x1 - x0) / width, (y1 - y0) / height], axis=1
+    ).astype(np.float32)
+
+
+def crop_regions(frame_bgr: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
+    """Each box resized to size x size RGB (stretched, like roi_align in the full backend)."""
+    crops = np.empty((len(boxes), size, size, 3), dtype=np.uint8)
+    height, width = frame_bgr.shape[:2]
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        x0, y0 = int(max(0, np.floor(x0))), int(max(0, np.floor(y0)))
+        x1, y1 = int(min(width, np.ceil(x1))), int(min(height, np.ceil(y1)))
+        patch = frame_bgr[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)]
+        crops[i] = cv2.cvtColor(cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+    return crops

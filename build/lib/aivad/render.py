@@ -1,0 +1,113 @@
+"""The one drawing module: the window, its snapshots and clips, and ``score --annotated`` videos; no Qt.
+
+The colour of a region says how close its score is to the alarm threshold, so the
+same colours mean the same thing on screen, in snapshots and in clips.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from aivad.results import RegionResult
+
+# (ratio of score to threshold, RGB). Below half the threshold is calm green, at the
+# threshold amber turns red, far above it stays a saturated red.
+_SCALE: tuple[tuple[float, tuple[int, int, int]], ...] = (
+    (0.0, (46, 204, 113)),
+    (0.6, (46, 204, 113)),
+    (0.85, (245, 166, 35)),
+    (1.0, (255, 77, 79)),
+    (2.0, (220, 20, 60)),
+)
+
+SHORT_ATTRIBUTE = {"velocity": "VEL", "pose": "POSE", "appearance": "APP", "geometry": "GEO"}
+
+
+def score_rgb(score: float, threshold: float) -> tuple[int, int, int]:
+    """Colour for a score, judged against the current threshold."""
+    ratio = score / threshold if threshold > 0 else 0.0
+    if ratio <= _SCALE[0][0]:
+        return _SCALE[0][1]
+    for (r0, c0), (r1, c1) in zip(_SCALE, _SCALE[1:]):
+        if ratio <= r1:
+            t = (ratio - r0) / (r1 - r0) if r1 > r0 else 1.0
+            return tuple(int(round(a + (b - a) * t)) for a, b in zip(c0, c1))  # type: ignore[return-value]
+    return _SCALE[-1][1]
+
+
+def heatmap_rgba(
+    regions: list[RegionResult], threshold: float, width: int, height: int, cell: int = 8
+) -> np.ndarray | None:
+    """A soft low-resolution map of region scores: where in the picture the model is worried.
+
+    Each region spreads its score over its box; overlapping boxes keep the maximum. The
+    result is RGBA at 1/``cell`` of the frame size; the view scales it up smoothly.
+    """
+    if not regions or width <= 0 or height <= 0 or threshold <= 0:
+        return None
+    w, h = max(1, width // cell), max(1, height // cell)
+    grid = np.zeros((h, w), np.float32)
+    for region in regions:
+        if region.whole_frame:
+            continue
+        x0, y0, x1, y1 = (int(v) // cell for v in region.box)
+        x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+        ratio = float(region.score) / threshold
+        patch = grid[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)]
+        np.maximum(patch, ratio, out=patch)
+    if not grid.any():
+        return None
+    grid = cv2.GaussianBlur(grid, (0, 0), sigmaX=1.5)
+    # Ratio 0.3 starts to show, the threshold is clearly warm, 1.5x and above is fully hot.
+    level = np.clip((grid - 0.3) / 1.2, 0.0, 1.0)
+    colour = cv2.applyColorMap((level * 255).astype(np.uint8), cv2.COLORMAP_INFERNO)  # BGR
+    rgba = np.empty((h, w, 4), np.uint8)
+    rgba[..., :3] = colour[..., ::-1]
+    rgba[..., 3] = (np.sqrt(level) * 190).astype(np.uint8)  # sqrt: mid scores still visible
+    return rgba
+
+
+def annotate(
+    image_bgr: np.ndarray,
+    regions: list[RegionResult],
+    threshold: float,
+    alarm: bool,
+    caption: str = "",
+) -> np.ndarray:
+    """A copy of the frame with region boxes, their main attribute and the state; for snapshots and clips."""
+    out = image_bgr.copy()
+    height, width = out.shape[:2]
+    thickness = max(1, round(min(width, height) / 300))
+    font_scale = max(0.35, min(width, height) / 900)
+    for region in regions:
+        if region.whole_frame:
+            continue
+        r, g, b = score_rgb(region.score, threshold)
+        x0, y0, x1, y1 = (int(v) for v in region.box)
+        cv2.rectangle(out, (x0, y0), (x1, y1), (b, g, r), thickness, cv2.LINE_AA)
+        label = f"{SHORT_ATTRIBUTE.get(region.top_attribute, region.top_attribute)} {region.score:.1f}"
+        (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
+        ty = y0 - 3 if y0 - th - base - 3 > 0 else y1 + th + 3
+        cv2.rectangle(out, (x0, ty - th - base), (x0 + tw + 4, ty + base - 1), (b, g, r), -1)
+        cv2.putText(out, label, (x0 + 2, ty - 1), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (20, 20, 20), 1, cv2.LINE_AA)
+    state = "ANOMALY" if alarm else "NORMAL"
+    colour = (79, 77, 255) if alarm else (113, 204, 46)
+    text = f"{state}  {caption}".strip()
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale * 1.1, 1)
+    cv2.rectangle(out, (0, 0), (tw + 12, th + base + 10), (24, 24, 24), -1)
+    cv2.putText(out, text, (6, th + 5), cv2.FONT_HERSHEY_SIMPLEX, font_scale * 1.1, colour, 1, cv2.LINE_AA)
+    return out
+
+
+def encode_png(image_bgr: np.ndarray) -> bytes:
+    """PNG bytes; written with Path.write_bytes because cv2.imwrite fails on non-ASCII Windows paths."""
+    ok, data = cv2.imencode(".png", image_bgr)
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return data.tobytes()
+
+
+def thumbnail(image_bgr: np.ndarray, width: int = 128) -> np.ndarray:
+    height = max(1, round(image_bgr.shape[0] * width / image_bgr.shape[1]))
+    return cv2.resize(image_bgr, (width, height), interpolation=cv2.INTER_AREA)

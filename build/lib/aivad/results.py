@@ -1,0 +1,44 @@
+"""Plain-Python results of scoring one frame: what the UI, the CSV writer and the tests read.
+
+No tensors here on purpose: the UI and the command line only ever see these objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RegionResult:
+    """One object region in one frame."""
+
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels
+    score: float  # sum of this region's attribute scores
+    attributes: dict[str, float]  # normalised score per attribute
+    whole_frame: bool = False  # True when no region was found and the whole frame stood in
+
+    @property
+    def top_attribute(self) -> str:
+        return max(self.attributes, key=self.attributes.get) if self.attributes else ""
+
+
+@dataclass
+class FrameResult:
+    """Everything known about one frame after scoring."""
+
+    frame_index: int
+    time_s: float
+    score: float  # smoothed frame score (what the threshold is applied to)
+    raw_score: float  # unsmoothed frame score = sum(attribute_scores.values())
+    is_anomaly: bool
+    attribute_scores: dict[str, float]  # per attribute: max over regions (the frame score is their sum)
+    regions: list[RegionResult] = field(default_factory=list)
+
+    @property
+    def n_regions(self) -> int:
+        return sum(not r.whole_frame for r in self.regions)
+
+    @property
+    def top_attribute(self) -> str:
+        scores = self.attribute_scores
+        return max(scores, key=scores.get) if scores else ""

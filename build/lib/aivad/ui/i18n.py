@@ -1,0 +1,255 @@
+"""Every string the window shows, in English and Korean.
+
+Kept as a plain table (not Qt's .ts/.qm files) so a translator edits one Python file and
+nothing needs compiling. ``tr(key, **values)`` formats with str.format.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = {"en": "English", "ko": "한국어"}
+
+_current = "en"
+
+STRINGS: dict[str, dict[str, str]] = {
+    # window and menus
+    "app_title": {"en": "AI-VAD live monitor", "ko": "AI-VAD 실시간 이상 탐지"},
+    "menu_file": {"en": "&File", "ko": "파일(&F)"},
+    "menu_source": {"en": "&Source", "ko": "소스(&S)"},
+    "menu_view": {"en": "&View", "ko": "보기(&V)"},
+    "menu_device": {"en": "&Device", "ko": "장치(&D)"},
+    "menu_language": {"en": "&Language", "ko": "언어(&L)"},
+    "menu_help": {"en": "&Help", "ko": "도움말(&H)"},
+    "act_open_video": {"en": "Open video file…", "ko": "동영상 파일 열기…"},
+    "act_open_camera": {"en": "Camera", "ko": "카메라"},
+    "act_scan_cameras": {"en": "Scan for cameras", "ko": "카메라 검색"},
+    "act_no_cameras": {"en": "No camera found", "ko": "카메라를 찾지 못했습니다"},
+    "act_scanning": {"en": "Scanning…", "ko": "검색 중…"},
+    "act_camera_n": {"en": "Camera {index}", "ko": "카메라 {index}"},
+    "act_open_url": {"en": "Open stream URL (RTSP/HTTP)…", "ko": "스트림 URL 열기 (RTSP/HTTP)…"},
+    "act_recent": {"en": "Recent", "ko": "최근 항목"},
+    "act_load_checkpoint": {"en": "Load checkpoint…", "ko": "체크포인트 불러오기…"},
+    "act_output_folder": {"en": "Event folder…", "ko": "이벤트 저장 폴더…"},
+    "act_open_output": {"en": "Open event folder", "ko": "이벤트 폴더 열기"},
+    "act_export_csv": {"en": "Export events to CSV…", "ko": "이벤트 CSV로 내보내기…"},
+    "act_screenshot": {"en": "Save window screenshot…", "ko": "창 스크린샷 저장…"},
+    "act_quit": {"en": "Quit", "ko": "종료"},
+    "act_play": {"en": "Play / pause", "ko": "재생 / 일시정지"},
+    "act_step_forward": {"en": "Next frame", "ko": "다음 프레임"},
+    "act_step_back": {"en": "Previous frame", "ko": "이전 프레임"},
+    "act_jump_forward": {"en": "Forward 5 s", "ko": "5초 앞으로"},
+    "act_jump_back": {"en": "Back 5 s", "ko": "5초 뒤로"},
+    "act_every_frame": {"en": "Analyse every frame", "ko": "모든 프레임 분석"},
+    "act_boxes": {"en": "Region boxes", "ko": "영역 상자"},
+    "act_heatmap": {"en": "Heat map", "ko": "히트맵"},
+    "act_edit_mask": {"en": "Draw ignore zones", "ko": "무시 영역 그리기"},
+    "act_clear_mask": {"en": "Clear zones", "ko": "영역 지우기"},
+    "act_roi_mode": {"en": "Zones are the area to watch (ROI)", "ko": "영역만 감시 (ROI)"},
+    "btn_boxes": {"en": "Boxes", "ko": "상자"},
+    "btn_heatmap": {"en": "Heat map", "ko": "히트맵"},
+    "btn_zones": {"en": "Zones", "ko": "영역"},
+    "act_fullscreen": {"en": "Full screen", "ko": "전체 화면"},
+    "act_device_auto": {"en": "Automatic (GPU if available)", "ko": "자동 (GPU 우선)"},
+    "act_device_cpu": {"en": "CPU", "ko": "CPU"},
+    "act_device_cuda": {"en": "GPU (CUDA)", "ko": "GPU (CUDA)"},
+    "act_lang_system": {"en": "System language", "ko": "시스템 언어"},
+    "act_shortcuts": {"en": "Keyboard shortcuts", "ko": "단축키"},
+    "act_about": {"en": "About", "ko": "정보"},
+    # panels
+    "panel_model": {"en": "MODEL", "ko": "모델"},
+    "panel_detection": {"en": "DETECTION", "ko": "탐지 설정"},
+    "panel_events": {"en": "EVENTS", "ko": "이벤트"},
+    "panel_display": {"en": "DISPLAY", "ko": "표시"},
+    "no_checkpoint": {"en": "No checkpoint loaded", "ko": "체크포인트가 없습니다"},
+    "no_checkpoint_hint": {
+        "en": "Load a .ckpt (Ctrl+K) or drop it on the window.",
+        "ko": ".ckpt 파일을 불러오거나 (Ctrl+K) 창에 끌어다 놓으세요.",
+    },
+    "model_backend": {"en": "Backend", "ko": "백엔드"},
+    "model_trained_on": {"en": "Trained on", "ko": "학습 데이터"},
+    "model_trained_value": {"en": "{videos} videos, {frames} frames", "ko": "영상 {videos}개, 프레임 {frames}개"},
+    "model_threshold": {"en": "Calibrated threshold", "ko": "보정된 임계값"},
+    "model_device": {"en": "Device", "ko": "장치"},
+    "model_created": {"en": "Created", "ko": "생성일"},
+    "model_loading": {"en": "Loading {name}…", "ko": "{name} 불러오는 중…"},
+    "threshold": {"en": "Threshold", "ko": "임계값"},
+    "threshold_reset": {"en": "Reset", "ko": "초기화"},
+    "expected_false_alarms": {
+        "en": "≈ {rate} false alarms / hour on normal footage",
+        "ko": "정상 영상에서 시간당 오경보 약 {rate}회",
+    },
+    "expected_false_alarms_unknown": {
+        "en": "false-alarm rate unknown (checkpoint from an older version)",
+        "ko": "오경보율 알 수 없음 (이전 버전 체크포인트)",
+    },
+    "threshold_reset_tip": {"en": "Back to the checkpoint's calibrated value", "ko": "체크포인트 보정값으로 되돌리기"},
+    "smoothing": {"en": "Smoothing", "ko": "평활화"},
+    "smoothing_tip": {
+        "en": "Average the score over recent frames (Gaussian sigma, in frames). 0 = off.",
+        "ko": "최근 프레임의 점수를 평균합니다 (가우시안 시그마, 프레임 단위). 0 = 끔.",
+    },
+    "hysteresis": {"en": "Hysteresis", "ko": "히스테리시스"},
+    "hysteresis_tip": {
+        "en": "An alarm ends only when the score falls this far below the threshold.",
+        "ko": "점수가 임계값보다 이만큼 낮아져야 경보가 끝납니다.",
+    },
+    "min_duration": {"en": "Min. duration", "ko": "최소 지속 시간"},
+    "min_duration_tip": {
+        "en": "Bursts shorter than this do not raise an alarm.",
+        "ko": "이보다 짧은 변화는 경보를 울리지 않습니다.",
+    },
+    "frames_unit": {"en": " fr", "ko": " 프레임"},
+    "seconds_unit": {"en": " s", "ko": " 초"},
+    "save_events": {"en": "Save snapshot + clip", "ko": "스냅샷 + 클립 저장"},
+    # state and stats
+    "state_normal": {"en": "NORMAL", "ko": "정상"},
+    "state_anomaly": {"en": "ANOMALY", "ko": "이상"},
+    "state_idle": {"en": "NO MODEL", "ko": "모델 없음"},
+    "state_waiting": {"en": "WAITING", "ko": "대기 중"},
+    "score": {"en": "Score", "ko": "점수"},
+    "stat_source_fps": {"en": "Source", "ko": "소스"},
+    "stat_processed_fps": {"en": "Processed", "ko": "처리"},
+    "stat_dropped": {"en": "Dropped", "ko": "누락"},
+    "stat_latency": {"en": "Latency", "ko": "지연"},
+    "fps": {"en": "{value:.1f} fps", "ko": "{value:.1f} fps"},
+    "ms": {"en": "{value:.0f} ms", "ko": "{value:.0f} ms"},
+    "driven_by": {"en": "Driven by {attribute}", "ko": "주 원인: {attribute}"},
+    "attr_velocity": {"en": "velocity", "ko": "속도"},
+    "attr_pose": {"en": "pose", "ko": "자세"},
+    "attr_appearance": {"en": "appearance", "ko": "외형"},
+    "attr_geometry": {"en": "geometry", "ko": "위치·크기"},
+    # video area
+    "drop_hint_title": {"en": "Open a video, a camera or a stream", "ko": "동영상, 카메라 또는 스트림을 여세요"},
+    "drop_hint": {
+        "en": "O: video file    U: stream URL    Ctrl+K: checkpoint\nor drop a video / .ckpt here",
+        "ko": (
+            "O: 동영상 파일    U: 스트림 URL    Ctrl+K: 체크포인트\n또는 동영상 / .ckpt 파일을 여기로 끌어다 놓으세요"
+        ),
+    },
+    "mask_hint": {
+        "en": (
+            "Click to add points, double-click or Enter to close a zone, right-click a zone to delete it, "
+            "Esc to finish."
+        ),
+        "ko": "클릭으로 점 추가, 더블클릭 또는 Enter로 영역 닫기, 영역 우클릭으로 삭제, Esc로 종료.",
+    },
+    "zones_count": {"en": "{count} ignore zones", "ko": "무시 영역 {count}개"},
+    "roi_count": {"en": "{count} watch zones", "ko": "감시 영역 {count}개"},
+    "chart_title": {"en": "Anomaly score", "ko": "이상 점수"},
+    "chart_hint_seek": {"en": "click to seek", "ko": "클릭하여 이동"},
+    "chart_threshold": {"en": "threshold {value:.2f}", "ko": "임계값 {value:.2f}"},
+    # events
+    "col_event": {"en": "#", "ko": "#"},
+    "col_time": {"en": "Time", "ko": "시간"},
+    "col_peak": {"en": "Peak", "ko": "최대"},
+    "col_cause": {"en": "Cause", "ko": "원인"},
+    "event_ongoing": {"en": "ongoing", "ko": "진행 중"},
+    "event_time_range": {"en": "{start}–{end}", "ko": "{start}–{end}"},
+    "events_empty": {"en": "No events yet", "ko": "아직 이벤트가 없습니다"},
+    "events_count": {"en": "{count} events", "ko": "이벤트 {count}건"},
+    "events_count_one": {"en": "1 event", "ko": "이벤트 1건"},
+    "export_csv": {"en": "Export CSV", "ko": "CSV 내보내기"},
+    "open_folder": {"en": "Folder", "ko": "폴더"},
+    "clear_events": {"en": "Clear", "ko": "지우기"},
+    "event_open_clip": {"en": "Open clip", "ko": "클립 열기"},
+    "event_open_snapshot": {"en": "Open snapshot", "ko": "스냅샷 열기"},
+    "event_seek": {"en": "Jump to event", "ko": "이벤트로 이동"},
+    "csv_saved": {"en": "Saved {count} events to {path}", "ko": "이벤트 {count}건을 {path}에 저장했습니다"},
+    "event_saved_status": {"en": "Event {number} saved: {path}", "ko": "이벤트 {number} 저장됨: {path}"},
+    # source status
+    "src_opening": {"en": "Opening…", "ko": "여는 중…"},
+    "src_playing": {"en": "Playing", "ko": "재생 중"},
+    "src_live": {"en": "● Live", "ko": "● 실시간"},
+    "src_paused": {"en": "Paused", "ko": "일시정지"},
+    "src_ended": {"en": "End of video", "ko": "영상 끝"},
+    "src_reconnecting": {
+        "en": "Connection to {label} lost ({detail}). Reconnecting in {seconds:.0f} s (attempt {attempt})…",
+        "ko": "{label} 연결이 끊겼습니다 ({detail}). {seconds:.0f}초 후 다시 연결합니다 ({attempt}번째 시도)…",
+    },
+    "src_failed": {"en": "Cannot read {label}: {detail}", "ko": "{label}을(를) 읽을 수 없습니다: {detail}"},
+    "src_missing": {"en": "File not found: {path}", "ko": "파일을 찾을 수 없습니다: {path}"},
+    "src_camera_failed": {
+        "en": "Camera {label} did not deliver frames. Is it in use by another program?",
+        "ko": "{label}에서 영상이 오지 않습니다. 다른 프로그램이 사용 중인지 확인하세요.",
+    },
+    "size_differs": {
+        "en": (
+            "This checkpoint was trained on {trained} video, this source is {size}: scores may not match "
+            "the calibrated threshold."
+        ),
+        "ko": (
+            "이 체크포인트는 {trained} 영상으로 학습되었고 현재 소스는 {size}입니다. "
+            "점수가 보정된 임계값과 맞지 않을 수 "
+            "있습니다."
+        ),
+    },
+    "url_title": {"en": "Open stream", "ko": "스트림 열기"},
+    "url_prompt": {
+        "en": "RTSP or HTTP address, e.g. rtsp://user:password@192.168.0.10:554/stream1",
+        "ko": "RTSP 또는 HTTP 주소, 예: rtsp://user:password@192.168.0.10:554/stream1",
+    },
+    "ckpt_failed": {"en": "Checkpoint not loaded: {message}", "ko": "체크포인트를 불러오지 못했습니다: {message}"},
+    "ckpt_loaded": {"en": "Loaded {name} ({backend}, {device})", "ko": "{name} 불러옴 ({backend}, {device})"},
+    "problem": {"en": "Problem: {message}", "ko": "문제: {message}"},
+    "dismiss": {"en": "Dismiss", "ko": "닫기"},
+    "filter_videos": {
+        "en": "Videos (*.mp4 *.avi *.mkv *.mov *.m4v *.webm *.ts *.mpg);;All files (*)",
+        "ko": "동영상 (*.mp4 *.avi *.mkv *.mov *.m4v *.webm *.ts *.mpg);;모든 파일 (*)",
+    },
+    "filter_ckpt": {"en": "Checkpoints (*.ckpt);;All files (*)", "ko": "체크포인트 (*.ckpt);;모든 파일 (*)"},
+    "filter_csv": {"en": "CSV (*.csv)", "ko": "CSV (*.csv)"},
+    "filter_png": {"en": "PNG image (*.png)", "ko": "PNG 이미지 (*.png)"},
+    "shortcuts_text": {
+        "en": (
+            "Space\tplay / pause\n←  →\tprevious / next frame\nShift+←  →\tback / forward 5 s\n"
+            "Home\tstart of the video\nO\topen video file\nU\topen stream URL\nCtrl+K\tload checkpoint\n"
+            "[  ]\tlower / raise threshold\nB\tregion boxes\nH\theat map\nM\tdraw ignore zones\n"
+            "E\texport events CSV\nF11\tfull screen\nCtrl+Q\tquit"
+        ),
+        "ko": (
+            "Space\t재생 / 일시정지\n←  →\t이전 / 다음 프레임\nShift+←  →\t5초 뒤로 / 앞으로\n"
+            "Home\t영상 처음으로\nO\t동영상 파일 열기\nU\t스트림 URL 열기\nCtrl+K\t체크포인트 불러오기\n"
+            "[  ]\t임계값 낮추기 / 높이기\nB\t영역 상자\nH\t히트맵\nM\t무시 영역 그리기\n"
+            "E\t이벤트 CSV 내보내기\nF11\t전체 화면\nCtrl+Q\t종료"
+        ),
+    },
+    "about_text": {
+        "en": (
+            "AI-VAD live monitor\nAttribute-based video anomaly detection (velocity, pose, appearance) on "
+            "your own footage."
+        ),
+        "ko": "AI-VAD 실시간 이상 탐지\n속도·자세·외형 속성 기반의 영상 이상 탐지를 직접 촬영한 영상에 적용합니다.",
+    },
+}
+
+
+def set_language(code: str) -> None:
+    global _current
+    _current = code if code in LANGUAGES else "en"
+
+
+def language() -> str:
+    return _current
+
+
+def system_language() -> str:
+    """'ko' when the operating system speaks Korean, otherwise 'en'."""
+    from PySide6.QtCore import QLocale
+
+    locale = QLocale.system()
+    if locale.language() == QLocale.Language.Korean:
+        return "ko"
+    if any(name.lower().startswith("ko") for name in locale.uiLanguages()):
+        return "ko"
+    return "en"
+
+
+def tr(key: str, **values) -> str:
+    entry = STRINGS.get(key)
+    if entry is None:
+        return key
+    text = entry.get(_current) or entry["en"]
+    return text.format(**values) if values else text
+
+
+def attribute_name(attribute: str) -> str:
+    return tr(f"attr_{attribute}") if f"attr_{attribute}" in STRINGS else attribute

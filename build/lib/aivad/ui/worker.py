@@ -1,0 +1,404 @@
+"""The inference worker: owns the Detector, pulls frames from a source, decides, records.
+
+Runs in its own QThread so the window never waits for the model. The window gets plain
+Python objects only (numpy images, dataclasses, floats); no tensor crosses over.
+
+Per-frame results are not sent one signal each: at hundreds of frames per second in
+"analyse every frame" mode that would flood the GUI event queue. Instead the worker
+appends light ``FrameReport`` rows and keeps only the newest ``DisplayFrame``; it emits
+``results_ready`` when the pending list goes from empty to non-empty and the window
+drains everything at once.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QThread, Signal
+
+from aivad.decision import Decider, DecisionSettings
+from aivad.errors import UserError
+from aivad.render import heatmap_rgba
+from aivad.results import FrameResult, RegionResult
+from aivad.ui import recording
+from aivad.ui.evidence import EvidenceRecorder
+from aivad.ui.recording import ClipRecorder, EventRecord, FrameRing
+from aivad.ui.sources import FrameSource, RateMeter, SourceFrame
+
+
+@dataclass
+class DetectionSettings(DecisionSettings):
+    """Everything the user can change about deciding (aivad.decision) and about keeping evidence;
+    copied into the worker as a whole."""
+
+    heatmap: bool = False
+    save_events: bool = True
+    output_dir: str = ""
+    pre_s: float = 3.0
+    post_s: float = 3.0
+
+
+@dataclass
+class FrameReport:
+    """One processed frame, light enough to keep thousands of them for the chart."""
+
+    index: int
+    time_s: float
+    score: float
+    raw_score: float
+    alarm: bool
+    top_attribute: str
+    epoch: int
+
+
+@dataclass
+class DisplayFrame:
+    """The newest frame with everything the video view draws."""
+
+    image: np.ndarray  # BGR
+    index: int
+    time_s: float
+    result: FrameResult | None  # None while no checkpoint is loaded
+    regions: list[RegionResult]  # regions that counted
+    ignored: list[RegionResult]  # regions dropped by the ignore mask / outside the ROI
+    alarm: bool
+    threshold: float
+    heatmap: np.ndarray | None  # RGBA, low resolution
+    open_event: EventRecord | None
+
+
+@dataclass
+class WorkerStats:
+    source_fps: float = 0.0
+    processed_fps: float = 0.0
+    dropped: int = 0
+    latency_ms: float = 0.0  # decode to decision
+    inference_ms: float = 0.0  # the model alone
+    frames_processed: int = 0
+
+
+def preload_model_modules(checkpoint: str | Path | None = None) -> None:
+    """Import the model's extension modules on the GUI thread, before the worker needs them.
+
+    PySide6 hooks module creation; importing torch's C extensions on a worker thread while
+    the GUI thread runs Qt crashed the interpreter (PySide6 6.12, "none_dealloc"). Imports
+    are cached, so this costs time only once. The full backend's modules (torchvision
+    detection and flow, a few seconds) are skipped when the checkpoint's sidecar JSON says
+    it is a lite model.
+    """
+    import importlib
+    import json
+
+    modules = [
+        "torch",
+        "aivad.detector",
+        "aivad.backends",
+        "aivad.lite",
+        "aivad.model",
+        "aivad.checkpoint",
+        "aivad.weights",
+        "aivad.devices",
+    ]
+    backend = ""
+    if checkpoint is not None:
+        sidecar = Path(str(checkpoint) + ".json")
+        try:
+            backend = str(json.loads(sidecar.read_text(encoding="utf-8")).get("backend", ""))
+        except (OSError, ValueError, AttributeError):
+            backend = ""
+    if backend != "lite":
+        modules += [
+            "torchvision.ops",
+            "torchvision.models.detection",
+            "torchvision.models.optical_flow",
+            "aivad.full",
+            "aivad.flow",
+            "aivad.pose",
+            "aivad.regions",
+            "aivad.base",
+        ]
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass  # the worker's own import reports the problem as a checkpoint error
+
+
+class InferenceWorker(EvidenceRecorder, QThread):
+    results_ready = Signal()
+    checkpoint_loading = Signal(str)  # path
+    checkpoint_loaded = Signal(object)  # dict: info + "path", "device", "threshold"
+    checkpoint_failed = Signal(str)  # one sentence
+    source_status = Signal(object)  # SourceStatus (emitted from the source's thread)
+    source_finished = Signal()  # end of file: every pending event was closed
+    event_started = Signal(object)  # EventRecord
+    event_finished = Signal(object)  # EventRecord (snapshot written; clip may still be encoding)
+    event_saved = Signal(object)  # EventRecord whose clip is complete
+    problem = Signal(str)  # a non-fatal error the window should show
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
+        self._running = True
+        self._lock = threading.Lock()
+        self._pending: list[FrameReport] = []
+        self._latest: DisplayFrame | None = None
+        self._settings = DetectionSettings()
+        self._settings_changed = True
+        self._stats = WorkerStats()
+        self._processed_rate = RateMeter()
+
+        self.detector = None
+        self.checkpoint_info: dict = {}
+        self.source: FrameSource | None = None
+        self._epoch = -1
+        self._decider = Decider()  # zones, smoothing, threshold, events: the same object the CLI runs
+        self._ring = FrameRing(3.0, 25.0)
+        self._recorders: list[tuple[ClipRecorder, EventRecord]] = []
+        self._open_event: EventRecord | None = None
+        self._peak_image: np.ndarray | None = None
+        self._peak_regions: list[RegionResult] = []
+        self._events_seen = 0
+        self._session_dir: Path | None = None
+        self._source_done_reported = False
+        self._last_problem = ("", 0.0)
+
+    # --- API for the GUI thread ----------------------------------------------------
+    def load_checkpoint(self, path: str, device: str = "auto") -> None:
+        self._commands.put(lambda: self._load(path, device))
+
+    def set_source(self, source: FrameSource | None) -> None:
+        """Hand over a created (not yet started) source; the old one is stopped."""
+        if source is not None:
+            source._on_status = self.source_status.emit
+        self._commands.put(lambda: self._switch_source(source))
+
+    def set_settings(self, settings: DetectionSettings) -> None:
+        with self._lock:
+            self._settings = replace(settings, zones=[list(zone) for zone in settings.zones])
+            self._settings_changed = True
+
+    def take_pending(self) -> tuple[list[FrameReport], DisplayFrame | None, WorkerStats]:
+        with self._lock:
+            reports, self._pending = self._pending, []
+            latest, self._latest = self._latest, None
+            stats = replace(self._stats)
+        return reports, latest, stats
+
+    def stop(self) -> None:
+        self._running = False
+        self.wait(5000)
+
+    @property
+    def events_folder(self) -> Path | None:
+        return self._session_dir
+
+    # --- thread body -----------------------------------------------------------------
+    def run(self) -> None:
+        while self._running:
+            self._run_commands()
+            self._apply_settings()
+            self._poll_recorders()
+            source = self.source
+            if source is None:
+                time.sleep(0.02)
+                continue
+            frame = source.take(0.05)
+            if frame is None:
+                if source.finished and not self._source_done_reported:
+                    self._source_done_reported = True
+                    self._end_stream(final=True)
+                    self.source_finished.emit()
+                continue
+            self._source_done_reported = False
+            try:
+                self._process(frame, source)
+            except Exception as error:  # one bad frame must not end the session
+                self._report_problem(f"{type(error).__name__}: {error}")
+        if self.source is not None:
+            self.source.stop(0.5)
+        self._end_stream(final=True)
+        recording.wait_for([recorder for recorder, _ in self._recorders], timeout=5.0)
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            command()
+
+    # --- commands ----------------------------------------------------------------------
+    def _load(self, path: str, device: str) -> None:
+        self.checkpoint_loading.emit(path)
+        try:
+            from aivad.detector import Detector
+
+            detector = Detector.load(path, device=device)
+        except UserError as error:
+            self.checkpoint_failed.emit(str(error))
+            return
+        except Exception as error:  # anything else: still a message, not a crash
+            self.checkpoint_failed.emit(f"{Path(path).name}: {type(error).__name__}: {error}")
+            return
+        self._end_stream(final=False)
+        self.detector = detector
+        self.checkpoint_info = dict(detector.info)
+        self._decider = Decider()
+        with self._lock:
+            self._settings_changed = True
+            # A new checkpoint starts at its own calibrated threshold and alarm rule.
+            self._settings.threshold = float(detector.threshold)
+            self._settings.hysteresis = 1.0 - detector.alarm_rule.release_ratio
+            self._settings.min_duration_s = detector.alarm_rule.min_duration_s
+        info = {key: value for key, value in self.checkpoint_info.items() if key != "config"}
+        info.update(
+            path=path,
+            device=detector.device,
+            threshold=float(detector.threshold),
+            smoothing_sigma=float(detector.smoothing_sigma),
+            alarm=detector.alarm_rule.to_dict(),
+            false_alarm_model=detector.rate_model.to_dict() if detector.rate_model is not None else None,
+        )
+        self.checkpoint_loaded.emit(info)
+
+    def _switch_source(self, source: FrameSource | None) -> None:
+        if self.source is not None:
+            self.source.stop(0.5)
+        self._end_stream(final=True)
+        self.source = source
+        self._epoch = -1
+        self._ring.clear()
+        self._processed_rate.reset()
+        self._source_done_reported = False
+        with self._lock:
+            self._pending.clear()
+            self._latest = None
+            self._stats = WorkerStats()
+        if source is not None:
+            source.start()
+
+    # --- deciding ----------------------------------------------------------------------
+    def _apply_settings(self) -> None:
+        with self._lock:
+            if not self._settings_changed:
+                return
+            self._settings_changed = False
+            settings = self._settings
+        detector = self.detector
+        if detector is not None and settings.threshold is not None:
+            detector.threshold = float(settings.threshold)
+        # Smoothing runs in the decider, after the zones changed the raw score; the detector's own
+        # smoother is left at the checkpoint's value, it only reports it.
+        fps = self._nominal_fps()
+        self._ring.seconds = settings.pre_s
+        self._ring.fps = fps
+        if detector is not None:
+            self._decider.configure(settings, detector.threshold, detector.combine, fps)
+
+    def _nominal_fps(self) -> float:
+        source = self.source
+        if source is not None and source.fps > 0:
+            return source.fps
+        measured = self._processed_rate.rate()
+        return measured if measured > 0 else 10.0
+
+    def _process(self, frame: SourceFrame, source: FrameSource) -> None:
+        if frame.epoch != self._epoch:
+            # A seek (or a new source): the model's previous frame is no longer the one before this.
+            self._end_stream(final=False)
+            self._epoch = frame.epoch
+            if self.detector is not None:
+                self.detector.reset()
+            self._decider.reset()
+            self._ring.clear()
+
+        with self._lock:
+            settings = self._settings
+        detector = self.detector
+        started = time.monotonic()
+        result: FrameResult | None = None
+        if detector is not None:
+            result = detector.process(frame.image, frame.time_s, previous=frame.previous)
+        inference_s = time.monotonic() - started
+        if frame.preroll:
+            return  # only warmed up the causal model after a seek
+
+        height, width = frame.image.shape[:2]
+        alarm = False
+        kept: list[RegionResult] = []
+        ignored: list[RegionResult] = []
+        threshold = float(settings.threshold or (detector.threshold if detector else 1.0) or 1.0)
+        finished = None
+        if result is not None:
+            result = replace(result, frame_index=frame.index, time_s=frame.time_s)
+            decision = self._decider.decide(result, width, height)
+            result, kept, ignored, alarm, finished = (
+                decision.result,
+                decision.kept,
+                decision.ignored,
+                decision.alarm,
+                decision.finished,
+            )
+
+        now = time.monotonic()
+        self._processed_rate.tick(now)
+        heat = heatmap_rgba(kept, threshold, width, height) if settings.heatmap and kept else None
+
+        if result is not None:
+            self._record(frame, result, kept, alarm, finished, threshold, settings, source)
+
+        report = None
+        if result is not None:
+            report = FrameReport(
+                frame.index,
+                frame.time_s,
+                result.score,
+                result.raw_score,
+                bool(alarm),
+                result.top_attribute,
+                frame.epoch,
+            )
+        display = DisplayFrame(
+            frame.image,
+            frame.index,
+            frame.time_s,
+            result,
+            kept,
+            ignored,
+            bool(alarm),
+            threshold,
+            heat,
+            self._open_event,
+        )
+        with self._lock:
+            notify = not self._pending and self._latest is None
+            if report is not None:
+                self._pending.append(report)
+                if len(self._pending) > 100_000:  # the window stopped draining (minimised for hours)
+                    del self._pending[: len(self._pending) - 100_000]
+            self._latest = display
+            self._stats = WorkerStats(
+                source_fps=source.source_fps,
+                processed_fps=self._processed_rate.rate(),
+                dropped=source.dropped,
+                latency_ms=(now - frame.captured_at) * 1000.0,
+                inference_ms=inference_s * 1000.0,
+                frames_processed=self._stats.frames_processed + 1,
+            )
+        if notify:
+            self.results_ready.emit()
+
+    def _report_problem(self, message: str) -> None:
+        # The same failure on every frame would flood the window: repeat it at most every 5 s.
+        last, when = self._last_problem
+        now = time.monotonic()
+        if message != last or now - when > 5.0:
+            self._last_problem = (message, now)
+            self.problem.emit(message)
