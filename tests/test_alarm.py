@@ -1,11 +1,10 @@
-"""Issue 12: the alarm rule, the false-alarm rate model and event-level evaluation."""
+"""The alarm rule (hysteresis, minimum duration) and the false-alarm rate model (aivad.alarm)."""
 
 import numpy as np
 import pytest
 
 from aivad.alarm import AlarmRule, RateModel, ScoredFrame, score_events
-from aivad.evaluation import Segment, event_report, segments_from_labels
-from aivad.results import FrameResult, RegionResult
+from aivad.results import FrameResult
 from aivad.scoring import smooth_causal
 
 FPS = 10.0
@@ -51,51 +50,13 @@ def test_alarm_needs_the_minimum_duration_and_ends_below_the_release_level():
     assert (events[0].start_frame, events[0].end_frame) == (4, 8)
 
 
-def frame(index: int, score: float, box=(0, 0, 10, 10)) -> FrameResult:
-    region = RegionResult(box=box, score=score, attributes={"velocity": score})
-    return FrameResult(index, index / FPS, score, score, False, {"velocity": score}, [region])
-
-
-def test_event_report_counts_detections_delays_false_alarms_and_localisation():
-    labels = np.zeros(100, int)
-    labels[20:40] = 1
-    labels[60:70] = 1
-    scores = np.zeros(100)
-    scores[25:45] = 2.0  # detected 5 frames late, lasts past the segment
-    scores[80:90] = 2.0  # a false alarm
-    boxes_at = {i: (50, 50, 60, 60) if i < 30 else (0, 0, 10, 10) for i in range(100)}
-    results = [frame(i, s, boxes_at[i]) for i, s in enumerate(scores)]
-    truth = {i: [("object", (0, 0, 12, 12))] for i in range(20, 40)}
-    rule = AlarmRule(threshold=1.0, release_ratio=0.8, min_duration_s=0.1)
-    report = event_report(results, labels, FPS, rule.tracker(FPS), None, truth, expected_per_hour=1.5)
-    first, second = report["segments"]
-    assert first["detected"] and first["delay_frames"] == 5 and first["delay_s"] == pytest.approx(0.5)
-    assert not second["detected"] and second["delay_frames"] is None
-    assert report["false_alarm_events"] == 1
-    assert report["false_alarms_per_hour"] == pytest.approx(1 / (70 / FPS / 3600))
-    assert report["false_alarms_per_hour_expected"] == 1.5
-    # alarmed anomalous frames 25..39: the top region is on the object from frame 30 on
-    assert report["localisation"]["object"] == {
-        "alarmed_frames": 15,
-        "top_region_hits": 10,
-        "share": pytest.approx(10 / 15),
-    }
-
-
-def test_segments_from_labels_are_the_runs_of_anomalous_frames():
-    labels = np.array([0, 1, 1, 0, 0, 1, 0, 1])
-    assert segments_from_labels(labels) == [
-        Segment("segment_1", 1, 2),
-        Segment("segment_2", 5, 5),
-        Segment("segment_3", 7, 7),
-    ]
-
-
 def test_scored_frames_and_frame_results_go_through_the_same_rule():
     rule = AlarmRule(threshold=1.0, min_duration_s=0.2)
     scores = [0.0, 1.5, 1.5, 1.5, 0.0]
     from aivad.alarm import alarm_events
 
     light = alarm_events([ScoredFrame(i, i / FPS, s) for i, s in enumerate(scores)], rule.tracker(FPS))
-    full = alarm_events([frame(i, s) for i, s in enumerate(scores)], rule.tracker(FPS))
+    full = alarm_events(
+        [FrameResult(i, i / FPS, s, s, False, {"velocity": s}, []) for i, s in enumerate(scores)], rule.tracker(FPS)
+    )
     assert [(e.start_frame, e.end_frame) for e in light] == [(e.start_frame, e.end_frame) for e in full] == [(1, 3)]

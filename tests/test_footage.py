@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import LITE_FAST, train
+from helpers import LITE_FAST, train
 
 from aivad import footage as footage_module
 from aivad.footage import CropSample, ShardStore, embed_footage, extract_footage, region_keys
@@ -133,7 +133,7 @@ def test_two_cpu_processes_train_the_same_model_as_one(tmp_path):
     import subprocess
     import sys
 
-    from conftest import REPO_ROOT
+    from helpers import REPO_ROOT
 
     from aivad.detector import Detector
 

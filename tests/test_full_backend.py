@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import train, train_as_user
+from helpers import train, train_as_user
 
 from aivad.detector import Detector, load_model
 from aivad.errors import UserError

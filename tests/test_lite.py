@@ -43,7 +43,7 @@ def test_lite_uses_no_downloaded_network(tmp_path, monkeypatch, lite_training_vi
         raise AssertionError("the lite backend asked for pretrained weights")
 
     monkeypatch.setattr(weights, "locate_or_download", refuse)
-    from conftest import LITE_FAST, train
+    from helpers import LITE_FAST, train
 
     output = tmp_path / "offline.ckpt"
     assert (

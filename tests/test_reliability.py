@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import LITE_FAST, REPO_ROOT, train, train_as_user
+from helpers import LITE_FAST, REPO_ROOT, train, train_as_user
 
 from aivad.console import run_main
 from aivad.synthetic import make_scene_video

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from conftest import LITE_FAST, train
+from helpers import LITE_FAST, train
 
 from aivad.detector import Detector, load_model
 from aivad.encoders import build_encoder

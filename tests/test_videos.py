@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY_FRAMES, TINY_SIZE
+from helpers import TINY_FRAMES, TINY_SIZE
 from torch.utils.data import DataLoader
 
 from aivad.errors import UserError

@@ -1,8 +1,4 @@
-"""The realtime window, driven headless with pytest-qt on tiny synthetic videos.
-
-One small lite checkpoint is trained once per session (frozen encoder, random weights,
-a few seconds on a CPU) unless conftest.py already provides ``lite_checkpoint``.
-"""
+"""The main window on tiny synthetic videos: frames, chart, events, threshold, errors, languages, keys."""
 
 from __future__ import annotations
 
@@ -11,110 +7,18 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import csv
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
-from PySide6.QtGui import QImage  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
+from window_helpers import load, play_to_end  # noqa: E402
 
-from aivad.results import FrameResult, RegionResult  # noqa: E402
-from aivad.synthetic import make_scene_video  # noqa: E402
 from aivad.ui import i18n  # noqa: E402
-from aivad.ui.app import MainWindow  # noqa: E402
-from aivad.ui.file_source import FileSource  # noqa: E402
-from aivad.ui.live_sources import StreamSource  # noqa: E402
-from aivad.ui.sources import FrameSlot, SourceFrame  # noqa: E402
-from aivad.ui.theme import apply_theme  # noqa: E402
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SIZE = (160, 120)
-FPS = 10
 
 
-@pytest.fixture(scope="session")
-def ui_checkpoint(request, tmp_path_factory) -> Path:
-    try:
-        return Path(request.getfixturevalue("lite_checkpoint"))
-    except (pytest.FixtureLookupError, pytest.fail.Exception):
-        pass
-    from aivad.train import run
-
-    folder = tmp_path_factory.mktemp("ui_ckpt")
-    for seed in range(2):
-        make_scene_video(folder / f"normal{seed}.mp4", n_frames=40, size=SIZE, fps=FPS, seed=seed)
-    output = folder / "lite.ckpt"
-    preset = dict(
-        video_list=None,
-        init_checkpoint=None,
-        lr=1e-4,
-        epochs=0,
-        accumulate_grad_batches=1,
-        output=str(output),
-        backend="lite",
-    )
-    argv = [
-        "--videos",
-        str(folder / "normal*.mp4"),
-        "--backend",
-        "lite",
-        "--weights",
-        "random",
-        "--epochs",
-        "0",
-        "--device",
-        "cpu",
-        "--num-workers",
-        "0",
-        "--output",
-        str(output),
-    ]
-    assert run(preset, argv) == 0
-    return output
-
-
-@pytest.fixture(scope="session")
-def anomaly_video(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("ui_videos")
-    return make_scene_video(
-        folder / "fast.mp4", n_frames=40, size=SIZE, fps=FPS, seed=5, anomaly="fast", anomaly_frames=(18, 32)
-    )
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, qapp):
-    apply_theme(qapp)
-    i18n.set_language("en")
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    settings.setValue("output_dir", str(tmp_path / "events"))
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
-
-
-def load(qtbot, win: MainWindow, checkpoint: Path) -> None:
-    with qtbot.waitSignal(win.worker.checkpoint_loaded, timeout=30_000):
-        win.load_checkpoint(str(checkpoint))
-
-
-def play_to_end(qtbot, win: MainWindow, video: Path | None = None) -> None:
-    win.act_every_frame.setChecked(True)  # every frame, as fast as the model allows
-    if video is not None:
-        win.open_source(str(video))
-    else:
-        win.seek(0)
-        win.source.play()
-    qtbot.waitUntil(lambda: win._stream_done, timeout=30_000)
-
-
-# --------------------------------------------------------------------------------------
 def test_frames_flow_chart_and_events_fill(qtbot, window, ui_checkpoint, anomaly_video, tmp_path):
     load(qtbot, window, ui_checkpoint)
     assert window.model_card.info["backend"] == "lite"
@@ -286,101 +190,3 @@ def test_slider_shows_the_expected_false_alarms_per_hour_at_its_position(qtbot, 
     window.retranslate()
     assert "오경보" in panel.expected_rate.text()
     i18n.set_language("en")
-
-
-def test_ignore_zone_drops_regions_before_deciding():
-    from aivad.decision import filter_regions
-
-    regions = [
-        RegionResult(box=(0, 0, 20, 20), score=9.0, attributes={"velocity": 8.0, "appearance": 1.0}),
-        RegionResult(box=(100, 80, 140, 110), score=1.5, attributes={"velocity": 1.0, "appearance": 0.5}),
-    ]
-    result = FrameResult(0, 0.0, 9.0, 9.0, True, {"velocity": 8.0, "appearance": 1.0}, regions)
-    top_left = [[(0.0, 0.0), (0.3, 0.0), (0.3, 0.3), (0.0, 0.3)]]
-
-    filtered, kept, ignored = filter_regions(result, top_left, False, 160, 120, "sum")
-    assert ignored == [regions[0]] and kept == [regions[1]]
-    assert filtered.raw_score == pytest.approx(1.5)
-
-    filtered, kept, ignored = filter_regions(result, top_left, True, 160, 120, "sum")
-    assert kept == [regions[0]] and filtered.raw_score == pytest.approx(9.0)
-
-
-def test_file_source_seek_step_and_live_slot(anomaly_video):
-    source = FileSource(anomaly_video, every_frame=True, start_paused=True, preroll_frames=2)
-    source.start()
-    try:
-        assert source.take(5).index == 0  # a paused start still shows the first frame
-        source.step(1)
-        assert source.take(5).index == 1
-        source.seek(20)
-        frames = [source.take(5) for _ in range(3)]
-        assert [(f.index, f.preroll) for f in frames] == [(18, True), (19, True), (20, False)]
-        assert frames[-1].epoch == 1  # the worker resets the model on a new epoch
-    finally:
-        source.stop()
-
-    slot = FrameSlot()  # live sources: only the newest frame survives
-    for i in range(5):
-        slot.put(SourceFrame(None, i, 0.0, 0.0))
-    assert slot.take(0.1).index == 4 and slot.dropped == 4
-
-
-def test_lost_stream_reconnects_with_backoff_and_says_so(qtbot, window):
-    StreamSource.first_retry_s = 0.2
-    try:
-        window.open_source("rtsp://user:secret@127.0.0.1:9/stream")  # nothing listens on port 9
-        qtbot.waitUntil(lambda: window.banner.isVisible() and window.banner.level == "warning", timeout=10_000)
-        assert "secret" not in window.banner.text  # passwords never shown
-        assert "127.0.0.1" in window.banner.text
-    finally:
-        StreamSource.first_retry_s = 1.0
-
-
-def test_screenshot_automation_writes_png_and_exits_0(ui_checkpoint, anomaly_video, tmp_path):
-    shot = tmp_path / "window.png"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    started = time.monotonic()
-    completed = subprocess.run(
-        [
-            sys.executable,
-            str(REPO_ROOT / "realtime_ui_advanced_windows.py"),
-            "--checkpoint",
-            str(ui_checkpoint),
-            "--source",
-            str(anomaly_video),
-            "--frames",
-            "25",
-            "--screenshot",
-            str(shot),
-            "--device",
-            "cpu",
-            "--lang",
-            "ko",
-            "--settings-file",
-            str(tmp_path / "ui.ini"),
-            "--output",
-            str(tmp_path / "events"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    image = QImage(str(shot))
-    assert (image.width(), image.height()) == (1280, 800)
-    assert time.monotonic() - started < 60
-
-
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12 on")
-def test_pyside_refcount_bug_cannot_free_none(qapp):
-    from PySide6.QtWidgets import QLabel
-
-    label = QLabel()
-    before = sys.getrefcount(None)
-    for _ in range(2000):
-        label.setText("x")  # PySide6 6.12.0 drops a reference to None on each call
-    assert sys.getrefcount(None) > 1 << 39, "aivad.ui.qt_guard.protect_singletons did not run"
-    assert before - sys.getrefcount(None) <= 2000

@@ -1,0 +1,67 @@
+"""realtime_ui_advanced_windows.py as a process (automation) and the PySide6 reference-count guard."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtGui import QImage  # noqa: E402
+from window_helpers import REPO_ROOT  # noqa: E402
+
+
+def test_screenshot_automation_writes_png_and_exits_0(ui_checkpoint, anomaly_video, tmp_path):
+    shot = tmp_path / "window.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    started = time.monotonic()
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(REPO_ROOT / "realtime_ui_advanced_windows.py"),
+            "--checkpoint",
+            str(ui_checkpoint),
+            "--source",
+            str(anomaly_video),
+            "--frames",
+            "25",
+            "--screenshot",
+            str(shot),
+            "--device",
+            "cpu",
+            "--lang",
+            "ko",
+            "--settings-file",
+            str(tmp_path / "ui.ini"),
+            "--output",
+            str(tmp_path / "events"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1280, 800)
+    assert time.monotonic() - started < 60
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12 on")
+def test_pyside_refcount_bug_cannot_free_none(qapp):
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        label.setText("x")  # PySide6 6.12.0 drops a reference to None on each call
+    assert sys.getrefcount(None) > 1 << 39, "aivad.ui.qt_guard.protect_singletons did not run"
+    assert before - sys.getrefcount(None) <= 2000
