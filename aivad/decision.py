@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from aivad.alarm import Event, EventTracker
+from aivad.alarm import AlarmRule, Event, EventTracker
 from aivad.errors import UserError
 from aivad.results import FrameResult, RegionResult
 from aivad.scoring import CausalSmoother, combine_attributes
@@ -128,8 +128,9 @@ class Decider:
         self.combine = combine
         self.threshold = float(settings.threshold if settings.threshold is not None else default_threshold)
         self.smoother.sigma = max(0.0, settings.smoothing_sigma)
-        off_level = self.threshold * (1.0 - max(0.0, min(settings.hysteresis, 0.95)))
-        min_frames = max(1, int(round(settings.min_duration_s * (fps if fps > 0 else 10.0))))
+        # The same rule as training's and evaluate's (aivad.alarm), with the user's settings.
+        rule = AlarmRule(self.threshold, 1.0 - max(0.0, min(settings.hysteresis, 0.95)), settings.min_duration_s)
+        off_level, min_frames = rule.off_level(), rule.min_frames(fps)
         if self.tracker is None:
             self.tracker = EventTracker(self.threshold, off_level, min_frames)
         else:

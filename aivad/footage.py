@@ -99,54 +99,81 @@ class CropSample:
 
     Offering the same region twice changes nothing and the result does not depend on the order of
     offers, so a resumed or multi-process extraction draws exactly the sample of a single run.
+    Offers wait in a pending list and are merged a capacity's worth at a time: merging copies the
+    whole sample, which per frame would cost more than extracting the frame.
     """
 
-    def __init__(self, capacity: int, crop_shape: tuple[int, ...] | None = None) -> None:
+    def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self.keys = np.zeros(0, np.float64)
-        self.ids = np.zeros((0, 3), np.int64)  # video, frame, region within the frame
-        self.crops = np.zeros((0, *crop_shape), np.uint8) if crop_shape else None
+        self._keys = np.zeros(0, np.float64)
+        self._ids = np.zeros((0, 3), np.int64)  # video, frame, region within the frame
+        self._crops: np.ndarray | None = None
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._pending_rows = 0
+
+    @property
+    def keys(self) -> np.ndarray:
+        self._merge()
+        return self._keys
+
+    @property
+    def ids(self) -> np.ndarray:
+        self._merge()
+        return self._ids
+
+    @property
+    def crops(self) -> np.ndarray | None:
+        self._merge()
+        return self._crops
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def cutoff(self) -> float:
-        """Keys at or above this cannot enter any more."""
-        return float(self.keys[-1]) if len(self.keys) >= self.capacity else np.inf
+        """Keys at or above this cannot enter any more (judged on the merged sample: conservative)."""
+        return float(self._keys[-1]) if len(self._keys) >= self.capacity else np.inf
 
     def offer(self, keys: np.ndarray, ids: np.ndarray, crops: np.ndarray) -> None:
         take = keys < self.cutoff()
         if not take.any():
             return
-        keys, ids, crops = keys[take], ids[take], crops[take]
-        if self.crops is None:
-            self.crops = np.zeros((0, *crops.shape[1:]), np.uint8)
-        all_keys = np.concatenate([self.keys, keys])
-        all_ids = np.concatenate([self.ids, ids])
-        order = np.lexsort((all_ids[:, 2], all_ids[:, 1], all_ids[:, 0], all_keys))
-        _, first = np.unique(all_ids[order], axis=0, return_index=True)  # drop regions offered twice
+        self._pending.append((keys[take], ids[take], crops[take]))
+        self._pending_rows += int(take.sum())
+        if self._pending_rows >= self.capacity:
+            self._merge()
+
+    def _merge(self) -> None:
+        if not self._pending:
+            return
+        keys = np.concatenate([self._keys, *(k for k, _, _ in self._pending)])
+        ids = np.concatenate([self._ids, *(i for _, i, _ in self._pending)])
+        crops = [c for _, _, c in self._pending]
+        if self._crops is not None:
+            crops.insert(0, self._crops)
+        self._pending, self._pending_rows = [], 0
+        order = np.lexsort((ids[:, 2], ids[:, 1], ids[:, 0], keys))
+        _, first = np.unique(ids[order], axis=0, return_index=True)  # drop regions offered twice
         order = order[np.sort(first)][: self.capacity]
-        stacked = np.concatenate([self.crops, crops])
-        self.keys, self.ids, self.crops = all_keys[order], all_ids[order], stacked[order]
+        self._keys, self._ids, self._crops = keys[order], ids[order], np.concatenate(crops)[order]
 
     def merge(self, other: "CropSample") -> None:
         if len(other):
             self.offer(other.keys, other.ids, other.crops)
 
     def to_state(self) -> dict:
+        crops = self.crops
         return {
             "keys": torch.from_numpy(self.keys),
             "ids": torch.from_numpy(self.ids),
-            "crops": torch.from_numpy(self.crops if self.crops is not None else np.zeros((0, 1, 1, 3), np.uint8)),
+            "crops": torch.from_numpy(crops if crops is not None else np.zeros((0, 1, 1, 3), np.uint8)),
             "capacity": torch.tensor(self.capacity),
         }
 
     @classmethod
     def from_state(cls, state: dict) -> "CropSample":
         sample = cls(int(state["capacity"]))
-        sample.keys, sample.ids, sample.crops = state["keys"].numpy(), state["ids"].numpy(), state["crops"].numpy()
-        if len(sample.keys) == 0:
-            sample.crops = None
+        sample._keys, sample._ids = state["keys"].numpy(), state["ids"].numpy()
+        sample._crops = state["crops"].numpy() if len(sample._keys) else None
         return sample
 
 
