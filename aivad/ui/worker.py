@@ -300,7 +300,7 @@ class InferenceWorker(EvidenceRecorder, QThread):
         self._ring.seconds = settings.pre_s
         self._ring.fps = fps
         if detector is not None:
-            self._decider.configure(settings, detector.threshold, detector.combine, fps)
+            self._decider.configure(settings, detector, fps)
 
     def _nominal_fps(self) -> float:
         source = self.source
