@@ -7,16 +7,23 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import csv
+import threading
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
 
 from aivad.alarm import Event  # noqa: E402
 from aivad.event_store import EventStore, StoredEvent  # noqa: E402
+from aivad.results import RegionResult  # noqa: E402
 from aivad.ui import i18n  # noqa: E402
+from aivad.ui.evidence import EvidenceRecorder  # noqa: E402
 from aivad.ui.history import EventHistoryDialog  # noqa: E402
+from aivad.ui.recording import EventRecord  # noqa: E402
+from aivad.ui.worker import DetectionSettings  # noqa: E402
 
 T0 = datetime(2026, 3, 1, 9, 0, 0)
 
@@ -116,3 +123,67 @@ def test_korean_labels(qtbot, store):
         assert widget.table.item(0, 4).text() == "자세"
     finally:
         i18n.set_language("en")
+
+
+class RecorderOnly(EvidenceRecorder):
+    """The worker's evidence part without its thread: what _close_event and _poll_recorders read."""
+
+    def __init__(self, output_dir) -> None:
+        self._open_event = None
+        self._peak_image = None
+        self._peak_regions = []
+        self._recorders = []
+        self._lock = threading.Lock()
+        self._settings = DetectionSettings(save_events=True, output_dir=str(output_dir))
+        self._session_dir = None
+        self.finished, self.saved, self.problems = [], [], []
+        self.event_finished = SimpleNamespace(emit=self.finished.append)
+        self.event_saved = SimpleNamespace(emit=self.saved.append)
+
+    def _report_problem(self, message: str) -> None:
+        self.problems.append(message)
+
+
+class FinishedClip:
+    """A clip recorder whose encoding is done."""
+
+    error = None
+    path = "event_0001.mp4"
+
+    def finish_event(self, end_time_s: float) -> None:
+        pass
+
+    def wait(self, timeout: float) -> bool:
+        return True
+
+
+def test_the_worker_keeps_each_finished_event_and_its_clip(store, tmp_path):
+    worker = RecorderOnly(tmp_path / "evidence")
+    worker.event_store = store
+    posted = []
+    worker.webhook = SimpleNamespace(post=posted.append)
+    worker.camera_name = "정문 2"
+    event = EventRecord(1, "rtsp://cam2", 40, None, 4.0, None, 1.5, 41, "", started_at=T0 + timedelta(hours=1))
+    event.clip_path = str(tmp_path / "evidence" / "event_0001.mp4")  # planned, still encoding
+    worker._open_event = event
+    worker._peak_image = np.zeros((48, 64, 3), np.uint8)
+    worker._peak_regions = [RegionResult((5, 6, 20, 30), 2.5, {"velocity": 2.5})]
+    worker._recorders = [(FinishedClip(), event)]
+
+    worker._close_event(Event(40, 52, 4.0, 5.2, 2.5, 44, "velocity"), threshold=1.0)
+
+    assert not worker.problems
+    kept = store.events(cameras=["정문 2"])
+    assert len(kept) == 1
+    kept = kept[0]
+    assert (kept.start_frame, kept.end_frame, kept.peak_frame, kept.main_attribute) == (40, 52, 44, "velocity")
+    assert kept.region == (5, 6, 20, 30)
+    assert kept.source == "rtsp://cam2" and kept.started_at == T0 + timedelta(hours=1)
+    assert kept.snapshot_path and os.path.isfile(kept.snapshot_path)
+    assert kept.clip_path == ""  # not written yet
+    assert worker.finished[0].history_id == kept.id
+    assert posted == [kept.to_dict()]
+
+    worker._poll_recorders()  # the clip finished encoding
+    assert store.events(cameras=["정문 2"])[0].clip_path == event.clip_path
+    assert worker.saved and worker.saved[0].clip_path == event.clip_path
