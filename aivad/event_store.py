@@ -76,7 +76,10 @@ def default_path(events_folder: str | Path) -> Path:
 
 def wall_clock(moment: datetime | None = None) -> str:
     """Local time as stored: ISO 8601 with milliseconds, no offset, so text order is time order."""
-    return (moment or datetime.now()).isoformat(timespec="milliseconds")
+    moment = moment or datetime.now()
+    if moment.tzinfo is not None:
+        moment = moment.astimezone().replace(tzinfo=None)  # this computer's local time, as stored
+    return moment.isoformat(timespec="milliseconds")
 
 
 def peak_region(regions) -> tuple[int, int, int, int] | None:
@@ -171,8 +174,14 @@ def _region_of(text: str) -> tuple[int, int, int, int] | None:
 
 
 def _moment(value: datetime | str | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
+    """A time bound in the stored form: compared as text, "09:02:00" must equal "09:02:00.000"."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise UserError(f"{value!r} is not a date and time; use ISO 8601, e.g. 2026-03-01T09:00:00.") from None
     return wall_clock(value)
 
 

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from helpers import REPO_ROOT
@@ -63,6 +63,11 @@ def test_filters_limit_cameras_and_clip_update(tmp_path):
         window = store.events(since=T0 + timedelta(minutes=2), until=T0 + timedelta(minutes=3))
         assert [e.start_frame for e in window] == [300, 200]  # both bounds inclusive
         assert [e.start_frame for e in store.events(since=(T0 + timedelta(minutes=3)).isoformat())] == [400, 300]
+        assert [e.start_frame for e in store.events(until="2026-03-01T09:02:00")] == [200, 100]  # text bounds too
+        aware = (T0 + timedelta(minutes=2)).astimezone(timezone.utc)  # the same moment in another zone
+        assert [e.start_frame for e in store.events(until=aware)] == [200, 100]
+        with pytest.raises(UserError, match="not a date and time"):
+            store.events(since="yesterday")
         assert [e.start_frame for e in store.events(limit=2)] == [400, 300]
         assert store.cameras() == ["gate", "lobby", "yard"]
         assert store.attributes() == ["appearance", "pose", "velocity"]
