@@ -62,7 +62,7 @@ CREATE INDEX IF NOT EXISTS events_by_start ON events (start);
 CREATE INDEX IF NOT EXISTS events_by_camera ON events (camera, start);
 """
 
-# version n -> n + 1, run in one transaction each when an older file is opened.
+# version n -> n + 1: SQL run, with the version bump, in the transaction that opens an older file.
 _MIGRATIONS: dict[int, str] = {}
 
 # The window's export columns (aivad.decision) first, then what only the history knows.
