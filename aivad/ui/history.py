@@ -8,7 +8,7 @@ attribute), so a week of events on several cameras stays quick to browse and exp
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QDateTime, Qt, Signal
@@ -143,13 +143,15 @@ class EventHistoryDialog(QDialog):
     def filters(self) -> dict:
         """The current filters as :meth:`EventStore.events` takes them."""
         camera = self.camera_combo.currentData()
-        until = None
+        since = until = None
+        # The edits show minutes: "from 09:05" starts at 09:05:00, "to 09:05" ends at 09:05:59.999.
+        if self.since_check.isChecked():
+            since = self.since_edit.dateTime().toPython().replace(second=0, microsecond=0)
         if self.until_check.isChecked():
-            # The edit shows minutes: "to 09:05" means up to the end of that minute.
-            until = self.until_edit.dateTime().toPython() + timedelta(seconds=59, microseconds=999_000)
+            until = self.until_edit.dateTime().toPython().replace(second=59, microsecond=999_000)
         return {
             "cameras": None if camera is None else [camera],
-            "since": self.since_edit.dateTime().toPython() if self.since_check.isChecked() else None,
+            "since": since,
             "until": until,
             "attribute": self.attribute_combo.currentData() or None,
         }
