@@ -81,6 +81,13 @@ def get_args_parser() -> argparse.ArgumentParser:
         default=None,
         help="also write the alarm events the live view would raise (checkpoint's hysteresis and minimum duration)",
     )
+    score.add_argument(
+        "--events-db",
+        type=Path,
+        default=None,
+        help="also add those events to an event history database, e.g. the window's events.sqlite3 in its event "
+        "folder (camera = the video's file name)",
+    )
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -266,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {detector.info['precision_warning']}", file=sys.stderr)
     results, info = score_with_progress(detector, args.video, centred=not args.causal)
     if args.command == "score":
-        if args.zones is not None or args.events is not None:
+        if args.zones is not None or args.events is not None or args.events_db is not None:
             results = decide(args, detector, results, info)
         write_csv(args.csv, results)
         if args.annotated is not None:
@@ -289,7 +296,22 @@ def decide(args, detector, results, info):
     if args.events is not None:
         write_events_csv(args.events, [event_csv_row(i, str(args.video), e) for i, e in enumerate(events, start=1)])
         print(f"wrote {args.events}: {len(events)} event(s)")
+    if args.events_db is not None:
+        keep_in_history(args.events_db, args.video, events, decided)
     return decided if zones else results
+
+
+def keep_in_history(path: Path, video: Path, events, decided) -> None:
+    """--events-db: the same history the window keeps (aivad.event_store), one committed row per event."""
+    from aivad.event_store import EventStore, StoredEvent, peak_region
+
+    by_index = {r.frame_index: r for r in decided}
+    with EventStore(path) as store:
+        for event in events:
+            peak = by_index.get(event.peak_frame)
+            region = peak_region(peak.regions) if peak is not None else None
+            store.add(StoredEvent.of(event, video.name, region=region, source=str(video)))
+    print(f"wrote {path}: {len(events)} event(s) added to the event history")
 
 
 def evaluate(args, detector, results, info) -> int:

@@ -225,3 +225,26 @@ def test_checkpoint_stores_a_threshold_for_the_requested_false_alarm_rate(
     calibration = detector.info["calibration"]
     assert calibration["heldout"].startswith("2 folds (whole videos")
     assert set(calibration["attribute_scale"]) == {"velocity", "geometry", "appearance"}
+
+
+def test_score_adds_its_events_to_the_event_history(tmp_path, lite_checkpoint, test_video):
+    """--events-db writes the events --events lists into the database the window's history reads."""
+    from aivad.event_store import EventStore
+
+    video, _ = test_video
+    database = tmp_path / "이벤트 폴더" / "events.sqlite3"
+    common = ["score", lite_checkpoint, video, "--csv", tmp_path / "s.csv", "--device", "cpu", "--threshold", "0"]
+    assert run_cli(*common, "--events", tmp_path / "events.csv", "--events-db", database) == 0
+    listed = list(csv.DictReader((tmp_path / "events.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert listed, "threshold 0 must raise at least one event"
+    with EventStore(database) as store:
+        kept = sorted(store.events(), key=lambda e: e.start_frame)
+    assert [e.start_frame for e in kept] == [int(row["start_frame"]) for row in listed]
+    assert [e.end_frame for e in kept] == [int(row["end_frame"]) for row in listed]
+    assert [round(e.peak_score, 4) for e in kept] == [float(row["peak_score"]) for row in listed]
+    assert {e.camera for e in kept} == {"test clip.mp4"} and {e.source for e in kept} == {str(video)}
+
+    assert run_cli(*common, "--events-db", database) == 0  # a second run adds to the same history
+    with EventStore(database) as store:
+        assert len(store.events()) == 2 * len(kept)
+        assert len({e.session for e in store.events()}) == 2

@@ -5,10 +5,12 @@ Kept apart from the worker's thread: these methods run on it but only write file
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aivad.event_store import StoredEvent, peak_region
 from aivad.render import annotate, encode_png, thumbnail
 from aivad.results import FrameResult, RegionResult
 from aivad.ui import recording
@@ -16,11 +18,19 @@ from aivad.ui.recording import BufferedFrame, ClipRecorder, EventRecord
 from aivad.ui.sources import FrameSource, SourceFrame
 
 if TYPE_CHECKING:
+    from aivad.event_store import EventStore
     from aivad.ui.worker import DetectionSettings
+    from aivad.webhook import Webhook
 
 
 class EvidenceRecorder:
     """Snapshots and clips of the events the decider raises; mixed into the inference worker."""
+
+    # Set by the window (None: off): where finished events are kept and posted, and the camera's name
+    # in them (empty: the source's label). One store and one webhook can serve every camera's worker.
+    event_store: EventStore | None = None
+    webhook: Webhook | None = None
+    camera_name: str = ""
 
     def _record(
         self,
@@ -109,6 +119,7 @@ class EvidenceRecorder:
         for recorder, recorded in self._recorders:
             if recorded is event:
                 recorder.finish_event(event.end_time_s)
+        self._keep_event(event)
         self._open_event = None
         self._peak_image = None
         self.event_finished.emit(replace(event))
@@ -133,10 +144,38 @@ class EvidenceRecorder:
                     self._report_problem(f"clip {Path(recorder.path).name}: {recorder.error}")
                     event.clip_path = ""
                 if event.end_frame is not None:
+                    self._keep_clip(event)
                     self.event_saved.emit(replace(event))
             else:
                 still_open.append((recorder, event))
         self._recorders = still_open
+
+    def _keep_event(self, event: EventRecord) -> None:
+        """The finished event into the history and to the webhook; its clip is still encoding, so none yet."""
+        if self.event_store is None and self.webhook is None:
+            return
+        stored = StoredEvent.of(
+            event,
+            self.camera_name or event.source,
+            event.started_at,
+            region=peak_region(self._peak_regions),
+            source=event.source,
+            snapshot_path=event.snapshot_path,
+        )
+        if self.event_store is not None:
+            try:
+                event.history_id = self.event_store.add(stored).id
+            except sqlite3.Error as error:  # a full disk must not stop detection
+                self._report_problem(f"event history: {error}")
+        if self.webhook is not None:
+            self.webhook.post(stored.to_dict())  # queued: never waits for the network
+
+    def _keep_clip(self, event: EventRecord) -> None:
+        if self.event_store is not None and event.history_id is not None and event.clip_path:
+            try:
+                self.event_store.update_clip(event.history_id, event.clip_path)
+            except sqlite3.Error as error:
+                self._report_problem(f"event history: {error}")
 
     def _events_dir(self, settings: DetectionSettings) -> Path:
         if self._session_dir is None or self._session_dir.parent != Path(settings.output_dir):

@@ -206,6 +206,7 @@ class EventRecord:
     snapshot_path: str = ""
     clip_path: str = ""
     seekable: bool = False  # the source is a file: double-click can jump to it
+    history_id: int | None = None  # its row in the event history database, once written there
 
     @property
     def ongoing(self) -> bool:
