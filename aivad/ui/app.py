@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from aivad.render import score_rgb
+from aivad.scheduler import InferenceScheduler
 from aivad.ui import i18n
 from aivad.ui.automation import Automation, WindowAutomation
 from aivad.ui.file_source import FileSource
@@ -53,7 +54,10 @@ class MainWindow(WindowLayout, WindowSettings, WindowSources, WindowAutomation, 
         self.resize(*DEFAULT_SIZE)
         self.setAcceptDrops(True)
 
-        self.worker = InferenceWorker()
+        # One scheduler for the whole application: every camera's worker is a job on its threads.
+        self.scheduler = InferenceScheduler()
+        self.scheduler.start()
+        self.worker = InferenceWorker(self.scheduler)
         self._build_widgets()
         self._build_actions()
         self._build_menus()
@@ -257,7 +261,9 @@ class MainWindow(WindowLayout, WindowSettings, WindowSources, WindowAutomation, 
         if self.automation is None:
             self._save_settings()  # scripted runs never change what the user chose
         self._stats_timer.stop()
-        self.worker.stop()
+        # Sources first (no new frames), then the jobs (events closed, clips finished), then the threads.
         if self.source is not None:
             self.source.stop(0.5)
+        self.worker.stop()
+        self.scheduler.stop()
         super().closeEvent(event)

@@ -92,6 +92,11 @@ class FrameSlot:
             self._cond.notify_all()
             return frame
 
+    @property
+    def ready(self) -> bool:
+        """A frame is waiting; read without the lock (a stale answer only costs one empty step)."""
+        return self._frame is not None
+
     def clear(self) -> None:
         with self._cond:
             self._frame = None
