@@ -264,12 +264,15 @@ class EventPanel(QFrame):
         self.table.setWordWrap(True)
         head = self.table.horizontalHeader()
         head.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
-        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # The sidebar is narrow: a small thumbnail and a fixed, eliding camera column leave the time room.
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         head.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         head.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.table.setColumnWidth(0, 84)
-        self.table.setIconSize(QSize(76, 43))
+        self.table.setColumnWidth(0, 70)
+        self.table.setColumnWidth(1, 72)
+        self.table.setIconSize(QSize(64, 36))
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.cellDoubleClicked.connect(self._double_clicked)
         layout.addWidget(self.table, 1)
 
@@ -375,6 +378,7 @@ class EventPanel(QFrame):
         if event.ongoing:
             time_item.setForeground(QColor(COLOURS["warning"]))
         camera = QTableWidgetItem(event.camera)
+        camera.setToolTip(event.camera)
         for column, item in enumerate((thumb, camera, time_item, peak)):
             item.setData(Qt.ItemDataRole.UserRole, event.number)
             self.table.setItem(row, column, item)
