@@ -1,9 +1,10 @@
 """The main window and ``main(argv)``.
 
-The window wires three independent parts together: a frame source (its own thread), the
-inference worker (its own QThread, owns the Detector) and the widgets. It never runs the
-model or decodes video itself, so it stays responsive while a camera reconnects or a
-checkpoint loads.
+The window wires independent parts together: cameras (each a frame source in its own thread
+and an inference worker, a job on the application's one scheduler, that owns its Detector) and
+the widgets. It never runs a model or decodes video itself, so it stays responsive while a
+camera reconnects or a checkpoint loads. The big single-camera view shows the selected camera
+(see :mod:`aivad.ui.window_cameras`); the grid shows them all.
 """
 
 from __future__ import annotations
@@ -19,48 +20,46 @@ from PySide6.QtWidgets import (
 )
 
 from aivad.render import score_rgb
+from aivad.scheduler import InferenceScheduler
 from aivad.ui import i18n
 from aivad.ui.automation import Automation, WindowAutomation
+from aivad.ui.cameras import Camera
 from aivad.ui.file_source import FileSource
 from aivad.ui.i18n import tr
-from aivad.ui.sources import FrameSource
+from aivad.ui.window_cameras import WindowCameras
 from aivad.ui.window_layout import DEFAULT_SIZE, WindowLayout
 from aivad.ui.window_settings import WindowSettings
 from aivad.ui.window_sources import WindowSources
-from aivad.ui.worker import InferenceWorker, preload_model_modules
+from aivad.ui.worker import preload_model_modules
 
 
-class MainWindow(WindowLayout, WindowSettings, WindowSources, WindowAutomation, QMainWindow):
+class MainWindow(WindowCameras, WindowLayout, WindowSettings, WindowSources, WindowAutomation, QMainWindow):
     def __init__(self, settings: QSettings | None = None, automation: Automation | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QSettings("aivad", "realtime_ui")
         self.automation = automation
-        self.source: FrameSource | None = None
-        self.source_spec = ""
-        self.checkpoint_path = ""
-        self.checkpoint_info: dict | None = None
         self.frames_shown = 0
-        self.frames_processed = 0
         self.threshold = 1.0
         self._last_drain = 0.0
         self._drain_scheduled = False
         self._banner_owner = ""
-        self._source_configured = False
-        self._stream_done = False
         self.output_dir = str(Path.home() / "aivad-events")  # replaced by the remembered folder
 
         self.setWindowTitle(tr("app_title"))
         self.resize(*DEFAULT_SIZE)
         self.setAcceptDrops(True)
 
-        self.worker = InferenceWorker()
+        # One scheduler for the whole application: every camera's worker is a job on its threads.
+        self.scheduler = InferenceScheduler()
+        self.scheduler.start()
+        self.cameras: list[Camera] = []
+        self.camera: Camera | None = None  # the selected one: the big view, the chart and the settings show it
+        self.layout_name = "1"
         self._build_widgets()
         self._build_actions()
         self._build_menus()
-        self._connect_worker()
         self._restore_settings()
-        self.worker.start()
-        self._push_settings()
+        self._restore_cameras()
         self.retranslate()
         self.video.setFocus()  # not a spin box: Space and the arrows go to the player
 
@@ -97,6 +96,7 @@ class MainWindow(WindowLayout, WindowSettings, WindowSources, WindowAutomation, 
             widget.retranslate()
         for chip in (self.chip_source, self.chip_processed, self.chip_dropped, self.chip_latency):
             chip.retranslate()
+        self._retranslate_cameras()
         self._update_zone_label()
         self._show_source_status(self.source.status if self.source is not None else None)
         self.badge.update()
@@ -123,6 +123,8 @@ class MainWindow(WindowLayout, WindowSettings, WindowSources, WindowAutomation, 
             info.get("alarm"),
             info.get("false_alarm_model"),
         )
+        if self.camera.config.threshold is not None:  # this camera's own threshold, set up by the user
+            self.detection.set_threshold(self.camera.config.threshold, emit=False)
         self.threshold = self.detection.threshold
         self.settings.setValue("last_checkpoint", self.checkpoint_path)
         self.status_device.setText(str(info.get("device", "")).upper())
@@ -159,38 +161,48 @@ class MainWindow(WindowLayout, WindowSettings, WindowSources, WindowAutomation, 
         QTimer.singleShot(wait_ms, self._drain)
 
     def _drain(self) -> None:
+        """Everything the cameras processed since the last drain: tiles for all, the detail for the selected."""
         self._drain_scheduled = False
         self._last_drain = time.monotonic()
-        reports, latest, stats = self.worker.take_pending()
+        for camera in list(self.cameras):
+            reports, latest, stats = camera.worker.take_pending()
+            camera.absorb(reports, latest, stats)
+            if camera is self.camera:
+                self._show_detail(reports, latest, stats)
+            if reports or latest is not None:
+                self.grid.refresh(camera, latest)
+        self._check_automation()
+
+    def _show_detail(self, reports, latest, stats) -> None:
         for report in reports:
             self.chart.add(report.index, report.time_s, report.score, report.alarm)
-        self.frames_processed += len(reports)
         if latest is not None:
             self.frames_shown += 1
-            self.video.set_frame(latest)
-            if self.source is not None and self.source.seekable:
-                self.transport.set_position(latest.index)
-                self.chart.set_playhead(latest.index)
-            result = latest.result
-            if result is None:
-                self.badge.set_state("idle")
-                self.score_value.setText("–")
-                self.driver_label.setText("")
-            else:
-                self.badge.set_state("anomaly" if latest.alarm else "normal")
-                self.score_value.setText(f"{result.score:.2f}")
-                r, g, b = score_rgb(result.score, latest.threshold)
-                self.score_value.setStyleSheet(f"color: rgb({r},{g},{b});")
-                top = result.top_attribute
-                self.driver_label.setText(
-                    tr("driven_by", attribute=i18n.attribute_name(top)) if top and result.score > 0 else ""
-                )
+            self._show_latest(latest)
         self.chart.update()
         self._show_stats(stats)
         if latest is not None and self.source is not None:
             self._show_source_status(self.source.status)
-        if self.automation is not None and not self.automation.done and self.frames_processed >= self.automation.frames:
-            self._automation_finish(0)
+
+    def _show_latest(self, latest) -> None:
+        self.video.set_frame(latest)
+        if self.source is not None and self.source.seekable:
+            self.transport.set_position(latest.index)
+            self.chart.set_playhead(latest.index)
+        result = latest.result
+        if result is None:
+            self.badge.set_state("idle")
+            self.score_value.setText("–")
+            self.driver_label.setText("")
+        else:
+            self.badge.set_state("anomaly" if latest.alarm else "normal")
+            self.score_value.setText(f"{result.score:.2f}")
+            r, g, b = score_rgb(result.score, latest.threshold)
+            self.score_value.setStyleSheet(f"color: rgb({r},{g},{b});")
+            top = result.top_attribute
+            self.driver_label.setText(
+                tr("driven_by", attribute=i18n.attribute_name(top)) if top and result.score > 0 else ""
+            )
 
     def _show_stats(self, stats) -> None:
         self.chip_source.set_value(tr("fps", value=stats.source_fps) if stats.source_fps else "–")
@@ -206,6 +218,8 @@ class MainWindow(WindowLayout, WindowSettings, WindowSources, WindowAutomation, 
         self.chip_latency.setToolTip(f"model {stats.inference_ms:.0f} ms")
 
     def _refresh_idle_state(self) -> None:
+        for camera in self.cameras:  # status lines: reconnect countdowns, ended, failed
+            self.grid.refresh(camera)
         if self.checkpoint_info is None:
             self.badge.set_state("idle")
         elif (
@@ -224,6 +238,9 @@ class MainWindow(WindowLayout, WindowSettings, WindowSources, WindowAutomation, 
             self.statusBar().showMessage(tr("event_saved_status", number=event.number, path=event.clip_path), 6000)
 
     def _event_activated(self, event) -> None:
+        camera = next((c for c in self.cameras if c.name == event.camera), None)
+        if camera is not None:
+            self.select_camera(camera)
         if event.seekable and isinstance(self.source, FileSource) and event.source == self.source.label:
             lead_in = int(round(self.source.fps * 1.0))
             self.seek(max(0, event.start_frame - lead_in))
@@ -256,8 +273,13 @@ class MainWindow(WindowLayout, WindowSettings, WindowSources, WindowAutomation, 
     def closeEvent(self, event) -> None:
         if self.automation is None:
             self._save_settings()  # scripted runs never change what the user chose
+            self._save_cameras()
         self._stats_timer.stop()
-        self.worker.stop()
-        if self.source is not None:
-            self.source.stop(0.5)
+        # Sources first (no new frames), then the jobs (events closed, clips finished), then the threads.
+        for camera in self.cameras:
+            if camera.source is not None:
+                camera.source.stop(0.5)
+        for camera in self.cameras:
+            camera.worker.stop()
+        self.scheduler.stop()
         super().closeEvent(event)

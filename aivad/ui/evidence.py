@@ -78,6 +78,7 @@ class EvidenceRecorder:
             peak_frame=buffered.index,
             main_attribute=getattr(current, "main_attribute", ""),
             seekable=source.seekable,
+            camera=self.camera_name,
         )
         picture = annotate(buffered.image, buffered.regions, threshold, True, caption=f"{buffered.score:.2f}")
         event.thumbnail = thumbnail(picture, 160)

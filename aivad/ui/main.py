@@ -16,8 +16,16 @@ from aivad.devices import DEVICE_CHOICES
 from aivad.ui import i18n
 from aivad.ui.app import MainWindow
 from aivad.ui.automation import Automation
+from aivad.ui.cameras import LAYOUTS, CameraConfig, parse_camera_arg
 from aivad.ui.i18n import tr
 from aivad.ui.theme import apply_theme
+
+
+def camera_arg(text: str) -> CameraConfig:
+    try:
+        return parse_camera_arg(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +35,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--checkpoint", help="trained checkpoint (.ckpt) to load at start")
     parser.add_argument("--source", help="video file, camera index (0, 1, …) or rtsp:// / http:// URL")
+    parser.add_argument(
+        "--camera",
+        action="append",
+        type=camera_arg,
+        default=[],
+        metavar="SPEC",
+        help='a camera to watch, repeatable: "name=Gate;source=video.mp4;checkpoint=model.ckpt;threshold=0.5" '
+        "(replaces the saved cameras for this run; default: none, the saved ones)",
+    )
+    parser.add_argument(
+        "--layout",
+        choices=tuple(LAYOUTS),
+        default=None,
+        help="camera grid: 1 (the selected camera alone), 2x2 or 3x3 (default: last used, else 1; "
+        "with several --camera, the smallest grid that holds them)",
+    )
     parser.add_argument(
         "--device",
         choices=DEVICE_CHOICES,
@@ -94,8 +118,14 @@ def main(argv: list[str] | None = None, default_checkpoint: str | None = None) -
     sys.excepthook = report_unexpected
     window.show()
 
+    if args.camera:
+        fits = [name for name, side in LAYOUTS.items() if side * side >= len(args.camera)] or ["3x3"]
+        layout = args.layout or fits[0]
+        window.set_cameras(args.camera, layout)
+    elif args.layout:
+        window.set_layout(args.layout)
     checkpoint = args.checkpoint
-    if checkpoint is None and not automated:
+    if checkpoint is None and not automated and not window.checkpoint_path:
         candidates = [default_checkpoint, str(settings.value("last_checkpoint", "") or "")]
         checkpoint = next((c for c in candidates if c and os.path.isfile(c)), None)
     if checkpoint:
@@ -104,8 +134,8 @@ def main(argv: list[str] | None = None, default_checkpoint: str | None = None) -
         window.open_source(args.source)
 
     if automation is not None:
-        if not args.source:
-            print("--frames/--screenshot need --source", file=sys.stderr)
+        if not args.source and not args.camera:
+            print("--frames/--screenshot need --source or --camera", file=sys.stderr)
             window._automation_finish(2)
         QTimer.singleShot(int(args.timeout * 1000), lambda: window._automation_finish(2))
 

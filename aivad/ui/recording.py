@@ -109,6 +109,11 @@ class ClipRecorder:
     def wait(self, timeout: float = 10.0) -> bool:
         return self._done.wait(timeout)
 
+    @property
+    def done(self) -> bool:
+        """The clip is written (or failed); a non-blocking check for the scheduler."""
+        return self._done.is_set()
+
     def _write(self) -> None:
         writer: _VideoWriter | None = None
         pending: list[BufferedFrame] = []
@@ -207,6 +212,7 @@ class EventRecord:
     clip_path: str = ""
     seekable: bool = False  # the source is a file: double-click can jump to it
     history_id: int | None = None  # its row in the event history database, once written there
+    camera: str = ""  # the camera's name, so one list holds the events of every camera
 
     @property
     def ongoing(self) -> bool:

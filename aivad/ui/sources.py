@@ -92,6 +92,11 @@ class FrameSlot:
             self._cond.notify_all()
             return frame
 
+    @property
+    def ready(self) -> bool:
+        """A frame is waiting; read without the lock (a stale answer only costs one empty step)."""
+        return self._frame is not None
+
     def clear(self) -> None:
         with self._cond:
             self._frame = None
@@ -157,9 +162,12 @@ class FrameSource:
     def stop(self, wait_s: float = 2.0) -> None:
         self._stop.set()
         self.slot.close()
-        if self._thread is not None and self._thread is not threading.current_thread():
+        thread = self._thread
+        # ident is None while a scheduler thread is between creating and starting it (the window
+        # stops sources while their jobs may be switching); that thread sees the stop and ends.
+        if thread is not None and thread.ident is not None and thread is not threading.current_thread():
             # Daemon thread: a camera stuck inside a driver call must not hang the UI.
-            self._thread.join(wait_s)
+            thread.join(wait_s)
 
     @property
     def stopped(self) -> bool:

@@ -106,6 +106,13 @@ QScrollBar:vertical { background: transparent; width: 10px; margin: 0; }
 QScrollBar::handle:vertical { background: %(border)s; border-radius: 5px; min-height: 30px; }
 QScrollBar::add-line, QScrollBar::sub-line { height: 0; width: 0; }
 QSplitter::handle { background: %(border)s; }
+QFrame#tile { background: %(card)s; border: 2px solid %(border)s; border-radius: 8px; }
+QFrame#tile:hover { border-color: %(accent)s; }
+QFrame#tile[alarm="true"] { border: 3px solid %(anomaly)s; background: #2a1719; }
+QLabel#alarmPill {
+    background: %(anomaly)s; color: white; border-radius: 4px; padding: 0px 6px; font-weight: 700;
+}
+QLabel#emptyTile { border: 2px dashed %(border)s; border-radius: 8px; color: %(faint)s; }
 QToolTip { background: %(card)s; color: %(text)s; border: 1px solid %(border)s; padding: 4px; }
 """
     % COLOURS

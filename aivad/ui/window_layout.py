@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QMenu,
+    QPushButton,
     QSplitter,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -19,7 +20,9 @@ from PySide6.QtWidgets import (
 
 from aivad.devices import DEVICE_CHOICES
 from aivad.ui import i18n
+from aivad.ui.cameras import LAYOUTS
 from aivad.ui.chart import ScoreChart
+from aivad.ui.grid import CameraGrid
 from aivad.ui.i18n import tr
 from aivad.ui.panels import DetectionPanel, EventPanel
 from aivad.ui.video_view import VideoView
@@ -44,10 +47,24 @@ class WindowLayout:
         self.splitter.setHandleWidth(1)
         outer.addWidget(self.splitter)
 
-        # Left: header, banner, video, transport, chart.
+        # Left: the camera bar and the banner over either the grid or the selected camera's
+        # detail (header, video, transport, chart).
         left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(14, 12, 12, 10)
+        outer_left = QVBoxLayout(left)
+        outer_left.setContentsMargins(14, 8, 12, 10)
+        outer_left.setSpacing(8)
+        outer_left.addLayout(self._build_camera_bar())
+        self.banner = Banner()
+        outer_left.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        outer_left.addWidget(self.stack, 1)
+        self.grid = CameraGrid()
+        self.stack.addWidget(self.grid)
+        self.detail_page = QWidget()
+        self.stack.addWidget(self.detail_page)
+        self.stack.setCurrentWidget(self.detail_page)
+        left_layout = QVBoxLayout(self.detail_page)
+        left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.setSpacing(8)
 
         header = QHBoxLayout()
@@ -84,9 +101,6 @@ class WindowLayout:
         for chip in (self.chip_source, self.chip_processed, self.chip_dropped, self.chip_latency):
             header.addWidget(chip)
         left_layout.addLayout(header)
-
-        self.banner = Banner()
-        left_layout.addWidget(self.banner)
 
         self.video = VideoView()
         left_layout.addWidget(self.video, 1)
@@ -142,6 +156,40 @@ class WindowLayout:
         self.video.zones_changed.connect(self._zones_changed)
         self.video.editing_finished.connect(lambda: self.act_edit_mask.setChecked(False))
         self.transport.set_seekable(False)
+        self.grid.tile_clicked.connect(self.select_camera)
+        self.grid.edit_requested.connect(self.edit_camera_dialog)
+        self.grid.remove_requested.connect(self.remove_camera)
+        self.grid.add_requested.connect(self.add_camera_dialog)
+
+    def _build_camera_bar(self) -> QHBoxLayout:
+        """Which camera the big view shows, back to the grid, the layout, adding a camera."""
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        self.back_button = QPushButton()
+        self.back_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.back_button.clicked.connect(self.show_grid)
+        self.back_button.hide()
+        self.camera_choice = QComboBox()
+        self.camera_choice.setMinimumWidth(160)
+        self.camera_choice.activated.connect(self._camera_chosen)
+        bar.addWidget(self.back_button)
+        bar.addWidget(self.camera_choice)
+        bar.addStretch(1)
+        self.layout_buttons: dict[str, QToolButton] = {}
+        for name in LAYOUTS:
+            button = QToolButton()
+            button.setObjectName("toggle")
+            button.setText({"1": "1", "2x2": "2 × 2", "3x3": "3 × 3"}[name])
+            button.setCheckable(True)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.clicked.connect(lambda _checked=False, n=name: self.set_layout(n))
+            self.layout_buttons[name] = button
+            bar.addWidget(button)
+        self.add_button = QPushButton()
+        self.add_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.add_button.clicked.connect(self.add_camera_dialog)
+        bar.addWidget(self.add_button)
+        return bar
 
     def _action(
         self, key: str, shortcut: str | QKeySequence | None = None, slot=None, checkable: bool = False
@@ -192,6 +240,19 @@ class WindowLayout:
         self._action("threshold", "[", lambda: self.detection.nudge_threshold(1 / 1.05)).setProperty("i18n", "")
         self.act_shortcuts = self._action("act_shortcuts", "F1", self.show_shortcuts)
         self.act_about = self._action("act_about", None, self.show_about)
+
+        self.act_add_camera = self._action("act_add_camera", "Ctrl+Shift+N", self.add_camera_dialog)
+        self.act_edit_camera = self._action("act_edit_camera", None, lambda: self.edit_camera_dialog())
+        self.act_remove_camera = self._action("act_remove_camera", None, self.remove_selected_camera)
+        self.act_show_grid = self._action("act_show_grid", "G", self.show_grid)
+        self.layout_group = QActionGroup(self)
+        self.layout_actions: dict[str, QAction] = {}
+        for name in LAYOUTS:
+            action = self._action(
+                f"act_layout_{name}", None, lambda _=False, n=name: self.set_layout(n), checkable=True
+            )
+            self.layout_group.addAction(action)
+            self.layout_actions[name] = action
 
         self.device_group = QActionGroup(self)
         self.device_actions: dict[str, QAction] = {}
@@ -270,6 +331,14 @@ class WindowLayout:
         self.menu_view.addSeparator()
         self.menu_view.addAction(self.act_fullscreen)
 
+        self.menu_cameras = bar.addMenu("")
+        for action in (self.act_add_camera, self.act_edit_camera, self.act_remove_camera):
+            self.menu_cameras.addAction(action)
+        self.menu_cameras.addSeparator()
+        self.menu_cameras.addAction(self.act_show_grid)
+        for action in self.layout_actions.values():
+            self.menu_cameras.addAction(action)
+
         self.menu_device = bar.addMenu("")
         for action in self.device_actions.values():
             self.menu_device.addAction(action)
@@ -283,18 +352,3 @@ class WindowLayout:
         self._cameras: list[int] | None = None
         self._camera_scan = CameraScan(self)
         self._camera_scan.found.connect(self._cameras_found)
-
-    def _connect_worker(self) -> None:
-        w = self.worker
-        w.results_ready.connect(self._schedule_drain)
-        w.checkpoint_loading.connect(lambda path: self.model_card.set_loading(Path(path).name))
-        w.checkpoint_loaded.connect(self._checkpoint_loaded)
-        w.checkpoint_failed.connect(self._checkpoint_failed)
-        w.source_status.connect(self._source_status)
-        w.source_finished.connect(self._source_finished)
-        w.event_started.connect(self._event_update)
-        w.event_finished.connect(self._event_update)
-        w.event_saved.connect(self._event_saved)
-        w.problem.connect(
-            lambda message: self.show_error(tr("problem", message=message), owner="problem", level="warning")
-        )

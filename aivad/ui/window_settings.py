@@ -80,14 +80,22 @@ class WindowSettings:
             zones_are_roi=self.act_roi_mode.isChecked(),
             heatmap=self.act_heatmap.isChecked(),
             save_events=self.detection.save_events.isChecked(),
-            output_dir=self.output_dir,
+            output_dir=self._camera_output_dir(self.camera),
         )
 
     def _push_settings(self) -> None:
+        """The panel's values to the selected camera's worker; the camera remembers them (and its threshold)."""
+        if self.camera is None:
+            return
         settings = self.current_settings()
         self.worker.set_settings(settings)
+        self.camera.settings = settings
         if settings.threshold is not None:
             self.threshold = settings.threshold
+            # None: follow the checkpoint's calibration (also after a retrain); a set value stays.
+            calibrated = self.detection.calibrated
+            own = abs(settings.threshold - calibrated) > 5e-4 * max(calibrated, 1e-6)
+            self.camera.config.threshold = settings.threshold if own else None
         off_level = self.threshold * (1.0 - settings.hysteresis)
         self.chart.set_threshold(self.threshold, off_level)
         if isinstance(self.source, FileSource):

@@ -50,21 +50,29 @@ class WindowSources:
         source = make_source(
             spec, every_frame=every_frame, preroll_frames=1 + int(math.ceil(2 * self.detection.smoothing_spin.value()))
         )
+        camera = self.camera
+        same_view = spec == camera.config.source and camera.config.zones
+        zones, roi = (camera.config.zones, camera.config.roi) if same_view else self._load_zones(spec)
+        camera.reset_stream()
         self.source = source
         self.source_spec = spec
-        self._source_configured = False
-        self._stream_done = False
+        camera.config.zones, camera.config.roi = [list(zone) for zone in zones], roi
         if self._banner_owner in ("source", "problem", "size"):
             self.banner.hide()
         self.video.clear()
         self.chart.reset(seekable=source.seekable, frame_count=0)
         self.transport.set_seekable(False)
-        self.video.set_zones(*self._load_zones(spec))
+        self.act_roi_mode.blockSignals(True)
+        self.act_roi_mode.setChecked(roi)
+        self.act_roi_mode.blockSignals(False)
+        self.video.set_zones(zones, roi)
         self._update_zone_label()
         self.source_title.setText(source.label)
         self._remember_recent(spec)
         self.worker.set_source(source)
         self._push_settings()
+        self.grid.refresh(camera)
+        self._save_cameras()
 
     def _source_status(self, status: SourceStatus) -> None:
         source = self.source
@@ -150,8 +158,6 @@ class WindowSources:
         if self.source is not None:
             self._show_source_status(self.source.status)
         self.transport.set_playing(False)
-        if self.automation is not None and not self.automation.done:
-            self._automation_finish(0 if self.frames_processed > 0 else 2)
 
     def toggle_play(self) -> None:
         if isinstance(self.source, FileSource):
@@ -315,18 +321,18 @@ class WindowSources:
             roi = bool(data.get("roi", False))
         except (ValueError, TypeError, AttributeError):
             zones, roi = [], False
-        self.act_roi_mode.blockSignals(True)
-        self.act_roi_mode.setChecked(roi)
-        self.act_roi_mode.blockSignals(False)
         return zones, roi
 
     def _zones_changed(self, zones: list) -> None:
         roi = self.act_roi_mode.isChecked()
         self.video.set_zones(zones, roi)
+        self.camera.config.zones, self.camera.config.roi = [list(zone) for zone in zones], roi
         if self.source_spec:
             self.settings.setValue(self._zone_key(self.source_spec), json.dumps({"zones": zones, "roi": roi}))
         self._update_zone_label()
         self._push_settings()
+        self.grid.refresh(self.camera)
+        self._save_cameras()
 
     def set_zones(self, zones: list, roi: bool = False) -> None:
         """Set zones programmatically (tests, scripts); same effect as drawing them."""

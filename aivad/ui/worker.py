@@ -1,7 +1,12 @@
 """The inference worker: owns the Detector, pulls frames from a source, decides, records.
 
-Runs in its own QThread so the window never waits for the model. The window gets plain
-Python objects only (numpy images, dataclasses, floats); no tensor crosses over.
+One worker per camera, run as a job of the application's one :class:`aivad.scheduler.InferenceScheduler`
+(not a thread of its own): with several cameras, a thread per camera plus torch's own pools
+oversubscribed the cores. The scheduler's threads call :meth:`InferenceWorker.step` whenever
+:meth:`InferenceWorker.has_work` says a command, a frame or a finished clip is waiting, so the
+window never waits for the model. The window gets plain Python objects only (numpy images,
+dataclasses, floats); no tensor crosses over. Signals are emitted from the scheduler's threads
+and Qt queues them to the GUI thread.
 
 Per-frame results are not sent one signal each: at hundreds of frames per second in
 "analyse every frame" mode that would flood the GUI event queue. Instead the worker
@@ -20,12 +25,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from aivad.decision import Decider, DecisionSettings
 from aivad.errors import UserError
 from aivad.render import heatmap_rgba
 from aivad.results import FrameResult, RegionResult
+from aivad.scheduler import InferenceScheduler
 from aivad.ui import recording
 from aivad.ui.evidence import EvidenceRecorder
 from aivad.ui.recording import ClipRecorder, EventRecord, FrameRing
@@ -130,7 +136,7 @@ def preload_model_modules(checkpoint: str | Path | None = None) -> None:
             pass  # the worker's own import reports the problem as a checkpoint error
 
 
-class InferenceWorker(EvidenceRecorder, QThread):
+class InferenceWorker(EvidenceRecorder, QObject):
     results_ready = Signal()
     checkpoint_loading = Signal(str)  # path
     checkpoint_loaded = Signal(object)  # dict: info + "path", "device", "threshold"
@@ -142,10 +148,12 @@ class InferenceWorker(EvidenceRecorder, QThread):
     event_saved = Signal(object)  # EventRecord whose clip is complete
     problem = Signal(str)  # a non-fatal error the window should show
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, scheduler: InferenceScheduler, parent=None, camera_name: str = "") -> None:
         super().__init__(parent)
+        self.scheduler = scheduler
+        self.camera_name = camera_name  # written into each event so one list can hold several cameras
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
-        self._running = True
+        self._started = False
         self._lock = threading.Lock()
         self._pending: list[FrameReport] = []
         self._latest: DisplayFrame | None = None
@@ -170,19 +178,27 @@ class InferenceWorker(EvidenceRecorder, QThread):
         self._last_problem = ("", 0.0)
 
     # --- API for the GUI thread ----------------------------------------------------
+    def start(self) -> None:
+        """Hand the worker to the scheduler; from now on its threads step it."""
+        self._started = True
+        self.scheduler.add(self)
+
     def load_checkpoint(self, path: str, device: str = "auto") -> None:
         self._commands.put(lambda: self._load(path, device))
+        self.scheduler.wake()
 
     def set_source(self, source: FrameSource | None) -> None:
         """Hand over a created (not yet started) source; the old one is stopped."""
         if source is not None:
             source._on_status = self.source_status.emit
         self._commands.put(lambda: self._switch_source(source))
+        self.scheduler.wake()
 
     def set_settings(self, settings: DetectionSettings) -> None:
         with self._lock:
             self._settings = replace(settings, zones=[list(zone) for zone in settings.zones])
             self._settings_changed = True
+        self.scheduler.wake()
 
     def take_pending(self) -> tuple[list[FrameReport], DisplayFrame | None, WorkerStats]:
         with self._lock:
@@ -191,40 +207,66 @@ class InferenceWorker(EvidenceRecorder, QThread):
             stats = replace(self._stats)
         return reports, latest, stats
 
+    @property
+    def settings(self) -> DetectionSettings:
+        with self._lock:
+            return self._settings
+
     def stop(self) -> None:
-        self._running = False
-        self.wait(5000)
+        """Leave the scheduler (waiting for a step in progress), stop the source, close events and clips.
+
+        Runs on the calling (GUI) thread once no scheduler thread can touch the worker any more.
+        """
+        if not self._started:
+            return
+        self._started = False
+        self.scheduler.remove(self, wait=True)
+        # Commands not run yet are dropped: a checkpoint must not load on the GUI thread at exit, and
+        # a source handed over but never switched to was never started.
+        while not self._commands.empty():
+            self._commands.get_nowait()
+        if self.source is not None:
+            self.source.stop(0.5)
+        self._end_stream(final=True)
+        recording.wait_for([recorder for recorder, _ in self._recorders], timeout=5.0)
+        self._poll_recorders()
 
     @property
     def events_folder(self) -> Path | None:
         return self._session_dir
 
-    # --- thread body -----------------------------------------------------------------
-    def run(self) -> None:
-        while self._running:
+    # --- job (called by the scheduler's threads, never two at once) -----------------------
+    def has_work(self) -> bool:
+        """Cheap and non-blocking: is there anything :meth:`step` would do now?"""
+        if not self._commands.empty() or self._settings_changed:
+            return True
+        if any(recorder.done and event.end_frame is not None for recorder, event in self._recorders):
+            return True
+        source = self.source
+        if source is None:
+            return False
+        return source.slot.ready or (source.finished and not self._source_done_reported)
+
+    def step(self) -> None:
+        """Commands, settings, finished clips, then at most one frame; never waits for input."""
+        try:
             self._run_commands()
             self._apply_settings()
             self._poll_recorders()
             source = self.source
             if source is None:
-                time.sleep(0.02)
-                continue
-            frame = source.take(0.05)
+                return
+            frame = source.take(0)
             if frame is None:
                 if source.finished and not self._source_done_reported:
                     self._source_done_reported = True
                     self._end_stream(final=True)
                     self.source_finished.emit()
-                continue
+                return
             self._source_done_reported = False
-            try:
-                self._process(frame, source)
-            except Exception as error:  # one bad frame must not end the session
-                self._report_problem(f"{type(error).__name__}: {error}")
-        if self.source is not None:
-            self.source.stop(0.5)
-        self._end_stream(final=True)
-        recording.wait_for([recorder for recorder, _ in self._recorders], timeout=5.0)
+            self._process(frame, source)
+        except Exception as error:  # one bad frame must not end the session
+            self._report_problem(f"{type(error).__name__}: {error}")
 
     def _run_commands(self) -> None:
         while True:

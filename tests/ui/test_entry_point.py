@@ -65,3 +65,26 @@ def test_pyside_refcount_bug_cannot_free_none(qapp):
         label.setText("x")  # PySide6 6.12.0 drops a reference to None on each call
     assert sys.getrefcount(None) > 1 << 39, "aivad.ui.qt_guard.protect_singletons did not run"
     assert before - sys.getrefcount(None) <= 2000
+
+
+def test_cameras_from_the_command_line_fill_a_grid(ui_checkpoint, anomaly_video, tmp_path):
+    """--camera (repeatable) and --layout: the automation the multi-camera screenshots use."""
+    shot = tmp_path / "grid.png"
+    cameras = [f"name=Cam {i};source={anomaly_video};checkpoint={ui_checkpoint}" for i in (1, 2, 3)]
+    command = [sys.executable, str(REPO_ROOT / "realtime_ui_advanced_windows.py")]
+    for camera in cameras:
+        command += ["--camera", camera]
+    command += ["--layout", "2x2", "--frames", "10", "--screenshot", str(shot), "--device", "cpu"]
+    command += ["--settings-file", str(tmp_path / "ui.ini"), "--output", str(tmp_path / "events")]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert QImage(str(shot)).width() == 1280
+    assert not (tmp_path / "ui.ini").is_file() or "[cameras]" not in (tmp_path / "ui.ini").read_text(), (
+        "a scripted run does not replace the user's saved cameras"
+    )
+
+    bad = subprocess.run(
+        command[:2] + ["--camera", "name=Gate"], capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path
+    )
+    assert bad.returncode == 2 and "source" in bad.stderr
