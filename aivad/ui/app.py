@@ -27,13 +27,16 @@ from aivad.ui.cameras import Camera
 from aivad.ui.file_source import FileSource
 from aivad.ui.i18n import tr
 from aivad.ui.window_cameras import WindowCameras
+from aivad.ui.window_history import WindowHistory
 from aivad.ui.window_layout import DEFAULT_SIZE, WindowLayout
 from aivad.ui.window_settings import WindowSettings
 from aivad.ui.window_sources import WindowSources
 from aivad.ui.worker import preload_model_modules
 
 
-class MainWindow(WindowCameras, WindowLayout, WindowSettings, WindowSources, WindowAutomation, QMainWindow):
+class MainWindow(
+    WindowCameras, WindowHistory, WindowLayout, WindowSettings, WindowSources, WindowAutomation, QMainWindow
+):
     def __init__(self, settings: QSettings | None = None, automation: Automation | None = None) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QSettings("aivad", "realtime_ui")
@@ -60,6 +63,7 @@ class MainWindow(WindowCameras, WindowLayout, WindowSettings, WindowSources, Win
         self._build_menus()
         self._restore_settings()
         self._restore_cameras()
+        self._open_history()  # after the cameras: it hands the history to each of them
         self.retranslate()
         self.video.setFocus()  # not a spin box: Space and the arrows go to the player
 
@@ -282,4 +286,5 @@ class MainWindow(WindowCameras, WindowLayout, WindowSettings, WindowSources, Win
         for camera in self.cameras:
             camera.worker.stop()
         self.scheduler.stop()
+        self._close_history()
         super().closeEvent(event)

@@ -238,6 +238,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "ko": "웹훅: 전송 {sent}건, 실패 {failed}건, 버림 {dropped}건",
     },
     "webhook_error": {"en": "Webhook: {message}", "ko": "웹훅 오류: {message}"},
+    "act_webhook": {"en": "Webhook…", "ko": "웹훅…"},
+    "webhook_prompt": {
+        "en": "Post every finished event as JSON to this URL (empty: off):",
+        "ko": "끝난 이벤트마다 JSON 으로 보낼 주소 (비우면 끄기):",
+    },
     # source status
     "src_opening": {"en": "Opening…", "ko": "여는 중…"},
     "src_playing": {"en": "Playing", "ko": "재생 중"},

@@ -123,6 +123,7 @@ class WindowCameras:
         w.event_finished.connect(self._event_update)
         w.event_saved.connect(self._event_saved)
         w.problem.connect(partial(self._camera_problem, camera))
+        w.event_store, w.webhook = self.event_store, self.webhook  # None until the window opened them
         w.start()
         return camera
 

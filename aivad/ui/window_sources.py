@@ -263,6 +263,7 @@ class WindowSources:
             self.output_dir = folder
             self.settings.setValue("output_dir", folder)
             self._push_settings()
+            self._open_history()  # the history lives in the events folder
 
     def open_output_folder(self) -> None:
         folder = self.worker.events_folder or Path(self.output_dir)

@@ -191,3 +191,40 @@ def test_add_and_edit_through_the_dialog_and_the_command_line_spec(qtbot, window
     window.update_camera(camera, CameraConfig(name="Gate 2", source=str(normal_video), checkpoint=str(ui_checkpoint)))
     assert camera.worker.settings.threshold == pytest.approx(camera.checkpoint_info["threshold"])
     assert window.grid.tile(camera).name_label.text() == "Gate 2"
+
+
+def test_events_of_one_window_session_are_in_the_next_sessions_history(qtbot, window, ui_checkpoint, anomaly_video):
+    window.act_every_frame.setChecked(True)
+    window.set_cameras(cameras(anomaly_video, ui_checkpoint, [ALWAYS, NEVER]), "2x2")
+    qtbot.waitUntil(lambda: all(c.stream_done for c in window.cameras), timeout=60_000)
+    seen = [(e.camera, e.start_frame, e.end_frame) for e in window.events.events]
+    assert seen and {camera for camera, _, _ in seen} == {"Cam 1"}
+    database = window.event_store.path
+    assert database.parent == Path(window.output_dir)
+    window.close()  # the session ends; its history stays on disk
+
+    again = MainWindow(window.settings)
+    qtbot.addWidget(again)
+    try:
+        again.show_history()
+        dialog = again.history_dialog
+        assert again.event_store.path == database
+        kept = [(e.camera, e.start_frame, e.end_frame) for e in again.event_store.events()]
+        assert sorted(kept) == sorted(seen), "every finished event of the last session, with its camera"
+        assert dialog.table.rowCount() == len(seen)
+        assert {e.session for e in again.event_store.events()} != {again.event_store.session}
+    finally:
+        again.close()
+
+
+def test_the_webhook_setting_reaches_every_camera_and_refuses_a_bad_url(qtbot, window, ui_checkpoint, normal_video):
+    window.set_cameras(cameras(normal_video, ui_checkpoint, [NEVER, NEVER]), "2x2")
+    problems = []
+    window.show_error = lambda message, owner="", level="error": problems.append(message)
+    assert not window.set_webhook("ftp://example.invalid/hook")
+    assert problems and window.webhook is None
+    assert window.set_webhook("http://127.0.0.1:9/hook")  # a port nobody listens on: queued, never blocking
+    assert all(c.worker.webhook is window.webhook for c in window.cameras)
+    assert window.settings.value("webhook_url") == "http://127.0.0.1:9/hook"
+    assert window.set_webhook("")
+    assert window.webhook is None and all(c.worker.webhook is None for c in window.cameras)
