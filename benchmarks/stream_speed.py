@@ -61,8 +61,11 @@ def background_load(cores: int = 1):
         )
         process.start()
         started.append((process, ready, cpu_seconds))
-    for _, ready, _ in started:
-        ready.wait(60.0)  # a spawned interpreter takes a moment to start; measure only once it spins
+    for process, ready, _ in started:
+        # a spawned interpreter takes a moment to start: measure only once it spins
+        if not ready.wait(60.0):
+            stop.set()
+            raise RuntimeError(f"the background load process did not start (exit code {process.exitcode})")
     begin = time.monotonic()
     try:
         yield report
@@ -127,9 +130,11 @@ def run_streams(scheduler, detectors, videos, duration_s: float, batch: bool, wa
     from aivad.ui.file_source import FileSource
 
     jobs = []
+    window = int(duration_s * 100) + 100  # every measured frame's latency counts (cameras run below 100 FPS)
     for i, detector in enumerate(detectors):
         detector.reset()
-        jobs.append(StreamJob(FileSource(videos[i % len(videos)]), detector))  # real-time, newest frame only
+        source = FileSource(videos[i % len(videos)])  # real time, newest frame only
+        jobs.append(StreamJob(source, detector, latency_window=window))
     scheduled = batch_by_model(jobs) if batch else jobs
     for item in scheduled:
         item.attach(scheduler)

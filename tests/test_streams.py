@@ -209,7 +209,7 @@ def test_bench_streams_runs_and_writes_the_report_keys(tmp_path, capsys):
     for key in ("streams_aggregate_fps", "streams_aggregate_fps_loaded", "streams_p95_latency_ms"):
         assert report[key] > 0, key
     assert len(report["streams_idle"]["streams"]) == len(report["streams_loaded"]["streams"]) == 2
-    assert report["background_load_cores"] > 0.5  # the busy loop really ran
+    assert report["background_load_cores"] > 0.05  # the busy loop ran (how much CPU it got depends on the machine)
     assert report["streams_aggregate_fps"] <= 2 * 25 * 1.1  # cannot process more than the sources deliver
     printed = capsys.readouterr().out
     assert "camera 2" in printed and "aggregate" in printed and "scheduler worker" in printed
