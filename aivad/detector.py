@@ -157,8 +157,9 @@ class Detector:
     def _score_pairs(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[FrameRegions, dict]]:
         """Regions and per-region attribute scores of frame pairs, extracted and embedded as one batch.
 
-        The densities score frame by frame: their arithmetic then does not depend on what else is
-        in the batch, so a batch of several cameras scores exactly as each camera alone.
+        The densities score frame by frame, so other cameras in a batch reach a camera's scores only
+        through the encoder's float rounding: a convolution at another batch size sums in another
+        order (features ~1e-7 apart, as already between frames with different numbers of regions).
         """
         if not pairs:
             return []
@@ -279,7 +280,8 @@ def process_batch(
     ``items`` are (detector, frame, time_s, frame_index, previous), one per stream, as
     :meth:`Detector.process` takes them. The frame pairs go through one backend extraction and one
     encoder call (on a GPU several cameras then fill one batch); each stream keeps its own state,
-    and the results equal what each detector's ``process`` returns (tests/test_streams.py).
+    and the results equal what each detector's ``process`` returns, to float rounding in the
+    encoder (tests/test_streams.py).
     """
     if not items:
         return []
