@@ -9,7 +9,7 @@ Live use is causal; :meth:`Detector.score_video` may smooth centred, since it se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from aivad.alarm import MIN_DURATION_S, RELEASE_RATIO, AlarmRule, Event, EventTr
 from aivad.checkpoint import load_raw, require_known
 from aivad.config import ModelConfig
 from aivad.errors import UserError
+from aivad.regions_common import FrameRegions
 from aivad.results import FrameResult, RegionResult
 from aivad.scoring import CausalSmoother, combine_attributes, frame_attribute_scores, smooth_centred
 
@@ -139,16 +140,50 @@ class Detector:
         self._index = 0
         self._smoother.reset()
 
-    def _score_pair(
-        self, previous: np.ndarray, frame: np.ndarray
-    ) -> tuple[float, dict[str, float], list[RegionResult]]:
-        regions = self.backend.extract([(previous, frame)])[0]
-        appearance = None
+    def sibling(self) -> "Detector":
+        """Another stream on the same loaded model: the weights are shared (loaded once), the stream
+        state (previous frame, smoothing, frame counter) is its own.
+
+        The lite backend is rebuilt: it is cheap, and its OpenCV flow object must not be used by two
+        threads at once. The full backend's networks are shared: in eval mode they hold no state.
+        """
+        from aivad.lite import LiteBackend
+
+        backend = LiteBackend(self.backend.settings) if isinstance(self.backend, LiteBackend) else self.backend
+        twin = Detector(self.model, self.info, backend, self.device)
+        twin.threshold = self.threshold
+        twin.smoothing_sigma = self.smoothing_sigma
+        return twin
+
+    def _score_pairs(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[FrameRegions, dict]]:
+        """Regions and per-region attribute scores of frame pairs, extracted and embedded as one batch.
+
+        The densities score frame by frame, so other cameras in a batch reach a camera's scores only
+        through the encoder's float rounding: a convolution at another batch size sums in another
+        order (features ~1e-7 apart, as already between frames with different numbers of regions).
+        """
+        if not pairs:
+            return []
+        all_regions = self.backend.extract(pairs)
+        appearance: list[np.ndarray | None] = [None] * len(all_regions)
         if "appearance" in self.model.densities:
-            appearance = self.model.encoder.embed(
-                regions.crops, device=self.device, normalise=self._normalise_appearance, precision=self._precision
+            crops = (
+                all_regions[0].crops
+                if len(all_regions) == 1
+                else np.concatenate([regions.crops for regions in all_regions])
             )
-        region_scores = self.model.region_scores(regions, appearance)
+            embedded = self.model.encoder.embed(
+                crops, device=self.device, normalise=self._normalise_appearance, precision=self._precision
+            )
+            ends = np.cumsum([len(regions.crops) for regions in all_regions])[:-1]
+            appearance = np.split(embedded, ends)
+        return [
+            (regions, self.model.region_scores(regions, features)) for regions, features in zip(all_regions, appearance)
+        ]
+
+    def _frame_scores(
+        self, regions: FrameRegions, region_scores: dict[str, np.ndarray]
+    ) -> tuple[float, dict[str, float], list[RegionResult]]:
         attribute_scores = frame_attribute_scores(region_scores)
         results = []
         for i, box in enumerate(regions.boxes):
@@ -163,6 +198,31 @@ class Detector:
             )
         return combine_attributes(attribute_scores, self.combine), attribute_scores, results
 
+    def _advance(
+        self, frame: np.ndarray, frame_index: int | None, previous: np.ndarray | None
+    ) -> tuple[int, tuple[np.ndarray, np.ndarray] | None]:
+        """Move the stream on by one frame: its index and the pair to score (None for a first frame)."""
+        frame = as_bgr(frame)
+        if previous is not None:
+            previous = as_bgr(previous)
+            if previous.shape == frame.shape:
+                self._previous = previous
+        index = self._index if frame_index is None else frame_index
+        self._index = index + 1
+        pair = None
+        if self._previous is not None and self._previous.shape == frame.shape:
+            pair = (self._previous, frame)
+        self._previous = frame
+        return index, pair
+
+    def _result(self, index: int, time_s: float | None, scored: tuple | None) -> FrameResult:
+        time_s = 0.0 if time_s is None else time_s
+        if scored is None:
+            return FrameResult(index, time_s, 0.0, 0.0, False, {}, [])
+        raw, attribute_scores, regions = self._frame_scores(*scored)
+        score = self._smoother.update(raw)
+        return FrameResult(index, time_s, score, raw, score >= self.threshold, attribute_scores, regions)
+
     def process(
         self,
         frame: np.ndarray,
@@ -176,21 +236,8 @@ class Detector:
         a live viewer that skips frames while the model is busy passes it, so that motion is
         measured between consecutive frames (as in training) and not across the gap.
         """
-        frame = as_bgr(frame)
-        if previous is not None:
-            previous = as_bgr(previous)
-            if previous.shape == frame.shape:
-                self._previous = previous
-        index = self._index if frame_index is None else frame_index
-        self._index = index + 1
-        time_s = 0.0 if time_s is None else time_s
-        if self._previous is None or self._previous.shape != frame.shape:
-            self._previous = frame
-            return FrameResult(index, time_s, 0.0, 0.0, False, {}, [])
-        raw, attribute_scores, regions = self._score_pair(self._previous, frame)
-        self._previous = frame
-        score = self._smoother.update(raw)
-        return FrameResult(index, time_s, score, raw, score >= self.threshold, attribute_scores, regions)
+        index, pair = self._advance(frame, frame_index, previous)
+        return self._result(index, time_s, self._score_pairs([pair])[0] if pair is not None else None)
 
     def score_frames(
         self,
@@ -224,6 +271,34 @@ class Detector:
 
         info = probe_video(Path(path))
         return self.score_frames(read_frames(Path(path)), info.fps, centred=centred, progress=progress)
+
+
+def process_batch(
+    items: Sequence[tuple[Detector, np.ndarray, float | None, int | None, np.ndarray | None]],
+) -> list[FrameResult]:
+    """The next frame of several streams that share one loaded model, through it in one pass.
+
+    ``items`` are (detector, frame, time_s, frame_index, previous), one per stream, as
+    :meth:`Detector.process` takes them. The frame pairs go through one backend extraction and one
+    encoder call (on a GPU several cameras then fill one batch); each stream keeps its own state,
+    and the results equal what each detector's ``process`` returns, to float rounding in the
+    encoder (tests/test_streams.py).
+    """
+    if not items:
+        return []
+    first = items[0][0]
+    if any(item[0].model is not first.model for item in items):
+        raise ValueError("process_batch: every detector must share one loaded model (Detector.sibling)")
+    if len({id(item[0]) for item in items}) != len(items):
+        raise ValueError("process_batch: a stream's frames are sequential; give each detector once")
+    advanced = [detector._advance(frame, index, previous) for detector, frame, _, index, previous in items]
+    # One backend does the extraction: siblings share the model and backend settings, and while a
+    # batch runs no other thread uses any of these detectors.
+    scored = iter(first._score_pairs([pair for _, pair in advanced if pair is not None]))
+    return [
+        detector._result(index, time_s, next(scored) if pair is not None else None)
+        for (detector, _, time_s, _, _), (index, pair) in zip(items, advanced)
+    ]
 
 
 def as_bgr(frame: np.ndarray) -> np.ndarray:

@@ -39,7 +39,8 @@ class AppearanceEncoder(nn.Module):
         from aivad.devices import inference_autocast
 
         was_training = self.training
-        self.eval()
+        if was_training:  # train()/eval() walk every submodule: a per-frame cost when nothing changes
+            self.eval()
         out = []
         for start in range(0, len(crops), batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(crops[start : start + batch_size])).to(device)
@@ -47,7 +48,8 @@ class AppearanceEncoder(nn.Module):
             with inference_autocast(precision, device, encoder=True):
                 features = self(batch).float()
             out.append((F.normalize(features, dim=1) if normalise else features).cpu())
-        self.train(was_training)
+        if was_training:
+            self.train()
         return torch.cat(out).numpy() if out else np.zeros((0, self.output_dim), np.float32)
 
 

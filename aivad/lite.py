@@ -43,6 +43,7 @@ class LiteBackend:
         self.settings = settings or LiteSettings()
         self.crop_size = self.settings.crop_size
         self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        self._last: tuple[np.ndarray, np.ndarray, float] | None = None  # (frame, its grey image, scale)
 
     def _shrink(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
         height, width = frame.shape[:2]
@@ -50,6 +51,18 @@ class LiteBackend:
         grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
         if scale < 1.0:
             grey = cv2.resize(grey, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        return grey, scale
+
+    def _shrink_once(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
+        """As :meth:`_shrink`; a stream's frame is the next pair's previous one, so it is shrunk once.
+
+        Recognised by identity (the cache holds the frame itself, so its id cannot be reused).
+        """
+        last = self._last
+        if last is not None and last[0] is frame:
+            return last[1], last[2]
+        grey, scale = self._shrink(frame)
+        self._last = (frame, grey, scale)
         return grey, scale
 
     def foreground_boxes(self, previous_grey: np.ndarray, grey: np.ndarray, scale: float) -> np.ndarray:
@@ -70,8 +83,8 @@ class LiteBackend:
 
     def extract_pair(self, previous: np.ndarray, frame: np.ndarray) -> FrameRegions:
         height, width = frame.shape[:2]
-        previous_grey, scale = self._shrink(previous)
-        grey, _ = self._shrink(frame)
+        previous_grey, scale = self._shrink_once(previous)
+        grey, _ = self._shrink_once(frame)
         boxes = self.foreground_boxes(previous_grey, grey, scale)
         whole_frame = len(boxes) == 0
         if whole_frame:
@@ -112,5 +125,5 @@ def crop_regions(frame_bgr: np.ndarray, boxes: np.ndarray, size: int) -> np.ndar
         x0, y0 = int(max(0, np.floor(x0))), int(max(0, np.floor(y0)))
         x1, y1 = int(min(width, np.ceil(x1))), int(min(height, np.ceil(y1)))
         patch = frame_bgr[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)]
-        crops[i] = cv2.cvtColor(cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
-    return crops
+        crops[i] = cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(crops[..., ::-1])  # BGR -> RGB for all crops at once

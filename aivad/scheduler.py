@@ -67,7 +67,7 @@ class InferenceScheduler:
         self._on_error = on_error
         self._cond = threading.Condition()
         self._jobs: list[object] = []
-        self._busy: set[int] = set()
+        self._busy: dict[int, int] = {}  # id(job) -> ident of the thread stepping it
         self._next = 0
         self._running = False
         self._threads: list[threading.Thread] = []
@@ -80,10 +80,13 @@ class InferenceScheduler:
             self._cond.notify_all()
 
     def remove(self, job: Job, wait: bool = True) -> None:
-        """Stop scheduling ``job``; with ``wait``, return only once no thread is stepping it."""
+        """Stop scheduling ``job``; with ``wait``, return only once no thread is stepping it.
+
+        Called from inside the job's own ``step`` (a camera that gives up), it does not wait for itself.
+        """
         with self._cond:
             self._jobs = [existing for existing in self._jobs if existing is not job]
-            while wait and id(job) in self._busy:
+            while wait and self._busy.get(id(job), threading.get_ident()) != threading.get_ident():
                 self._cond.wait(0.05)
 
     @property
@@ -129,7 +132,7 @@ class InferenceScheduler:
                 ready = False
             if ready:
                 self._next = (position + 1) % count
-                self._busy.add(id(job))
+                self._busy[id(job)] = threading.get_ident()
                 return job
         return None
 
@@ -151,5 +154,5 @@ class InferenceScheduler:
                     self._on_error(job, error)
             finally:
                 with self._cond:
-                    self._busy.discard(id(job))
+                    self._busy.pop(id(job), None)
                     self._cond.notify_all()

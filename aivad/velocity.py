@@ -19,7 +19,10 @@ def velocity_histograms(flows: torch.Tensor, boxes: torch.Tensor, n_bins: int, g
     if boxes.shape[0] == 0:
         return torch.zeros(0, n_bins, device=flows.device)
     flow_regions = roi_align(flows.float(), boxes.float(), output_size=[grid, grid])  # (K, 2, g, g)
-    magnitude = torch.linalg.norm(flow_regions, dim=1).flatten(1)  # (K, g*g)
+    # hypot, not linalg.norm over dim 1: that strided reduction took 1.3 ms for 6 boxes at grid 32 and
+    # 0.2 s for 25 boxes at grid 224 on one CPU thread (hypot: 0.03 / 4 ms), and hypot is the correctly
+    # rounded one (norm differs from it by one float32 ulp in about a sixth of the pixels).
+    magnitude = torch.hypot(flow_regions[:, 0], flow_regions[:, 1]).flatten(1)  # (K, g*g)
     theta = torch.atan2(flow_regions[:, 0], flow_regions[:, 1]).flatten(1)
     # torch.histogram puts theta == pi in the last bin; clamp does the same.
     bins = ((theta + math.pi) * (n_bins / (2 * math.pi))).long().clamp_(0, n_bins - 1)

@@ -107,6 +107,25 @@ def get_args_parser() -> argparse.ArgumentParser:
         default=None,
         help="an earlier --json report: print this run's headline figures beside it",
     )
+    streams = parser.add_argument_group("several cameras (benchmarks/stream_speed.py; replaces the stage timing)")
+    streams.add_argument(
+        "--streams",
+        type=int,
+        default=0,
+        help="N > 0: N live lite cameras at --size through the UI's scheduler, idle and with a one-core load "
+        "(default 0: time the stages instead)",
+    )
+    streams.add_argument("--duration", type=float, default=10.0, help="seconds measured per run (default 10)")
+    streams.add_argument("--stream-fps", type=float, default=25.0, help="each camera's frame rate (default 25)")
+    streams.add_argument(
+        "--workers", type=int, default=0, help="scheduler threads (default 0: one per core, as the UI)"
+    )
+    streams.add_argument(
+        "--stream-batch",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="cameras on one model through the model together (default auto: on a GPU only)",
+    )
     return parser
 
 
@@ -615,6 +634,10 @@ def main(argv: list[str] | None = None) -> int:
     from aivad.devices import choose_device
 
     args = get_args_parser().parse_args(argv)
+    if args.streams:
+        from stream_speed import main as streams_main
+
+        return streams_main(args)
     baseline = load_baseline(args.baseline) if args.baseline is not None else None  # fail before minutes of timing
     device = choose_device(args.device).device
     with tempfile.TemporaryDirectory(prefix="aivad-bench-") as scratch:

@@ -57,6 +57,8 @@ class FrameSlot:
 
     Holds at most one frame. ``put(block=False)`` replaces an untaken frame and counts it
     as dropped; ``put(block=True)`` waits until the consumer took the previous one.
+    ``on_put`` (optional) is called after every stored frame, outside the lock: a consumer that
+    shares threads with others (aivad.scheduler) is woken by it instead of polling.
     """
 
     def __init__(self) -> None:
@@ -64,6 +66,12 @@ class FrameSlot:
         self._frame: SourceFrame | None = None
         self.dropped = 0
         self._closed = False
+        self.on_put: Callable[[], None] | None = None
+
+    @property
+    def has_frame(self) -> bool:
+        """A frame is waiting (no lock: a scheduler asks this of every camera, many times a second)."""
+        return self._frame is not None
 
     def put(self, frame: SourceFrame, block: bool = False, cancelled: Callable[[], bool] | None = None) -> bool:
         """Store a frame; returns False when a blocking put was cancelled."""
@@ -77,7 +85,10 @@ class FrameSlot:
                 self.dropped += 1
             self._frame = frame
             self._cond.notify_all()
-            return True
+        listener = self.on_put
+        if listener is not None:
+            listener()
+        return True
 
     def take(self, timeout: float = 0.1) -> SourceFrame | None:
         deadline = time.monotonic() + timeout
