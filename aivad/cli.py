@@ -291,7 +291,12 @@ def decide(args, detector, results, info):
     zones, roi = load_zones(args.zones) if args.zones is not None else ([], False)
     decider = Decider()
     fps = info.fps or 10.0
-    decider.configure(DecisionSettings.of_detector(detector, zones=zones, zones_are_roi=roi), detector, fps)
+    decider.configure(
+        DecisionSettings.of_detector(detector, zones=zones, zones_are_roi=roi),
+        detector.threshold,
+        detector.combine,
+        fps,
+    )
     decided, events = decide_all(results, decider, info.width, info.height)
     if args.events is not None:
         write_events_csv(args.events, [event_csv_row(i, str(args.video), e) for i, e in enumerate(events, start=1)])
@@ -328,9 +333,7 @@ def evaluate(args, detector, results, info) -> int:
     if args.csv is not None:
         write_csv(args.csv, results)
     if not args.causal:  # the results were smoothed centred: smooth their raw scores causally for the events
-        causal = smooth_causal(
-            np.array([r.raw_score for r in results]), detector.smoothing_sigma, detector.causal_filter
-        )
+        causal = smooth_causal(np.array([r.raw_score for r in results]), detector.smoothing_sigma)
         results = [replace(r, score=float(s)) for r, s in zip(results, causal)]
     fps = info.fps or 10.0
     events = event_report(

@@ -27,7 +27,6 @@ class ModelConfig:
     weights: str = "pretrained"  # frozen networks: "pretrained" or "random"
     max_bank: int = MEMORY_BANK_SIZE
     smoothing_sigma: float = SMOOTHING_SIGMA
-    causal_filter: str = "half_gaussian"  # live smoothing (aivad.scoring.CAUSAL_FILTERS); "exponential" since v2.1
     combine: str = "sum"  # "max" for models calibrated on held-out footage (aivad.scoring)
     appearance_features: str = "normalised"  # "raw" for anomalib's own CLIP memories
     velocity_units: dict = field(default_factory=lambda: dict(PIXELS))  # aivad.model.velocity_in_units
@@ -100,5 +99,4 @@ def build_config(args, base) -> ModelConfig:
         max_bank=args.memory_bank_size,
         combine="max",  # attributes calibrated on held-out footage, then the most unusual one (aivad.scoring)
         smoothing_sigma=args.smoothing_sigma,
-        causal_filter="exponential",  # the newest frame weighs most, same mean delay (aivad.scoring)
     )

@@ -119,16 +119,14 @@ class Decider:
         self.settings = DecisionSettings()
         self.combine = "sum"
         self.threshold = 1.0
-        self.smoother = CausalSmoother(0.0, "half_gaussian")  # replaced by configure()
+        self.smoother = CausalSmoother(0.0)
         self.tracker: EventTracker | None = None
 
-    def configure(self, settings: DecisionSettings, detector, fps: float) -> None:
-        """New settings for ``detector``'s results; an open event stays open, only its levels change."""
+    def configure(self, settings: DecisionSettings, default_threshold: float, combine: str, fps: float) -> None:
+        """New settings; an open event stays open, only its levels change."""
         self.settings = settings
-        self.combine = detector.combine
-        self.threshold = float(settings.threshold if settings.threshold is not None else detector.threshold)
-        if self.smoother.kind != detector.causal_filter:
-            self.smoother = CausalSmoother(0.0, detector.causal_filter)
+        self.combine = combine
+        self.threshold = float(settings.threshold if settings.threshold is not None else default_threshold)
         self.smoother.sigma = max(0.0, settings.smoothing_sigma)
         # The same rule as training's and evaluate's (aivad.alarm), with the user's settings.
         rule = AlarmRule(self.threshold, 1.0 - max(0.0, min(settings.hysteresis, 0.95)), settings.min_duration_s)

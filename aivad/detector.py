@@ -61,8 +61,7 @@ class Detector:
         self.threshold = float(model.threshold)
         self._normalise_appearance = model.config.appearance_features == "normalised"
         self._precision = model.config.inference_precision
-        self.causal_filter = model.config.causal_filter
-        self._smoother = CausalSmoother(float(model.config.smoothing_sigma), self.causal_filter)
+        self._smoother = CausalSmoother(float(model.config.smoothing_sigma))
         self.combine = model.config.combine
         # Checkpoints from before the rate-calibrated alarm get the default rule at their threshold.
         self.alarm_rule = (

@@ -103,9 +103,7 @@ def fit_model(
     method = config.combine
     frame_raw = frame_scores_from_regions(footage, heldout, method)
     videos = np.unique(footage.video_index)
-    smoothed = [
-        smooth_causal(frame_raw[footage.video_index == v], config.smoothing_sigma, config.causal_filter) for v in videos
-    ]
+    smoothed = [smooth_causal(frame_raw[footage.video_index == v], config.smoothing_sigma) for v in videos]
     rates = pairs_per_second or [10.0] * len(videos)
     rule = AlarmRule(threshold=0.0)
     rate_model = RateModel.fit([(s, rates[int(v)]) for s, v in zip(smoothed, videos)], rule)

@@ -6,12 +6,8 @@ on held-out normal footage (aivad.calibration), so a value of 1 means "as unusua
 unseen normal regions" for every attribute alike, and one attribute that does not generalise
 cannot add its noise to the others. Older checkpoints (and anomalib's) keep AI-VAD's plain sum,
 which their thresholds were calibrated for. Scores are then
-smoothed in time: offline with a centred Gaussian (sigma 3 frames in the authors' code), live with
-past frames only, where future frames do not exist yet. The live filter of models trained by this
-version is an exponential moving average with the same mean delay as the one-sided Gaussian of
-that sigma: the newest frame weighs most, so an event shows sooner for the same delay on average
-(causal frame AUROC on both development splits 0.947 / 0.946 -> 0.954 / 0.953, README). Older
-checkpoints keep the one-sided Gaussian their thresholds were calibrated with.
+smoothed in time with a Gaussian (sigma 3 frames in the authors' code): centred for offline
+scoring, one-sided (past frames only) for live use, where future frames do not exist yet.
 """
 
 from __future__ import annotations
@@ -50,37 +46,9 @@ def gaussian_weights(sigma: float, causal: bool) -> np.ndarray:
     return weights / weights.sum()
 
 
-CAUSAL_FILTERS = ("exponential", "half_gaussian")
-
-
-def causal_delay(sigma: float) -> float:
-    """Mean delay in frames of the one-sided Gaussian of ``sigma`` (2.3 frames at sigma 3)."""
-    weights = gaussian_weights(sigma, causal=True)
-    return float(np.dot(np.arange(len(weights)), weights))
-
-
-def exponential_alpha(sigma: float) -> float:
-    """Weight of the newest frame in an exponential average whose mean delay is ``causal_delay(sigma)``."""
-    return 1.0 / (1.0 + causal_delay(sigma))
-
-
-def smooth_causal(raw: np.ndarray, sigma: float, kind: str) -> np.ndarray:
-    """Each frame from itself and the frames before it: ``kind`` is one of ``CAUSAL_FILTERS``.
-
-    half_gaussian: weighted mean with one-sided Gaussian weights (renormalised at the start);
-    exponential: ``s[t] = a * raw[t] + (1 - a) * s[t - 1]`` with ``a = exponential_alpha(sigma)``, ``s[0] = raw[0]``.
-    """
+def smooth_causal(raw: np.ndarray, sigma: float) -> np.ndarray:
+    """Weighted mean of each frame and the frames before it (weights renormalised at the start)."""
     raw = np.asarray(raw, dtype=np.float64)
-    if kind == "exponential":
-        alpha = exponential_alpha(sigma)
-        out = np.empty_like(raw)
-        state = None
-        for t, value in enumerate(raw):
-            state = value if state is None else alpha * value + (1.0 - alpha) * state
-            out[t] = state
-        return out
-    if kind != "half_gaussian":
-        raise ValueError(f"unknown causal filter {kind!r}; choose one of {', '.join(CAUSAL_FILTERS)}")
     weights = gaussian_weights(sigma, causal=True)  # weights[k] applies to frame t - k
     out = np.empty_like(raw)
     for t in range(len(raw)):
@@ -104,23 +72,14 @@ def smooth_centred(raw: np.ndarray, sigma: float) -> np.ndarray:
 class CausalSmoother:
     """Streaming version of :func:`smooth_causal`: one value in, one smoothed value out."""
 
-    def __init__(self, sigma: float, kind: str) -> None:
-        if kind not in CAUSAL_FILTERS:
-            raise ValueError(f"unknown causal filter {kind!r}; choose one of {', '.join(CAUSAL_FILTERS)}")
+    def __init__(self, sigma: float) -> None:
         self.sigma = sigma
-        self.kind = kind
         self.history: list[float] = []
-        self._state: float | None = None
 
     def reset(self) -> None:
         self.history.clear()
-        self._state = None
 
     def update(self, raw: float) -> float:
-        if self.kind == "exponential":
-            alpha = exponential_alpha(self.sigma)
-            self._state = float(raw) if self._state is None else alpha * float(raw) + (1.0 - alpha) * self._state
-            return self._state
         weights = gaussian_weights(self.sigma, causal=True)
         self.history.append(float(raw))
         del self.history[: max(0, len(self.history) - len(weights))]

@@ -83,11 +83,9 @@ def test_causal_scores_are_the_past_only_smoothing_of_raw_scores(tmp_path, lite_
     assert np.allclose(raw, [float(r["raw_score"]) for r in centred])
     from aivad.detector import load_model
 
-    config = load_model(lite_checkpoint)[0].config
-    assert config.causal_filter == "exponential"  # what training writes now
+    sigma = load_model(lite_checkpoint)[0].config.smoothing_sigma
     # frame 0 has no previous frame: causal smoothing starts at frame 1
-    expected = smooth_causal(raw[1:], config.smoothing_sigma, config.causal_filter)
-    assert np.allclose([float(r["score"]) for r in causal[1:]], expected, atol=1e-5)
+    assert np.allclose([float(r["score"]) for r in causal[1:]], smooth_causal(raw[1:], sigma), atol=1e-5)
     assert not np.allclose([float(r["score"]) for r in causal], [float(r["score"]) for r in centred])
 
 
@@ -202,8 +200,7 @@ def test_evaluate_reports_events_with_segments_boxes_and_json(tmp_path, capsys, 
     )  # the minimum duration at 10 FPS
     assert data["normal_seconds"] == pytest.approx(25 / 10)
     assert data["localisation"]["fast_object"]["alarmed_frames"] == 15
-    # far more than the 1 per hour the checkpoint's own threshold was chosen for
-    assert data["false_alarms_per_hour_expected"] is not None and data["false_alarms_per_hour_expected"] > 100
+    assert data["false_alarms_per_hour_expected"] is not None and data["false_alarms_per_hour_expected"] > 1000
     assert run_cli(*args, "--threshold", "1000") == 0  # nothing reaches it: missed, no false alarm
     data = json.loads(report.read_text(encoding="utf-8"))
     assert not data["segments"][0]["detected"] and data["false_alarm_events"] == 0 and "localisation" in data

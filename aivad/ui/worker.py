@@ -342,7 +342,7 @@ class InferenceWorker(EvidenceRecorder, QObject):
         self._ring.seconds = settings.pre_s
         self._ring.fps = fps
         if detector is not None:
-            self._decider.configure(settings, detector, fps)
+            self._decider.configure(settings, detector.threshold, detector.combine, fps)
 
     def _nominal_fps(self) -> float:
         source = self.source
