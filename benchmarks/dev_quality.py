@@ -74,8 +74,11 @@ def dev_preset(backend: str, lr: float | None = None, epochs: int | None = None)
     return preset
 
 
+OPERATING_POINTS = (1.0, 10.0, 100.0, 1000.0)  # expected false alarms per hour (the rate model's thresholds)
+
+
 def evaluate_split(
-    data: Path, out: Path, backend: str, epochs: int | None, extra: list[str], skip_epochs0: bool
+    data: Path, out: Path, backend: str, epochs: int | None, extra: list[str], skip_epochs0: bool, reuse: bool = False
 ) -> dict:
     from aivad.detector import Detector
     from aivad.evaluation import Segment, event_report, load_boxes
@@ -89,20 +92,21 @@ def evaluate_split(
     for name, run_epochs in runs:
         output = out / f"{name}.ckpt"
         started = time.time()
-        train_main(
-            [
-                "--videos",
-                *train_videos,
-                "--output",
-                str(output),
-                "--epochs",
-                str(run_epochs),
-                "--device",
-                "cpu",
-                *extra,
-            ],
-            preset,
-        )
+        if not (reuse and output.is_file()):
+            train_main(
+                [
+                    "--videos",
+                    *train_videos,
+                    "--output",
+                    str(output),
+                    "--epochs",
+                    str(run_epochs),
+                    "--device",
+                    "cpu",
+                    *extra,
+                ],
+                preset,
+            )
         train_s = time.time() - started
         detector = Detector.load(output, device="cpu")
         started = time.time()
@@ -137,6 +141,21 @@ def evaluate_split(
             score_fps=round(len(causal) / score_s, 1),
         )
         entry["calibration"] = detector.info.get("calibration", {})
+        # What a live user sees at other slider positions: each threshold the rate model gives for a rate.
+        entry["operating_points"] = []
+        if detector.rate_model is not None:
+            for per_hour in OPERATING_POINTS:
+                threshold = detector.rate_model.threshold_for(per_hour)
+                point = event_report(
+                    causal,
+                    labels,
+                    fps,
+                    detector.event_tracker(fps, threshold),
+                    [Segment(*s) for s in segments],
+                    load_boxes(data / "test" / "boxes.csv"),
+                    detector.expected_false_alarms_per_hour(threshold),
+                )
+                entry["operating_points"].append(dict(point, expected_per_hour_target=per_hour, threshold=threshold))
         report[name] = entry
     return report
 
@@ -166,6 +185,18 @@ def print_table(reports: dict) -> None:
             f"{e['false_alarms_per_hour_expected'] or float('nan'):.2g}/h expected); "
             f"normal frames in alarm {e['normal_frames_in_alarm']}; top region on object: {loc}"
         )
+        for point in reports[s]["trained"].get("operating_points", []):
+            detected = ", ".join(
+                f"{x['name']} {'%.1f s' % x['delay_s'] if x['detected'] else 'missed'}" for x in point["segments"]
+            )
+            loc = ", ".join(
+                f"{n} {v['share']:.0%}" for n, v in point.get("localisation", {}).items() if v["share"] is not None
+            )
+            print(
+                f"  {point['expected_per_hour_target']:>6g}/h expected: threshold {point['threshold']:.3f}; "
+                f"{detected}; "
+                f"false events {point['false_alarm_events']} ({point['false_alarms_per_hour']:.0f}/h); on object: {loc}"
+            )
 
 
 def main() -> int:
@@ -176,12 +207,13 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("out/dev_quality"))
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--skip-epochs0", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="score the checkpoints already in --out, do not train")
     args, extra = parser.parse_known_args()
 
     reports = {}
     for data in args.data:
         reports[data.name] = evaluate_split(
-            data, args.out / data.name, args.backend, args.epochs, extra, args.skip_epochs0
+            data, args.out / data.name, args.backend, args.epochs, extra, args.skip_epochs0, args.reuse
         )
     text = json.dumps(reports, indent=2, default=float)
     print(text)
