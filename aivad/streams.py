@@ -220,6 +220,8 @@ class ModelCache:
     def detector(self, path: str | Path, device: str = "auto", **options) -> Detector:
         """A detector for one more camera; ``options`` are :meth:`Detector.load`'s (weights, precision ...)."""
         path = Path(path).resolve()
+        if not path.is_file():  # Detector.load says what is wrong in one sentence
+            return Detector.load(path, device=device, **options)
         key = (str(path), path.stat().st_mtime_ns, device, tuple(sorted(options.items())))
         with self._lock:  # one load at a time: two cameras asking at once must not load it twice
             prototype = self._loaded.get(key)

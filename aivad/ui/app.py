@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from aivad.render import score_rgb
 from aivad.scheduler import InferenceScheduler
+from aivad.streams import ModelCache
 from aivad.ui import i18n
 from aivad.ui.automation import Automation, WindowAutomation
 from aivad.ui.cameras import Camera
@@ -54,6 +55,7 @@ class MainWindow(
 
         # One scheduler for the whole application: every camera's worker is a job on its threads.
         self.scheduler = InferenceScheduler()
+        self.model_cache = ModelCache()  # cameras on one checkpoint hold one copy of its weights
         self.scheduler.start()
         self.cameras: list[Camera] = []
         self.camera: Camera | None = None  # the selected one: the big view, the chart and the settings show it

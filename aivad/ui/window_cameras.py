@@ -124,6 +124,7 @@ class WindowCameras:
         w.event_saved.connect(self._event_saved)
         w.problem.connect(partial(self._camera_problem, camera))
         w.event_store, w.webhook = self.event_store, self.webhook  # None until the window opened them
+        w.model_cache = self.model_cache
         w.start()
         return camera
 

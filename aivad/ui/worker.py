@@ -151,6 +151,8 @@ class InferenceWorker(EvidenceRecorder, QObject):
     def __init__(self, scheduler: InferenceScheduler, parent=None, camera_name: str = "") -> None:
         super().__init__(parent)
         self.scheduler = scheduler
+        # Set by the window: cameras on one checkpoint share its loaded weights (aivad.streams.ModelCache).
+        self.model_cache = None
         self.camera_name = camera_name  # written into each event so one list can hold several cameras
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
         self._started = False
@@ -282,7 +284,8 @@ class InferenceWorker(EvidenceRecorder, QObject):
         try:
             from aivad.detector import Detector
 
-            detector = Detector.load(path, device=device)
+            cache = self.model_cache
+            detector = cache.detector(path, device) if cache is not None else Detector.load(path, device=device)
         except UserError as error:
             self.checkpoint_failed.emit(str(error))
             return

@@ -61,6 +61,8 @@ def test_four_cameras_run_on_one_scheduler(qtbot, window, ui_checkpoint, normal_
     qtbot.waitUntil(lambda: all(c.stream_done for c in window.cameras), timeout=60_000)
     assert all(c.frames_processed >= 55 for c in window.cameras)  # every camera analysed (nearly) every frame
     assert all(c.checkpoint_info is not None for c in window.cameras)
+    assert len({id(c.worker.detector.model) for c in window.cameras}) == 1, "one checkpoint, loaded once"
+    assert len({id(c.worker.detector) for c in window.cameras}) == 4, "each camera its own stream state"
     assert len(inference_threads()) <= window.scheduler.workers
     for camera in window.cameras:
         tile = window.grid.tile(camera)
