@@ -11,6 +11,11 @@ and a camera's frames are never run by two threads at once (its detector state i
 A job is anything with ``has_work()`` (cheap, non-blocking) and ``step()`` (does one unit of work,
 e.g. one frame; must not block waiting for input). Jobs whose input arrives call
 :meth:`InferenceScheduler.wake` so an idle pool reacts at once instead of at its next poll.
+
+Batching: a job may also have ``batch_key()`` (None: never batched) and a static
+``step_batch(jobs)``. When the job a thread claims has a key, the other ready, idle jobs with the same
+key (cameras on one loaded model) are claimed with it, up to ``max_batch``, and stepped together: on
+a GPU one call for several cameras' frames beats one call each.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 IDLE_POLL_S = 0.005  # an idle worker looks for work at least this often (wake() is faster)
+MAX_BATCH = 8  # jobs stepped together at most: bounds one step's latency for the cameras in it
 
 
 class Job(Protocol):
@@ -62,8 +68,14 @@ def configure_threads(intra_op: int = 1) -> None:
 class InferenceScheduler:
     """A pool of ``workers`` threads stepping registered jobs round robin."""
 
-    def __init__(self, workers: int | None = None, on_error: Callable[[object, BaseException], None] | None = None):
+    def __init__(
+        self,
+        workers: int | None = None,
+        on_error: Callable[[object, BaseException], None] | None = None,
+        max_batch: int = MAX_BATCH,
+    ):
         self.workers = workers or available_cores()
+        self.max_batch = max(1, max_batch)
         self._on_error = on_error
         self._cond = threading.Condition()
         self._jobs: list[object] = []
@@ -118,41 +130,66 @@ class InferenceScheduler:
             thread.join(timeout)
         self._threads = []
 
-    def _claim(self):
-        """The next job round robin that has work and no thread on it (called with the lock held)."""
+    def _ready(self, job) -> bool:
+        if id(job) in self._busy:
+            return False
+        try:
+            return bool(job.has_work())
+        except Exception:
+            return False
+
+    @staticmethod
+    def _key(job):
+        try:
+            return job.batch_key() if hasattr(job, "batch_key") else None
+        except Exception:
+            return None
+
+    def _claim(self) -> list | None:
+        """The next job round robin that has work and no thread on it, with the ready jobs that batch
+        with it (called with the lock held)."""
         count = len(self._jobs)
         for offset in range(count):
             position = (self._next + offset) % count
             job = self._jobs[position]
-            if id(job) in self._busy:
+            if not self._ready(job):
                 continue
-            try:
-                ready = job.has_work()
-            except Exception:
-                ready = False
-            if ready:
-                self._next = (position + 1) % count
-                self._busy[id(job)] = threading.get_ident()
-                return job
+            self._next = (position + 1) % count
+            claimed = [job]
+            key = self._key(job) if self.max_batch > 1 else None
+            if key is not None:
+                for later in range(1, count):
+                    if len(claimed) >= self.max_batch:
+                        break
+                    other = self._jobs[(position + later) % count]
+                    if self._ready(other) and self._key(other) == key:
+                        claimed.append(other)
+            for claimed_job in claimed:
+                self._busy[id(claimed_job)] = threading.get_ident()
+            return claimed
         return None
 
     def _work(self) -> None:
         while True:
             with self._cond:
-                job = None
+                claimed = None
                 while self._running:
-                    job = self._claim()
-                    if job is not None:
+                    claimed = self._claim()
+                    if claimed is not None:
                         break
                     self._cond.wait(IDLE_POLL_S)
-                if job is None:
+                if claimed is None:
                     return
             try:
-                job.step()
+                if len(claimed) == 1:
+                    claimed[0].step()
+                else:
+                    type(claimed[0]).step_batch(claimed)
             except Exception as error:  # one camera's failure must not stop the others
                 if self._on_error is not None:
-                    self._on_error(job, error)
+                    self._on_error(claimed[0], error)
             finally:
                 with self._cond:
-                    self._busy.pop(id(job), None)
+                    for job in claimed:
+                        self._busy.pop(id(job), None)
                     self._cond.notify_all()

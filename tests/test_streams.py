@@ -49,6 +49,43 @@ def test_scheduler_serves_four_jobs_fairly_and_never_one_job_on_two_threads():
     assert max(counts) / min(counts) < 1.3, counts
 
 
+class BatchingJob(CountingJob):
+    """A CountingJob that batches with the jobs of the same key (cameras on one model)."""
+
+    batches: list[list[str]] = []
+
+    def __init__(self, name: str, key) -> None:
+        super().__init__()
+        self.name, self.key = name, key
+
+    def batch_key(self):
+        return self.key
+
+    @staticmethod
+    def step_batch(jobs) -> None:
+        BatchingJob.batches.append([job.name for job in jobs])
+        for job in jobs:
+            job.step()
+
+
+def test_ready_jobs_of_one_key_are_stepped_together_up_to_the_batch_size():
+    BatchingJob.batches = []
+    jobs = [BatchingJob(f"a{i}", "model-a") for i in range(5)] + [BatchingJob("b", "model-b")]
+    jobs += [BatchingJob("alone", None)]
+    scheduler = InferenceScheduler(workers=2, max_batch=3)
+    for job in jobs:
+        scheduler.add(job)
+    scheduler.start()
+    time.sleep(0.5)
+    scheduler.stop()
+    assert all(job.overlaps == 0 for job in jobs), "a job in a batch is never stepped elsewhere at once"
+    assert all(job.steps > 10 for job in jobs), [job.steps for job in jobs]
+    assert BatchingJob.batches and max(len(batch) for batch in BatchingJob.batches) == 3
+    for batch in BatchingJob.batches:
+        assert len({name[0] for name in batch}) == 1, batch  # only jobs of one key together
+        assert "alone" not in batch and "b" not in batch  # no partner: stepped alone, by step()
+
+
 def test_a_job_removing_itself_does_not_wait_for_itself():
     scheduler = InferenceScheduler(workers=1)
     done = threading.Event()

@@ -153,6 +153,7 @@ class InferenceWorker(EvidenceRecorder, QObject):
         self.scheduler = scheduler
         # Set by the window: cameras on one checkpoint share its loaded weights (aivad.streams.ModelCache).
         self.model_cache = None
+        self.batch_inference: bool | None = None  # None: batch cameras on one model where it pays (a GPU)
         self.camera_name = camera_name  # written into each event so one list can hold several cameras
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
         self._started = False
@@ -252,23 +253,76 @@ class InferenceWorker(EvidenceRecorder, QObject):
     def step(self) -> None:
         """Commands, settings, finished clips, then at most one frame; never waits for input."""
         try:
-            self._run_commands()
-            self._apply_settings()
-            self._poll_recorders()
-            source = self.source
-            if source is None:
-                return
-            frame = source.take(0)
-            if frame is None:
-                if source.finished and not self._source_done_reported:
-                    self._source_done_reported = True
-                    self._end_stream(final=True)
-                    self.source_finished.emit()
-                return
-            self._source_done_reported = False
-            self._process(frame, source)
+            taken = self._prepare()
+            if taken is not None:
+                self._process(*taken)
         except Exception as error:  # one bad frame must not end the session
             self._report_problem(f"{type(error).__name__}: {error}")
+
+    def batch_key(self) -> int | None:
+        """Cameras with the same key are stepped together (:meth:`step_batch`): those on one loaded
+        model, where one big call beats several small ones (a GPU; ``batch_inference`` overrides)."""
+        from aivad.streams import batching_pays
+
+        detector = self.detector
+        if detector is None:
+            return None
+        wanted = self.batch_inference if self.batch_inference is not None else batching_pays(detector.device)
+        return id(detector.model) if wanted else None
+
+    @staticmethod
+    def step_batch(workers: list[InferenceWorker]) -> None:
+        """:meth:`step` for several cameras on one model: their next frames go through it as one batch."""
+        from aivad.detector import process_batch
+
+        ready = []
+        for worker in workers:
+            try:
+                taken = worker._prepare()
+                if taken is None:
+                    continue
+                if worker.detector is None or worker.batch_key() != workers[0].batch_key():
+                    worker._process(*taken)  # its checkpoint changed meanwhile: alone, as step() would
+                    continue
+                worker._begin(taken[0])
+                ready.append((worker, taken))
+            except Exception as error:
+                worker._report_problem(f"{type(error).__name__}: {error}")
+        if not ready:
+            return
+        started = time.monotonic()
+        try:
+            results = process_batch(
+                [(w.detector, frame.image, frame.time_s, None, frame.previous) for w, (frame, _) in ready]
+            )
+        except Exception as error:
+            for worker, _ in ready:
+                worker._report_problem(f"{type(error).__name__}: {error}")
+            return
+        inference_s = time.monotonic() - started
+        for (worker, (frame, source)), result in zip(ready, results):
+            try:
+                worker._process(frame, source, computed=(result, inference_s))
+            except Exception as error:
+                worker._report_problem(f"{type(error).__name__}: {error}")
+
+    def _prepare(self) -> tuple[SourceFrame, FrameSource] | None:
+        """Everything of a step before the model: commands, settings, clips, and the newest frame."""
+        self._run_commands()
+        self._apply_settings()
+        self._poll_recorders()
+        source = self.source
+        if source is None:
+            return None
+        frame = source.take(0)
+        if frame is None:
+            if source.finished and not self._source_done_reported:
+                self._source_done_reported = True
+                self._end_stream(final=True)
+                self.source_finished.emit()
+            return None
+        self._source_done_reported = False
+        return frame, source
 
     def _run_commands(self) -> None:
         while True:
@@ -354,7 +408,7 @@ class InferenceWorker(EvidenceRecorder, QObject):
         measured = self._processed_rate.rate()
         return measured if measured > 0 else 10.0
 
-    def _process(self, frame: SourceFrame, source: FrameSource) -> None:
+    def _begin(self, frame: SourceFrame) -> None:
         if frame.epoch != self._epoch:
             # A seek (or a new source): the model's previous frame is no longer the one before this.
             self._end_stream(final=False)
@@ -364,14 +418,22 @@ class InferenceWorker(EvidenceRecorder, QObject):
             self._decider.reset()
             self._ring.clear()
 
+    def _process(
+        self, frame: SourceFrame, source: FrameSource, computed: tuple[FrameResult, float] | None = None
+    ) -> None:
+        """Decide, record and report one frame; ``computed``: its (result, seconds) from a batch."""
         with self._lock:
             settings = self._settings
         detector = self.detector
-        started = time.monotonic()
-        result: FrameResult | None = None
-        if detector is not None:
-            result = detector.process(frame.image, frame.time_s, previous=frame.previous)
-        inference_s = time.monotonic() - started
+        if computed is not None:
+            result, inference_s = computed
+        else:
+            self._begin(frame)
+            started = time.monotonic()
+            result = None
+            if detector is not None:
+                result = detector.process(frame.image, frame.time_s, previous=frame.previous)
+            inference_s = time.monotonic() - started
         if frame.preroll:
             return  # only warmed up the causal model after a seek
 

@@ -230,3 +230,36 @@ def test_the_webhook_setting_reaches_every_camera_and_refuses_a_bad_url(qtbot, w
     assert window.settings.value("webhook_url") == "http://127.0.0.1:9/hook"
     assert window.set_webhook("")
     assert window.webhook is None and all(c.worker.webhook is None for c in window.cameras)
+
+
+def test_cameras_on_one_model_are_batched_where_it_pays_with_the_scores_of_one_camera_alone(
+    qtbot, window, ui_checkpoint, normal_video, monkeypatch
+):
+    import numpy as np
+
+    import aivad.streams
+    from aivad.detector import Detector
+    from aivad.ui.worker import InferenceWorker
+    from aivad.videos import read_frames
+
+    monkeypatch.setattr(aivad.streams, "batching_pays", lambda device: True)  # as on a GPU
+    sizes = []
+    original = InferenceWorker.step_batch
+
+    def counting(workers):
+        sizes.append(len(workers))
+        original(workers)
+
+    monkeypatch.setattr(InferenceWorker, "step_batch", staticmethod(counting))
+    window.act_every_frame.setChecked(True)
+    window.set_cameras(cameras(normal_video, ui_checkpoint, [NEVER] * 3), "2x2")
+    qtbot.waitUntil(lambda: all(c.stream_done for c in window.cameras), timeout=60_000)
+    assert sizes and max(sizes) >= 2, "cameras on one checkpoint went through the model together"
+
+    alone = Detector.load(ui_checkpoint, device="cpu")
+    expected = {i: alone.process(frame, i / FPS).raw_score for i, frame in read_frames(normal_video)}
+    for camera in window.cameras:
+        seen = {report.index: report.raw_score for report in camera.history}
+        assert len(seen) >= 55
+        common = sorted(set(seen) & set(expected))
+        assert np.allclose([seen[i] for i in common], [expected[i] for i in common], rtol=1e-4, atol=1e-4)
