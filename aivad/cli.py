@@ -299,7 +299,10 @@ def decide(args, detector, results, info):
     )
     decided, events = decide_all(results, decider, info.width, info.height)
     if args.events is not None:
-        write_events_csv(args.events, [event_csv_row(i, str(args.video), e) for i, e in enumerate(events, start=1)])
+        write_events_csv(
+            args.events,
+            [event_csv_row(i, str(args.video), e, camera=Path(args.video).name) for i, e in enumerate(events, start=1)],
+        )
         print(f"wrote {args.events}: {len(events)} event(s)")
     if args.events_db is not None:
         keep_in_history(args.events_db, args.video, events, decided)

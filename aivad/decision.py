@@ -186,10 +186,13 @@ EVENT_CSV_COLUMNS = (
     "main_attribute",
     "snapshot",
     "clip",
+    "camera",
 )
 
 
-def event_csv_row(number: int, source: str, event, started_at: str = "", snapshot: str = "", clip: str = "") -> list:
+def event_csv_row(
+    number: int, source: str, event, started_at: str = "", snapshot: str = "", clip: str = "", camera: str = ""
+) -> list:
     end_s = event.end_time_s
     return [
         number,
@@ -205,6 +208,7 @@ def event_csv_row(number: int, source: str, event, started_at: str = "", snapsho
         event.main_attribute,
         snapshot,
         clip,
+        camera,
     ]
 
 

@@ -66,7 +66,7 @@ CREATE INDEX IF NOT EXISTS events_by_camera ON events (camera, start);
 _MIGRATIONS: dict[int, str] = {}
 
 # The window's export columns (aivad.decision) first, then what only the history knows.
-CSV_COLUMNS = (*EVENT_CSV_COLUMNS, "camera", "session", "ended_at", "region")
+CSV_COLUMNS = (*EVENT_CSV_COLUMNS, "session", "ended_at", "region")
 
 
 def default_path(events_folder: str | Path) -> Path:
@@ -343,9 +343,15 @@ def write_csv(path: str | Path, events: list[StoredEvent]) -> Path:
     writer.writerow(CSV_COLUMNS)
     for event in events:
         row = event_csv_row(
-            event.id or 0, event.source, event, event.start, snapshot=event.snapshot_path, clip=event.clip_path
+            event.id or 0,
+            event.source,
+            event,
+            event.start,
+            snapshot=event.snapshot_path,
+            clip=event.clip_path,
+            camera=event.camera,
         )
-        writer.writerow([*row, event.camera, event.session, event.end, _region_text(event.region)])
+        writer.writerow([*row, event.session, event.end, _region_text(event.region)])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(buffer.getvalue(), encoding="utf-8-sig")

@@ -233,6 +233,7 @@ def events_csv_rows(events: list[EventRecord]) -> list[list]:
             e.started_at.isoformat(timespec="seconds"),
             snapshot=e.snapshot_path,
             clip=e.clip_path,
+            camera=e.camera,
         )
         for e in events
     ]

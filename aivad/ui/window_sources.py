@@ -278,7 +278,7 @@ class WindowSources:
 
     def export_events_csv(self, path: str | Path) -> Path:
         path = Path(path)
-        events = sorted(self.events.events, key=lambda e: e.number)
+        events = sorted(self.events.events, key=lambda e: (e.started_at, e.camera, e.number))  # all cameras
         try:
             recording.write_events_csv(path, events)
         except OSError as error:

@@ -263,3 +263,16 @@ def test_cameras_on_one_model_are_batched_where_it_pays_with_the_scores_of_one_c
         assert len(seen) >= 55
         common = sorted(set(seen) & set(expected))
         assert np.allclose([seen[i] for i in common], [expected[i] for i in common], rtol=1e-4, atol=1e-4)
+
+
+def test_the_event_list_export_names_each_events_camera(qtbot, window, ui_checkpoint, anomaly_video, tmp_path):
+    import csv
+
+    window.act_every_frame.setChecked(True)
+    window.set_cameras(cameras(anomaly_video, ui_checkpoint, [ALWAYS, NEVER, ALWAYS]), "2x2")
+    qtbot.waitUntil(lambda: all(c.stream_done for c in window.cameras), timeout=60_000)
+    path = window.export_events_csv(tmp_path / "alle Kameras.csv")
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert len(rows) == len(window.events.events)
+    assert {row["camera"] for row in rows} == {"Cam 1", "Cam 3"}
+    assert sorted(row["started_at"] for row in rows) == [row["started_at"] for row in rows]
