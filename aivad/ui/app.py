@@ -27,12 +27,12 @@ from aivad.ui.automation import Automation, WindowAutomation
 from aivad.ui.cameras import Camera
 from aivad.ui.file_source import FileSource
 from aivad.ui.i18n import tr
+from aivad.ui.preload import preload_model_modules
 from aivad.ui.window_cameras import WindowCameras
 from aivad.ui.window_history import WindowHistory
 from aivad.ui.window_layout import DEFAULT_SIZE, WindowLayout
 from aivad.ui.window_settings import WindowSettings
 from aivad.ui.window_sources import WindowSources
-from aivad.ui.worker import preload_model_modules
 
 
 class MainWindow(

@@ -20,7 +20,8 @@ from aivad.ui.camera_dialog import CameraDialog
 from aivad.ui.cameras import LAYOUTS, Camera, CameraConfig, load_setup, save_setup, slug
 from aivad.ui.i18n import tr
 from aivad.ui.live_sources import make_source
-from aivad.ui.worker import DetectionSettings, InferenceWorker, preload_model_modules
+from aivad.ui.preload import preload_model_modules
+from aivad.ui.worker import DetectionSettings, InferenceWorker
 
 
 class WindowCameras:

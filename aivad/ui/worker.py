@@ -6,7 +6,8 @@ oversubscribed the cores. The scheduler's threads call :meth:`InferenceWorker.st
 :meth:`InferenceWorker.has_work` says a command, a frame or a finished clip is waiting, so the
 window never waits for the model. The window gets plain Python objects only (numpy images,
 dataclasses, floats); no tensor crosses over. Signals are emitted from the scheduler's threads
-and Qt queues them to the GUI thread.
+and Qt queues them to the GUI thread. Where batching pays (a GPU), the scheduler steps the cameras
+on one loaded model together (:meth:`InferenceWorker.step_batch`): one model call for their frames.
 
 Per-frame results are not sent one signal each: at hundreds of frames per second in
 "analyse every frame" mode that would flood the GUI event queue. Instead the worker
@@ -87,53 +88,6 @@ class WorkerStats:
     latency_ms: float = 0.0  # decode to decision
     inference_ms: float = 0.0  # the model alone
     frames_processed: int = 0
-
-
-def preload_model_modules(checkpoint: str | Path | None = None) -> None:
-    """Import the model's extension modules on the GUI thread, before the worker needs them.
-
-    PySide6 hooks module creation; importing torch's C extensions on a worker thread while
-    the GUI thread runs Qt crashed the interpreter (PySide6 6.12, "none_dealloc"). Imports
-    are cached, so this costs time only once. The full backend's modules (torchvision
-    detection and flow, a few seconds) are skipped when the checkpoint's sidecar JSON says
-    it is a lite model.
-    """
-    import importlib
-    import json
-
-    modules = [
-        "torch",
-        "aivad.detector",
-        "aivad.backends",
-        "aivad.lite",
-        "aivad.model",
-        "aivad.checkpoint",
-        "aivad.weights",
-        "aivad.devices",
-    ]
-    backend = ""
-    if checkpoint is not None:
-        sidecar = Path(str(checkpoint) + ".json")
-        try:
-            backend = str(json.loads(sidecar.read_text(encoding="utf-8")).get("backend", ""))
-        except (OSError, ValueError, AttributeError):
-            backend = ""
-    if backend != "lite":
-        modules += [
-            "torchvision.ops",
-            "torchvision.models.detection",
-            "torchvision.models.optical_flow",
-            "aivad.full",
-            "aivad.flow",
-            "aivad.pose",
-            "aivad.regions",
-            "aivad.base",
-        ]
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except Exception:
-            pass  # the worker's own import reports the problem as a checkpoint error
 
 
 class InferenceWorker(EvidenceRecorder, QObject):
