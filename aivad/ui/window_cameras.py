@@ -426,6 +426,9 @@ class WindowCameras:
     def _camera_source_finished(self, camera: Camera) -> None:
         if camera not in self.cameras:
             return
+        # The worker reported every frame before its end; a drain still waiting on its timer must not
+        # leave them out of the chart and tiles of a finished stream.
+        self._drain()
         camera.stream_done = True
         camera.alarm = False  # the file's end closed its event
         if camera is self.camera:
