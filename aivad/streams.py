@@ -8,9 +8,10 @@ scores it with the frame that really preceded it, decides, and keeps the figures
 processed FPS, dropped frames and the latency from capture to decision (a bounded ring for p95).
 
 Several cameras watching with one checkpoint load it once (:class:`ModelCache`, each camera a
-:meth:`Detector.sibling`). On a GPU their frames can go through the model together
-(:class:`StreamGroup`, one job for the group); on a CPU separate jobs are faster, because the
-scheduler's threads then score several cameras in parallel.
+:meth:`Detector.sibling`). On a GPU the scheduler steps those that are ready together (their
+:func:`batch_key` matches) and their frames go through the model as one batch
+(:meth:`StreamJob.step_batch`); on a CPU separate steps are faster, because the scheduler's threads
+then score several cameras in parallel.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from aivad.ui.sources import FrameSource, RateMeter, SourceFrame
 
 LATENCY_WINDOW = 512  # recent frames whose latency the p95 is taken over (20 s at 25 FPS)
 DEFAULT_FPS = 10.0  # the alarm's minimum duration in frames needs a rate; used while a source reports none
-MAX_BATCH = 8  # cameras per StreamGroup: bounds one step's latency for the cameras waiting behind it
 
 DecisionCallback = Callable[[SourceFrame, FrameResult, Decision], None]
 
@@ -73,6 +73,7 @@ class StreamJob:
         self._rate = RateMeter()
         self._processed = 0
         self._dropped_at_reset = 0
+        self.batch: bool | None = None  # None: batch with cameras on the same model where it pays (a GPU)
 
     def attach(self, scheduler) -> None:
         """Add to the scheduler and wake it whenever the source delivers, instead of waiting for its poll."""
@@ -94,7 +95,23 @@ class StreamJob:
         result = self.detector.process(frame.image, frame.time_s, frame.index, previous=frame.previous)
         self.finish(frame, result)
 
-    # --- the two halves of a step (StreamGroup runs the detector between them) -------------
+    def batch_key(self) -> int | None:
+        return batch_key(self.detector, self.batch)
+
+    @staticmethod
+    def step_batch(jobs: Sequence[StreamJob]) -> None:
+        """:meth:`step` for cameras on one loaded model: their waiting frames are extracted and embedded
+        as one batch (:func:`aivad.detector.process_batch`), then each is decided on its own."""
+        taken = [(job, frame) for job in jobs if (frame := job.take()) is not None]
+        if not taken:
+            return
+        results = process_batch(
+            [(job.detector, frame.image, frame.time_s, frame.index, frame.previous) for job, frame in taken]
+        )
+        for (job, frame), result in zip(taken, results):
+            job.finish(frame, result)
+
+    # --- the two halves of a step (step_batch runs the detector between them) --------------
     def take(self) -> SourceFrame | None:
         """The newest frame, without waiting; a seek or a new source restarts the stream state."""
         frame = self.source.take(timeout=0.0)
@@ -150,60 +167,19 @@ class StreamJob:
         self._rate.reset()
 
 
-class StreamGroup:
-    """Cameras sharing one loaded model, stepped as one job: their waiting frames are extracted and
-    embedded as one batch (:func:`aivad.detector.process_batch`), then each is decided as a
-    :class:`StreamJob` would. Worth it where one big call beats several small ones (a GPU)."""
-
-    def __init__(self, jobs: Sequence[StreamJob]) -> None:
-        if not jobs:
-            raise ValueError("StreamGroup needs at least one StreamJob")
-        model = jobs[0].detector.model
-        if any(job.detector.model is not model for job in jobs):
-            raise ValueError("StreamGroup: every camera must share one loaded model (ModelCache, Detector.sibling)")
-        self.jobs = list(jobs)
-
-    def attach(self, scheduler) -> None:
-        for job in self.jobs:
-            job.source.slot.on_put = scheduler.wake
-        scheduler.add(self)
-
-    def detach(self, scheduler) -> None:
-        for job in self.jobs:
-            job.source.slot.on_put = None
-        scheduler.remove(self)
-
-    def has_work(self) -> bool:
-        return any(job.has_work() for job in self.jobs)
-
-    def step(self) -> None:
-        taken = [(job, frame) for job in self.jobs if (frame := job.take()) is not None]
-        if not taken:
-            return
-        results = process_batch(
-            [(job.detector, frame.image, frame.time_s, frame.index, frame.previous) for job, frame in taken]
-        )
-        for (job, frame), result in zip(taken, results):
-            job.finish(frame, result)
-
-
-def batch_by_model(jobs: Sequence[StreamJob], max_batch: int = MAX_BATCH) -> list[StreamJob | StreamGroup]:
-    """Jobs to give the scheduler: cameras on the same loaded model grouped (at most ``max_batch`` a
-    group), a camera alone on its model left as it is."""
-    by_model: dict[int, list[StreamJob]] = {}
-    for job in jobs:
-        by_model.setdefault(id(job.detector.model), []).append(job)
-    out: list[StreamJob | StreamGroup] = []
-    for members in by_model.values():
-        for start in range(0, len(members), max_batch):
-            chunk = members[start : start + max_batch]
-            out.append(chunk[0] if len(chunk) == 1 else StreamGroup(chunk))
-    return out
-
-
 def batching_pays(device: str) -> bool:
     """Batch cameras on accelerators; on a CPU the scheduler's threads running cameras side by side win."""
     return not str(device).startswith("cpu")
+
+
+def batch_key(detector: Detector | None, wanted: bool | None) -> int | None:
+    """The scheduler's batching key of a camera (aivad.scheduler): its loaded model, when batching is
+    ``wanted`` (None: where it pays), else None (stepped alone)."""
+    if detector is None:
+        return None
+    if wanted is None:
+        wanted = batching_pays(detector.device)
+    return id(detector.model) if wanted else None
 
 
 class ModelCache:

@@ -126,7 +126,7 @@ def make_videos(folder: Path, count: int, size: tuple[int, int], seconds: float,
 
 def run_streams(scheduler, detectors, videos, duration_s: float, batch: bool, warmup_s: float = WARMUP_S) -> dict:
     """Every camera from the start of its video in real time, through ``scheduler``, for warm-up + duration."""
-    from aivad.streams import StreamJob, batch_by_model
+    from aivad.streams import StreamJob
     from aivad.ui.file_source import FileSource
 
     jobs = []
@@ -134,10 +134,11 @@ def run_streams(scheduler, detectors, videos, duration_s: float, batch: bool, wa
     for i, detector in enumerate(detectors):
         detector.reset()
         source = FileSource(videos[i % len(videos)])  # real time, newest frame only
-        jobs.append(StreamJob(source, detector, latency_window=window))
-    scheduled = batch_by_model(jobs) if batch else jobs
-    for item in scheduled:
-        item.attach(scheduler)
+        job = StreamJob(source, detector, latency_window=window)
+        job.batch = batch  # cameras on one model are then stepped together by the scheduler
+        jobs.append(job)
+    for job in jobs:
+        job.attach(scheduler)
     for job in jobs:
         job.source.start()
     try:
@@ -151,8 +152,8 @@ def run_streams(scheduler, detectors, videos, duration_s: float, batch: bool, wa
         stats = [job.stats() for job in jobs]
         latencies = [job.latencies_ms() for job in jobs]
     finally:
-        for item in scheduled:
-            item.detach(scheduler)
+        for job in jobs:
+            job.detach(scheduler)
         for job in jobs:
             job.source.stop()
     pooled = np.concatenate(latencies) if any(len(x) for x in latencies) else np.zeros(0)
@@ -266,7 +267,7 @@ def main(args) -> int:
     print(
         f"{args.streams} stream(s) at {size[0]}x{size[1]}, {args.stream_fps:g} FPS each, "
         f"{args.duration:g} s measured per column; {cores} core(s), {scheduler.workers} scheduler worker(s), "
-        f"{'batched' if batch else 'one job per camera'}"
+        f"{'cameras on one model batched' if batch else 'one step per camera'}"
     )
     print(format_streams_table(idle, loaded))
     wanted = args.streams * args.stream_fps

@@ -29,10 +29,12 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from aivad.decision import Decider, DecisionSettings
+from aivad.detector import process_batch
 from aivad.errors import UserError
 from aivad.render import heatmap_rgba
 from aivad.results import FrameResult, RegionResult
 from aivad.scheduler import InferenceScheduler
+from aivad.streams import batch_key
 from aivad.ui import recording
 from aivad.ui.evidence import EvidenceRecorder
 from aivad.ui.recording import ClipRecorder, EventRecord, FrameRing
@@ -216,19 +218,11 @@ class InferenceWorker(EvidenceRecorder, QObject):
     def batch_key(self) -> int | None:
         """Cameras with the same key are stepped together (:meth:`step_batch`): those on one loaded
         model, where one big call beats several small ones (a GPU; ``batch_inference`` overrides)."""
-        from aivad.streams import batching_pays
-
-        detector = self.detector
-        if detector is None:
-            return None
-        wanted = self.batch_inference if self.batch_inference is not None else batching_pays(detector.device)
-        return id(detector.model) if wanted else None
+        return batch_key(self.detector, self.batch_inference)
 
     @staticmethod
     def step_batch(workers: list[InferenceWorker]) -> None:
         """:meth:`step` for several cameras on one model: their next frames go through it as one batch."""
-        from aivad.detector import process_batch
-
         ready = []
         for worker in workers:
             try:
