@@ -38,12 +38,14 @@ class BaseCheckpoint:
 
 def _same_extractor(name: str, old: ModelConfig, new: ModelConfig) -> bool:
     from aivad.full import FullSettings
+    from aivad.lite import LiteSettings
 
     if old.backend != new.backend:
         return False
     relevant = {
         "velocity": (
             "velocity_bins",
+            "velocity_feature",
             "flow_model",
             "flow_size",
             "flow_iterations",
@@ -55,7 +57,7 @@ def _same_extractor(name: str, old: ModelConfig, new: ModelConfig) -> bool:
         "appearance": ("crop_size",),
     }[name]
     # settings added after a checkpoint was written take their default there
-    defaults = FullSettings().to_dict() if old.backend == "full" else {}
+    defaults = FullSettings().to_dict() if old.backend == "full" else LiteSettings().to_dict()
     old_settings, new_settings = {**defaults, **old.backend_settings}, {**defaults, **new.backend_settings}
     return all(old_settings.get(k) == new_settings.get(k) for k in relevant)
 

@@ -55,7 +55,7 @@ class ModelConfig:
 
 def build_config(args, base) -> ModelConfig:
     from aivad.full import FullSettings, frozen_attributes
-    from aivad.lite import LiteBackend, LiteSettings
+    from aivad.lite import NEW_MODEL_VELOCITY_FEATURE, LiteBackend, LiteSettings
     from aivad.model import default_density_config
 
     if base is not None:
@@ -68,7 +68,9 @@ def build_config(args, base) -> ModelConfig:
     else:
         backend = args.backend or "full"
     if backend == "lite":
-        settings = LiteSettings(diff_threshold=args.motion_threshold).to_dict()
+        settings = LiteSettings(
+            diff_threshold=args.motion_threshold, velocity_feature=NEW_MODEL_VELOCITY_FEATURE
+        ).to_dict()
         attributes = [*LiteBackend.frozen_attributes, "appearance"]
         encoder = "small_cnn"
     else:

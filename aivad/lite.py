@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from aivad.regions_common import FrameRegions, filter_boxes, whole_frame_box
-from aivad.velocity import velocity_histograms
+from aivad.velocity import velocity_features
 
 
 @dataclass
@@ -29,10 +29,16 @@ class LiteSettings:
     max_box_overlap: float = 0.65
     velocity_bins: int = 8
     velocity_grid: int = 32
+    # "histogram" is what checkpoints written before the speed feature imply; new models use
+    # NEW_MODEL_VELOCITY_FEATURE (aivad.velocity says why).
+    velocity_feature: str = "histogram"
     crop_size: int = 64
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+NEW_MODEL_VELOCITY_FEATURE = "speed"
 
 
 class LiteBackend:
@@ -79,7 +85,8 @@ class LiteBackend:
         return filter_boxes(boxes, s.min_box_area, s.max_box_overlap)
 
     def velocity(self, flows: torch.Tensor, rois: torch.Tensor) -> torch.Tensor:
-        return velocity_histograms(flows, rois, self.settings.velocity_bins, grid=self.settings.velocity_grid)
+        s = self.settings
+        return velocity_features(flows, rois, s.velocity_feature, s.velocity_bins, s.velocity_grid)
 
     def extract_pair(self, previous: np.ndarray, frame: np.ndarray) -> FrameRegions:
         height, width = frame.shape[:2]

@@ -64,3 +64,34 @@ def test_lite_uses_no_downloaded_network(tmp_path, monkeypatch, lite_training_vi
         == 0
     )
     assert len(Detector.load(output, device="cpu").score_video(lite_training_videos[0])) == 40
+
+
+def test_region_speed_is_the_moving_objects_speed_not_a_bin_mean_diluted_by_background():
+    """A box where a third of the pixels move 6 px/frame to the right and the rest jitter: the speed
+    feature reads 6, while the histogram's bin for that direction averages the object with the
+    background pixels whose jitter points the same way."""
+    import torch
+
+    from aivad.velocity import region_speeds, velocity_histograms
+
+    generator = torch.Generator().manual_seed(0)
+    flow = 0.3 * torch.randn(1, 2, 96, 96, generator=generator)  # background jitter
+    flow[0, 0, :, 64:] = 6.0  # the object: 6 px/frame along x
+    flow[0, 1, :, 64:] = 0.0
+    box = torch.tensor([[0.0, 0.0, 0.0, 96.0, 96.0]])
+    speed = region_speeds(flow, box, grid=32)
+    assert speed.shape == (1, 1) and abs(float(speed) - 6.0) < 0.2
+    histogram = velocity_histograms(flow, box, n_bins=8, grid=32)
+    assert float(histogram.max()) < 0.8 * float(speed)
+
+
+def test_new_lite_models_use_region_speed_and_older_checkpoints_keep_the_histogram(lite_checkpoint):
+    from aivad.lite import LiteSettings
+
+    frames, _ = render_scene(3, (320, 240), seed=1, walkers=3)
+    detector = Detector.load(lite_checkpoint, device="cpu")
+    assert detector.model.config.backend_settings["velocity_feature"] == "speed"
+    assert detector.backend.extract_pair(frames[0], frames[1]).frozen["velocity"].shape[1] == 1
+    older = {k: v for k, v in detector.model.config.backend_settings.items() if k != "velocity_feature"}
+    regions = LiteBackend(LiteSettings(**older)).extract_pair(frames[0], frames[1])
+    assert regions.frozen["velocity"].shape[1] == LiteSettings().velocity_bins
