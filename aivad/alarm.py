@@ -178,6 +178,24 @@ class RateModel:
                 return float(level)
         return self.tail_base
 
+    @property
+    def rarest_countable_per_hour(self) -> float:
+        """One event in all the held-out footage: rarer rates are extrapolated, not counted."""
+        return 1.0 / self.hours if self.hours > 0 else math.inf
+
+    def extrapolation_note(self, per_hour: float) -> str | None:
+        """What a user should know when ``per_hour`` lies beyond what the footage can count; else None."""
+        if per_hour >= self.rarest_countable_per_hour:
+            return None
+        seconds = self.hours * 3600.0
+        return (
+            f"{seconds:.0f} s of held-out normal footage can count false alarms down to about "
+            f"{self.rarest_countable_per_hour:.0f} per hour, so {per_hour:g} per hour is extrapolated from it "
+            "and the threshold is a cautious guess that may stay silent on real events: train on at least "
+            f"{1.0 / per_hour:.3g} hour(s) of normal footage per camera for a threshold you can trust, or choose "
+            "another level on the UI's slider."
+        )
+
     def to_dict(self) -> dict:
         return asdict(self)
 

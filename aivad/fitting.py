@@ -119,6 +119,8 @@ def fit_model(
         "heldout": f"{len(splits)} folds ({'whole videos' if len(videos) > 1 else 'contiguous blocks with a gap'})",
         "heldout_hours": rate_model.hours,
         "heldout_events_at_tail_base": rate_model.tail_events,
+        "rarest_countable_per_hour": rate_model.rarest_countable_per_hour,
+        "extrapolation_note": rate_model.extrapolation_note(false_alarms_per_hour),
         "normal_score_median": float(np.median(everything)),
         "normal_score_max": float(np.max(everything)),
         "attribute_scale": scales,

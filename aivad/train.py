@@ -432,6 +432,8 @@ def main(argv: list[str] | None, preset: dict) -> int:
         f"(estimated on {calibration['heldout']} of normal footage the densities did not see, "
         f"{calibration['heldout_hours'] * 3600:.0f} s)"
     )
+    if calibration["extrapolation_note"]:
+        log(f"calibration: note: {calibration['extrapolation_note']}")
 
     from aivad.checkpoint import save_checkpoint, save_json, summary_path
     from aivad.summary import plain, training_summary

@@ -60,3 +60,14 @@ def test_scored_frames_and_frame_results_go_through_the_same_rule():
         [FrameResult(i, i / FPS, s, s, False, {"velocity": s}, []) for i, s in enumerate(scores)], rule.tracker(FPS)
     )
     assert [(e.start_frame, e.end_frame) for e in light] == [(e.start_frame, e.end_frame) for e in full] == [(1, 3)]
+
+
+def test_a_rate_rarer_than_the_footage_can_count_comes_with_a_note_saying_what_to_do():
+    model = RateModel.fit([(normal_scores(400, 5), FPS)], AlarmRule(threshold=0.0))  # 40 s of footage
+    assert model.rarest_countable_per_hour == pytest.approx(90.0)
+    note = model.extrapolation_note(1.0)
+    assert note.startswith("40 s of held-out normal footage can count false alarms down to about 90 per hour")
+    assert "train on at least 1 hour(s) of normal footage" in note
+    assert model.extrapolation_note(100.0) is None  # countable: no note
+    hour = RateModel.fit([(normal_scores(36_000, 6), FPS)], AlarmRule(threshold=0.0))
+    assert hour.extrapolation_note(1.0) is None

@@ -222,6 +222,9 @@ def test_checkpoint_stores_a_threshold_for_the_requested_false_alarm_rate(
     calibration = detector.info["calibration"]
     assert calibration["heldout"].startswith("2 folds (whole videos")
     assert set(calibration["attribute_scale"]) == {"velocity", "geometry", "appearance"}
+    # seconds of synthetic footage cannot count 1 false alarm per hour: the summary says so and what to do
+    assert calibration["rarest_countable_per_hour"] > 100
+    assert "per hour is extrapolated" in calibration["extrapolation_note"]
 
 
 def test_score_adds_its_events_to_the_event_history(tmp_path, lite_checkpoint, test_video):

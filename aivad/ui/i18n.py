@@ -77,6 +77,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "≈ {rate} false alarms / hour on normal footage",
         "ko": "정상 영상에서 시간당 오경보 약 {rate}회",
     },
+    "expected_false_alarms_extrapolated": {
+        "en": "(extrapolated from {seconds} s of training footage: a guess; train on more to trust it)",
+        "ko": "(학습 영상 {seconds}초에서 외삽한 추정치입니다. 신뢰하려면 더 긴 영상으로 학습하세요)",
+    },
     "expected_false_alarms_unknown": {
         "en": "false-alarm rate unknown (checkpoint from an older version)",
         "ko": "오경보율 알 수 없음 (이전 버전 체크포인트)",

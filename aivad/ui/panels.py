@@ -164,7 +164,10 @@ class DetectionPanel(QFrame):
             self.expected_rate.setText(tr("expected_false_alarms_unknown"))
         else:
             shown = f"{rate:.0f}" if rate >= 10 else f"{rate:.1f}" if rate >= 0.1 else f"{rate:.2g}"
-            self.expected_rate.setText(tr("expected_false_alarms", rate=shown))
+            text = tr("expected_false_alarms", rate=shown)
+            if rate < self.rate_model.rarest_countable_per_hour:  # rarer than the footage could count
+                text += " " + tr("expected_false_alarms_extrapolated", seconds=f"{self.rate_model.hours * 3600:.0f}")
+            self.expected_rate.setText(text)
 
     def set_threshold(self, value: float, emit: bool = True) -> None:
         self._updating = True

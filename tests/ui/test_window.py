@@ -179,6 +179,11 @@ def test_slider_shows_the_expected_false_alarms_per_hour_at_its_position(qtbot, 
         1.0, rel=0.05
     )  # the calibrated threshold (shown to 3 decimals)
     assert "1.0 false alarms / hour" in panel.expected_rate.text()
+    # seconds of training footage cannot count 1 per hour: the label says the figure is a guess
+    assert "extrapolated from" in panel.expected_rate.text()
+    panel.threshold_slider.setValue(0)
+    assert panel.expected_false_alarms() > panel.rate_model.rarest_countable_per_hour
+    assert "extrapolated" not in panel.expected_rate.text()  # counted on the footage, not extrapolated
     panel.threshold_slider.setValue(panel.threshold_slider.maximum() // 6)  # half the calibrated value
     lower = panel.expected_false_alarms()
     assert lower > 1.0 and f"{lower:.0f}" in panel.expected_rate.text() or f"{lower:.1f}" in panel.expected_rate.text()
