@@ -13,6 +13,15 @@ region, 1 the 99th percentile. An attribute that does not generalise (geometry o
 training footage covered few places) thus gets a wide scale and cannot drown the others, and the
 frame score, the maximum over attributes of the maximum over regions, names the attribute and the
 region that raised it.
+
+The alarm, though, acts on the frame maximum smoothed in time, and there attributes differ in a way
+the region percentile does not see: geometry and appearance stay put while one person stands at an
+odd place (smoothing keeps their peaks), velocity flickers (smoothing halves its peaks). So each
+attribute's scale is then stretched so that 1 is also the 99th percentile of its own smoothed
+held-out frame maximum (:func:`frame_level_scales`): on normal footage every attribute reaches the
+alarm level equally rarely. Measured on the development set (both splits, causal): AUROC 0.960 ->
+0.964 (a) and 0.955 -> 0.959 (b); at 100 expected false alarms per hour split a caught the crowd
+after 0.4 s instead of 1.8 s and the foreign object (1.2 s) it missed, split b all three 0.1 s sooner.
 """
 
 from __future__ import annotations
@@ -24,7 +33,8 @@ MAX_FOLDS = 5  # leave-one-fold-out with whole videos per fold: bounded cost how
 SINGLE_VIDEO_BLOCKS = 4  # a single video is cut into this many contiguous blocks
 GAP_FRAMES = 50  # frames on each side of a held-out block that its densities do not train on
 SCALE_LOW_PERCENTILE = 50.0  # normalised 0: the median held-out normal region
-SCALE_HIGH_PERCENTILE = 99.0  # normalised 1: the top 1% of held-out normal regions
+SCALE_HIGH_PERCENTILE = 99.0  # normalised 1: the top 1% of held-out normal regions (and smoothed frames)
+MIN_FRAME_SCALE = 0.05  # an attribute almost never above its median region is not inflated more than 20x
 
 
 def heldout_splits(video_index: np.ndarray, frame_index: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -93,3 +103,19 @@ def scale_from_heldout(raw: np.ndarray) -> tuple[float, float]:
     low = float(np.percentile(raw, SCALE_LOW_PERCENTILE))
     high = float(np.percentile(raw, SCALE_HIGH_PERCENTILE))
     return low, max(high, low + 1e-6)
+
+
+def frame_level_scales(frame_maxima: dict[str, np.ndarray], video_index: np.ndarray, sigma: float) -> dict[str, float]:
+    """Per attribute, the 99th percentile of its causally smoothed held-out frame maximum.
+
+    ``frame_maxima``: attribute -> region-normalised maximum over each frame pair's regions (held out);
+    ``video_index``: the video of each pair (smoothing never runs across two videos).
+    """
+    from aivad.scoring import smooth_causal
+
+    videos = np.unique(video_index)
+    scales = {}
+    for name, per_pair in frame_maxima.items():
+        smoothed = np.concatenate([smooth_causal(per_pair[video_index == v], sigma) for v in videos])
+        scales[name] = max(float(np.percentile(smoothed, SCALE_HIGH_PERCENTILE)), MIN_FRAME_SCALE)
+    return scales

@@ -62,7 +62,7 @@ def fit_model(
     turn event counts into events per hour.
     """
     from aivad.alarm import AlarmRule, RateModel
-    from aivad.calibration import heldout_raw_scores, heldout_splits, scale_from_heldout
+    from aivad.calibration import frame_level_scales, heldout_raw_scores, heldout_splits, scale_from_heldout
     from aivad.model import attribute_rows, build_density
 
     model = AiVadModel(config, encoder)
@@ -101,6 +101,13 @@ def fit_model(
         heldout[name] = np.full(len(all_rows), np.nan, dtype=np.float32)
         heldout[name][present] = (raw - low) / (high - low)
     method = config.combine
+    if method == "max":  # the alarm's level: each attribute equally loud in smoothed held-out frames
+        maxima = {name: frame_scores_from_regions(footage, {name: scores}, "max") for name, scores in heldout.items()}
+        for name, stretch in frame_level_scales(maxima, footage.video_index, config.smoothing_sigma).items():
+            low, high = scales[name]
+            scales[name] = [low, low + (high - low) * stretch]
+            model.densities[name].set_scale(*scales[name])
+            heldout[name] = heldout[name] / stretch
     frame_raw = frame_scores_from_regions(footage, heldout, method)
     videos = np.unique(footage.video_index)
     smoothed = [smooth_causal(frame_raw[footage.video_index == v], config.smoothing_sigma) for v in videos]

@@ -1,6 +1,7 @@
 """Issue 12: calibration on held-out normal footage (leave one video out / contiguous blocks with a gap)."""
 
 import numpy as np
+import pytest
 import torch
 
 from aivad.calibration import GAP_FRAMES, MAX_FOLDS, heldout_raw_scores, heldout_splits, scale_from_heldout
@@ -66,3 +67,66 @@ def test_base_memory_joins_every_fold():
         lambda: KnnDensity(1), features, np.arange(200), splits, extra=torch.from_numpy(features[:50] + 1e-3)
     )
     assert (with_base[:50] < without[:50]).all()  # the base's copy of those rows is always in memory
+
+
+def test_frame_level_scale_is_larger_for_an_attribute_whose_peaks_persist():
+    from aivad.calibration import MIN_FRAME_SCALE, frame_level_scales
+
+    video = np.repeat([0, 1], 500)
+    steady = np.zeros(1000)  # one odd place held for 20 frames at a time, 4 times
+    for start in (50, 300, 550, 800):
+        steady[start : start + 20] = 2.0
+    flicker = np.zeros(1000)  # as many frames at the same level, one frame at a time
+    flicker[np.arange(5, 1000, 12)] = 2.0
+    scales = frame_level_scales({"steady": steady, "flicker": flicker, "never": np.zeros(1000)}, video, sigma=3.0)
+    assert scales["steady"] == pytest.approx(2.0, rel=0.05)  # smoothing keeps a held value
+    assert scales["flicker"] < 0.8  # and averages a single frame away
+    assert scales["never"] == MIN_FRAME_SCALE
+
+
+def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_heldout_frames(monkeypatch):
+    """Velocity features flicker (new every frame), pose features persist (one per region for 25 frames):
+    region percentiles alone leave them unequal where the alarm acts, the frame-level scale does not."""
+    import aivad.fitting as fitting
+    from aivad.config import ModelConfig
+    from aivad.footage import Footage
+    from aivad.model import default_density_config
+    from aivad.scoring import smooth_causal
+
+    rng = np.random.default_rng(0)
+    pairs, regions = 200, 3
+    video = np.repeat([0, 1], pairs)
+    n = len(video) * regions
+    pose = np.repeat(rng.normal(size=(n // 25, 34)), 25, axis=0).reshape(len(video) // 25, 25, regions, 34)
+    pose = pose.reshape(n, 34).astype(np.float32)  # row = pair * regions + region, constant along 25 pairs
+    footage = Footage(
+        video_index=video,
+        frame_index=np.tile(np.arange(pairs), 2),
+        region_pair=np.repeat(np.arange(len(video)), regions),
+        boxes=np.zeros((n, 4), np.float32),
+        whole_frame=np.zeros(len(video), dtype=bool),
+        frozen={"velocity": rng.normal(size=(n, 8)).astype(np.float32), "pose": pose},
+    )
+    config = ModelConfig(
+        backend="full",
+        backend_settings={},
+        encoder="clip_vit_b16",
+        density=default_density_config(["velocity", "pose"]),
+        combine="max",
+        smoothing_sigma=3.0,
+    )
+    seen = []
+    original = fitting.frame_scores_from_regions
+
+    def keep(footage, region_scores, method="sum"):
+        if len(region_scores) > 1:
+            seen.append({name: scores.copy() for name, scores in region_scores.items()})
+        return original(footage, region_scores, method)
+
+    monkeypatch.setattr(fitting, "frame_scores_from_regions", keep)
+    fitting.fit_model(config, None, footage, None, None, encoder_changed=True)
+    for name, scores in seen[-1].items():  # the held-out scores the threshold is chosen on
+        per_pair = np.full(len(video), -np.inf)
+        np.maximum.at(per_pair, footage.region_pair, scores)
+        smoothed = np.concatenate([smooth_causal(per_pair[video == v], 3.0) for v in (0, 1)])
+        assert np.percentile(smoothed, 99) == pytest.approx(1.0, abs=1e-6), name

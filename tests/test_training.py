@@ -201,3 +201,21 @@ def test_script_runs_as_a_process_with_spawned_decoding_workers(tmp_path, lite_t
     assert result.stdout.startswith("device: cpu (CPU forced with --device cpu)")
     summary = json.loads(Path(str(output) + ".json").read_text(encoding="utf-8"))
     assert [v["frame_pairs"] for v in summary["videos"]] == [39, 39]
+
+
+def test_finetune_from_a_lite_base_with_the_direction_histogram_does_not_keep_its_velocity_memory(
+    tmp_path, lite_checkpoint
+):
+    """A lite checkpoint of an earlier version scored the direction histogram (8 numbers per region); new
+    models score speed (1 number), so its velocity memory is not comparable and must not be merged."""
+    data = torch.load(lite_checkpoint, map_location="cpu", weights_only=False)
+    del data["hyper_parameters"]["backend_settings"]["velocity_feature"]  # what older checkpoints hold
+    older = tmp_path / "older lite.ckpt"
+    torch.save(data, older)
+    output = tmp_path / "ft.ckpt"
+    new_video = make_scene_video(tmp_path / "new.mp4", n_frames=30, size=(160, 120), seed=8)
+    args = ["--videos", str(new_video), "--init-checkpoint", str(older), "--output", str(output), "--epochs", "0"]
+    assert train("finetune", [*args, "--device", "cpu", "--num-workers", "0"]) == 0
+    summary = json.loads(Path(str(output) + ".json").read_text())
+    assert "velocity" not in summary["kept_from_base"] and "geometry" in summary["kept_from_base"]
+    assert load_model(output)[0].config.backend_settings["velocity_feature"] == "speed"
