@@ -20,7 +20,13 @@ from aivad.config import ModelConfig
 from aivad.errors import UserError
 from aivad.regions_common import FrameRegions
 from aivad.results import FrameResult, RegionResult
-from aivad.scoring import CausalSmoother, combine_attributes, frame_attribute_scores, smooth_centred
+from aivad.scoring import (
+    AttributeSmoother,
+    CausalSmoother,
+    combine_attributes,
+    frame_attribute_scores,
+    smooth_centred,
+)
 
 
 def load_model(path: Path):
@@ -62,6 +68,7 @@ class Detector:
         self._normalise_appearance = model.config.appearance_features == "normalised"
         self._precision = model.config.inference_precision
         self._smoother = CausalSmoother(float(model.config.smoothing_sigma))
+        self._attribute_smoother = AttributeSmoother(self._smoother.sigma)
         self.combine = model.config.combine
         # Checkpoints from before the rate-calibrated alarm get the default rule at their threshold.
         self.alarm_rule = (
@@ -131,13 +138,14 @@ class Detector:
 
     @smoothing_sigma.setter
     def smoothing_sigma(self, sigma: float) -> None:
-        self._smoother.sigma = max(0.0, float(sigma))
+        self._smoother.sigma = self._attribute_smoother.sigma = max(0.0, float(sigma))
 
     def reset(self) -> None:
         """Start a new stream: forget the previous frame and the smoothing history."""
         self._previous = None
         self._index = 0
         self._smoother.reset()
+        self._attribute_smoother.reset()
 
     def sibling(self) -> "Detector":
         """Another stream on the same loaded model: the weights are shared (loaded once), the stream
@@ -220,7 +228,8 @@ class Detector:
             return FrameResult(index, time_s, 0.0, 0.0, False, {}, [])
         raw, attribute_scores, regions = self._frame_scores(*scored)
         score = self._smoother.update(raw)
-        return FrameResult(index, time_s, score, raw, score >= self.threshold, attribute_scores, regions)
+        smoothed = self._attribute_smoother.update(attribute_scores)
+        return FrameResult(index, time_s, score, raw, score >= self.threshold, attribute_scores, regions, smoothed)
 
     def process(
         self,
@@ -258,9 +267,16 @@ class Detector:
             if len(raw) > 1:
                 raw[0] = raw[1]
             smoothed = smooth_centred(raw, self.smoothing_sigma)
-            for result, value in zip(results, smoothed):
+            names = list(results[-1].attribute_scores)
+            sigma = self.smoothing_sigma
+            per_attribute = {
+                name: smooth_centred(np.array([r.attribute_scores.get(name, 0.0) for r in results]), sigma)
+                for name in names
+            }
+            for i, (result, value) in enumerate(zip(results, smoothed)):
                 result.score = float(value)
                 result.is_anomaly = result.score >= self.threshold
+                result.smoothed_attribute_scores = {name: float(per_attribute[name][i]) for name in names}
         return results
 
     def score_video(

@@ -13,7 +13,7 @@ class RegionResult:
     """One object region in one frame."""
 
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels
-    score: float  # sum of this region's attribute scores
+    score: float  # this region's attribute scores combined like the frame's (aivad.scoring)
     attributes: dict[str, float]  # normalised score per attribute
     whole_frame: bool = False  # True when no region was found and the whole frame stood in
 
@@ -29,10 +29,12 @@ class FrameResult:
     frame_index: int
     time_s: float
     score: float  # smoothed frame score (what the threshold is applied to)
-    raw_score: float  # unsmoothed frame score = sum(attribute_scores.values())
+    raw_score: float  # unsmoothed frame score: attribute_scores combined (aivad.scoring)
     is_anomaly: bool
-    attribute_scores: dict[str, float]  # per attribute: max over regions (the frame score is their sum)
+    attribute_scores: dict[str, float]  # per attribute: max over regions, this frame
     regions: list[RegionResult] = field(default_factory=list)
+    # per attribute, smoothed in time like ``score`` (causal live, centred offline)
+    smoothed_attribute_scores: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_regions(self) -> int:
@@ -40,5 +42,6 @@ class FrameResult:
 
     @property
     def top_attribute(self) -> str:
-        scores = self.attribute_scores
+        """What the (smoothed) score comes from; the current frame's when nothing was smoothed."""
+        scores = self.smoothed_attribute_scores or self.attribute_scores
         return max(scores, key=scores.get) if scores else ""

@@ -86,3 +86,24 @@ class CausalSmoother:
         recent = np.array(self.history[::-1])
         w = weights[: len(recent)]
         return float(np.dot(recent, w) / w.sum())
+
+
+class AttributeSmoother:
+    """Each attribute's frame maximum smoothed like the frame score, so the attribute named as the
+    cause of a smoothed score is the one it comes from: seconds after a runner has left, the smoothed
+    score still holds his velocity, while the current frame's top attribute may be anything."""
+
+    def __init__(self, sigma: float) -> None:
+        self.sigma = sigma
+        self._smoothers: dict[str, CausalSmoother] = {}
+
+    def reset(self) -> None:
+        self._smoothers.clear()
+
+    def update(self, attribute_scores: dict[str, float]) -> dict[str, float]:
+        out = {}
+        for name, value in attribute_scores.items():
+            smoother = self._smoothers.setdefault(name, CausalSmoother(self.sigma))
+            smoother.sigma = self.sigma
+            out[name] = smoother.update(value)
+        return out

@@ -21,3 +21,21 @@ def test_ignore_zone_drops_regions_before_deciding():
 
     filtered, kept, ignored = filter_regions(result, top_left, True, 160, 120, "sum")
     assert kept == [regions[0]] and filtered.raw_score == pytest.approx(9.0)
+
+
+def test_the_named_cause_is_what_the_smoothed_score_comes_from_not_the_current_frames_top():
+    """A burst of velocity, then a slightly odd place: while the smoothed score still holds the burst,
+    the cause shown is velocity; once the burst has faded from it, geometry."""
+    from aivad.decision import Decider, DecisionSettings
+
+    decider = Decider()
+    decider.configure(DecisionSettings(threshold=10.0, smoothing_sigma=3.0), 10.0, "max", 10.0)
+    frames = [{"velocity": 3.0, "geometry": 0.1}] * 3 + [{"velocity": 0.0, "geometry": 0.4}] * 12
+    causes = []
+    for i, attributes in enumerate(frames):
+        raw = max(attributes.values())
+        decision = decider.decide(FrameResult(i, i / 10, raw, raw, False, dict(attributes)), 100, 100)
+        causes.append(decision.result.top_attribute)
+        assert decision.result.attribute_scores == attributes  # the frame's own scores are kept
+    assert causes[3:6] == ["velocity"] * 3  # the current frame's top is geometry already
+    assert causes[-1] == "geometry"

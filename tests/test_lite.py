@@ -95,3 +95,20 @@ def test_new_lite_models_use_region_speed_and_older_checkpoints_keep_the_histogr
     older = {k: v for k, v in detector.model.config.backend_settings.items() if k != "velocity_feature"}
     regions = LiteBackend(LiteSettings(**older)).extract_pair(frames[0], frames[1])
     assert regions.frozen["velocity"].shape[1] == LiteSettings().velocity_bins
+
+
+def test_detector_names_the_attribute_its_smoothed_score_comes_from(tmp_path, lite_checkpoint):
+    """Live (causal) and offline (centred): the cause is the largest attribute after the same smoothing."""
+    from aivad.scoring import smooth_causal, smooth_centred
+
+    video = make_scene_video(tmp_path / "fast.mp4", n_frames=40, size=(160, 120), seed=5, anomaly="fast")
+    detector = Detector.load(lite_checkpoint, device="cpu")
+    for centred, smooth in ((False, smooth_causal), (True, smooth_centred)):
+        results = detector.score_video(video, centred=centred)
+        names = list(results[-1].attribute_scores)
+        columns = [np.array([r.attribute_scores.get(name, 0.0) for r in results]) for name in names]
+        per_attribute = np.stack([smooth(column, detector.smoothing_sigma) for column in columns])
+        expected = [names[i] for i in per_attribute.argmax(axis=0)][1:]  # frame 0 has no pair to score
+        assert [r.top_attribute for r in results[1:]] == expected
+        raw_top = [max(r.attribute_scores, key=r.attribute_scores.get) for r in results[1:]]
+        assert raw_top != expected  # the current frame's top differs somewhere: the test can tell them apart
