@@ -32,3 +32,18 @@ def train_as_user(preset_name: str, args: list) -> int:
 
 # Small, fast settings shared by the tests that train.
 LITE_FAST = ["--backend", "lite", "--device", "cpu", "--num-workers", "0", "--batch-size", "8"]
+
+
+def velocity_pose_config(smoothing_sigma: float):
+    """A full-backend model config scoring velocity (GMM) and pose (kNN), for fitting tests on made-up features."""
+    from aivad.config import ModelConfig
+    from aivad.model import default_density_config
+
+    return ModelConfig(
+        backend="full",
+        backend_settings={},
+        encoder="clip_vit_b16",
+        density=default_density_config(["velocity", "pose"]),
+        combine="max",
+        smoothing_sigma=smoothing_sigma,
+    )

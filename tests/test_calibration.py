@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from helpers import velocity_pose_config
 
 from aivad.calibration import GAP_FRAMES, MAX_FOLDS, heldout_raw_scores, heldout_splits, scale_from_heldout
 from aivad.density import KnnDensity
@@ -88,9 +89,7 @@ def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_h
     """Velocity features flicker (new every frame), pose features persist (one per region for 25 frames):
     region percentiles alone leave them unequal where the alarm acts, the frame-level scale does not."""
     import aivad.fitting as fitting
-    from aivad.config import ModelConfig
     from aivad.footage import Footage
-    from aivad.model import default_density_config
     from aivad.scoring import smooth_causal
 
     rng = np.random.default_rng(0)
@@ -107,14 +106,7 @@ def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_h
         whole_frame=np.zeros(len(video), dtype=bool),
         frozen={"velocity": rng.normal(size=(n, 8)).astype(np.float32), "pose": pose},
     )
-    config = ModelConfig(
-        backend="full",
-        backend_settings={},
-        encoder="clip_vit_b16",
-        density=default_density_config(["velocity", "pose"]),
-        combine="max",
-        smoothing_sigma=3.0,
-    )
+    config = velocity_pose_config(smoothing_sigma=3.0)
     seen = []
     original = fitting.frame_scores_from_regions
 

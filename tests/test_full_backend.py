@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import train, train_as_user
+from helpers import train, train_as_user, velocity_pose_config
 
 from aivad.detector import Detector, load_model
 from aivad.errors import UserError
@@ -387,10 +387,8 @@ def test_pose_on_persons_only_skips_other_regions_and_keeps_person_poses():
 
 
 def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
-    from aivad.config import ModelConfig
     from aivad.fitting import fit_model
     from aivad.footage import Footage
-    from aivad.model import default_density_config
     from aivad.regions_common import FrameRegions
     from aivad.scoring import frame_attribute_scores
 
@@ -407,14 +405,7 @@ def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
         frozen={"velocity": rng.normal(size=(n, 8)).astype(np.float32), "pose": pose},
     )
     crops = np.zeros((n, 8, 8, 3), np.uint8)
-    config = ModelConfig(
-        backend="full",
-        backend_settings={},
-        encoder="clip_vit_b16",
-        density=default_density_config(["velocity", "pose"]),
-        combine="max",
-        smoothing_sigma=0.0,
-    )
+    config = velocity_pose_config(smoothing_sigma=0.0)
     model, calibration = fit_model(config, None, footage, None, None, encoder_changed=True)
     assert calibration["memory_rows"]["pose"] == 40 and np.isfinite(calibration["threshold"])
     assert torch.isfinite(model.densities["pose"].bank).all()
