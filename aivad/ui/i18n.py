@@ -67,6 +67,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "model_backend": {"en": "Backend", "ko": "백엔드"},
     "model_trained_on": {"en": "Trained on", "ko": "학습 데이터"},
     "model_trained_value": {"en": "{videos} videos, {frames} frames", "ko": "영상 {videos}개, 프레임 {frames}개"},
+    "model_trained_value_one": {"en": "1 video, {frames} frames", "ko": "영상 1개, 프레임 {frames}개"},
     "model_threshold": {"en": "Calibrated threshold", "ko": "보정된 임계값"},
     "model_device": {"en": "Device", "ko": "장치"},
     "model_created": {"en": "Created", "ko": "생성일"},

@@ -242,7 +242,11 @@ class ModelCard(QFrame):
         created = str(info.get("created", ""))[:16].replace("T", " ")
         values = {
             "model_backend": str(info.get("backend", "?")),
-            "model_trained_on": tr("model_trained_value", videos=len(videos), frames=frames),
+            "model_trained_on": (
+                tr("model_trained_value_one", frames=frames)
+                if len(videos) == 1
+                else tr("model_trained_value", videos=len(videos), frames=frames)
+            ),
             "model_threshold": f"{float(info.get('threshold', 0.0)):.3f}",
             "model_device": str(info.get("device", "?")).upper(),
         }

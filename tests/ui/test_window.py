@@ -195,3 +195,15 @@ def test_slider_shows_the_expected_false_alarms_per_hour_at_its_position(qtbot, 
     window.retranslate()
     assert "오경보" in panel.expected_rate.text()
     i18n.set_language("en")
+
+
+def test_model_card_counts_videos_in_words_that_fit_the_number(qtbot):
+    from aivad.ui.widgets import ModelCard
+
+    card = ModelCard()
+    qtbot.addWidget(card)
+    info = {"path": "a.ckpt", "backend": "lite", "threshold": 2.0, "device": "cpu"}
+    card.set_info({**info, "videos": [{"path": "one.mp4", "frames": 200}]})
+    assert card._rows["model_trained_on"][1].text() == "1 video, 200 frames"
+    card.set_info({**info, "videos": [{"path": "one.mp4", "frames": 200}, {"path": "two.mp4", "frames": 50}]})
+    assert card._rows["model_trained_on"][1].text() == "2 videos, 250 frames"
