@@ -111,11 +111,10 @@ def frame_level_scales(frame_maxima: dict[str, np.ndarray], video_index: np.ndar
     ``frame_maxima``: attribute -> region-normalised maximum over each frame pair's regions (held out);
     ``video_index``: the video of each pair (smoothing never runs across two videos).
     """
-    from aivad.scoring import smooth_causal
+    from aivad.scoring import smooth_causal_per_video
 
-    videos = np.unique(video_index)
     scales = {}
     for name, per_pair in frame_maxima.items():
-        smoothed = np.concatenate([smooth_causal(per_pair[video_index == v], sigma) for v in videos])
+        smoothed = np.concatenate(smooth_causal_per_video(per_pair, video_index, sigma))
         scales[name] = max(float(np.percentile(smoothed, SCALE_HIGH_PERCENTILE)), MIN_FRAME_SCALE)
     return scales

@@ -19,7 +19,7 @@ import torch
 from aivad.errors import UserError
 from aivad.footage import GROUP_FRAMES, Footage
 from aivad.model import AiVadModel, attribute_present
-from aivad.scoring import smooth_causal
+from aivad.scoring import smooth_causal_per_video
 
 
 def footage_groups(footage: Footage) -> np.ndarray:
@@ -102,7 +102,7 @@ def fit_model(
         heldout[name][present] = (raw - low) / (high - low)
     method = config.combine
     if method == "max":  # the alarm's level: each attribute equally loud in smoothed held-out frames
-        maxima = {name: frame_scores_from_regions(footage, {name: scores}, "max") for name, scores in heldout.items()}
+        maxima = attribute_frame_maxima(footage, heldout)
         for name, stretch in frame_level_scales(maxima, footage.video_index, config.smoothing_sigma).items():
             low, high = scales[name]
             scales[name] = [low, low + (high - low) * stretch]
@@ -110,7 +110,7 @@ def fit_model(
             heldout[name] = heldout[name] / stretch
     frame_raw = frame_scores_from_regions(footage, heldout, method)
     videos = np.unique(footage.video_index)
-    smoothed = [smooth_causal(frame_raw[footage.video_index == v], config.smoothing_sigma) for v in videos]
+    smoothed = smooth_causal_per_video(frame_raw, footage.video_index, config.smoothing_sigma)
     rates = pairs_per_second or [10.0] * len(videos)
     rule = AlarmRule(threshold=0.0)
     rate_model = RateModel.fit([(s, rates[int(v)]) for s, v in zip(smoothed, videos)], rule)
@@ -137,17 +137,22 @@ def fit_model(
     return model, calibration
 
 
-def frame_scores_from_regions(
-    footage: Footage, region_scores: dict[str, np.ndarray], method: str = "sum"
-) -> np.ndarray:
-    """Raw frame score per pair: per attribute the max over that pair's regions, combined (scoring)."""
+def attribute_frame_maxima(footage: Footage, region_scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per attribute, the max over each pair's regions (0 where no region has the attribute)."""
     n_pairs = len(footage.video_index)
-    per_attribute = []
-    for scores in region_scores.values():
+    out = {}
+    for name, scores in region_scores.items():
         per_pair = np.full(n_pairs, -np.inf)
         np.maximum.at(
             per_pair, footage.region_pair, np.where(np.isnan(scores), -np.inf, scores)
         )  # NaN: region lacks it
-        per_attribute.append(np.where(np.isfinite(per_pair), per_pair, 0.0))
-    stacked = np.stack(per_attribute)
+        out[name] = np.where(np.isfinite(per_pair), per_pair, 0.0)
+    return out
+
+
+def frame_scores_from_regions(
+    footage: Footage, region_scores: dict[str, np.ndarray], method: str = "sum"
+) -> np.ndarray:
+    """Raw frame score per pair: per attribute the max over that pair's regions, combined (scoring)."""
+    stacked = np.stack(list(attribute_frame_maxima(footage, region_scores).values()))
     return stacked.max(axis=0) if method == "max" else stacked.sum(axis=0)

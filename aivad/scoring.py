@@ -58,6 +58,11 @@ def smooth_causal(raw: np.ndarray, sigma: float) -> np.ndarray:
     return out
 
 
+def smooth_causal_per_video(values: np.ndarray, video_index: np.ndarray, sigma: float) -> list[np.ndarray]:
+    """:func:`smooth_causal` within each video (in ``np.unique`` order): never across two videos."""
+    return [smooth_causal(values[video_index == v], sigma) for v in np.unique(video_index)]
+
+
 def smooth_centred(raw: np.ndarray, sigma: float) -> np.ndarray:
     """Symmetric Gaussian smoothing with edge-reflected padding (as scipy's gaussian_filter1d)."""
     raw = np.asarray(raw, dtype=np.float64)
@@ -94,16 +99,24 @@ class AttributeSmoother:
     score still holds his velocity, while the current frame's top attribute may be anything."""
 
     def __init__(self, sigma: float) -> None:
-        self.sigma = sigma
+        self._sigma = sigma
         self._smoothers: dict[str, CausalSmoother] = {}
+
+    @property
+    def sigma(self) -> float:
+        return self._sigma
+
+    @sigma.setter
+    def sigma(self, value: float) -> None:
+        self._sigma = value
+        for smoother in self._smoothers.values():
+            smoother.sigma = value
 
     def reset(self) -> None:
         self._smoothers.clear()
 
     def update(self, attribute_scores: dict[str, float]) -> dict[str, float]:
-        out = {}
-        for name, value in attribute_scores.items():
-            smoother = self._smoothers.setdefault(name, CausalSmoother(self.sigma))
-            smoother.sigma = self.sigma
-            out[name] = smoother.update(value)
-        return out
+        return {
+            name: self._smoothers.setdefault(name, CausalSmoother(self._sigma)).update(value)
+            for name, value in attribute_scores.items()
+        }
