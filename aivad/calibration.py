@@ -11,10 +11,10 @@ side trains on, so that no neighbouring frame of the same people leaks across.
 Per attribute the held-out region scores set the normalisation: 0 is the median unseen normal
 region, 1 the 99th percentile. An attribute that does not generalise (geometry on a camera whose
 training footage covered few places) thus gets a wide scale and cannot drown the others, and the
-frame score, the maximum over attributes of the maximum over regions, names the attribute and the
-region that raised it.
+frame score, the largest of the attributes' smoothed frame maxima (aivad.scoring), names the
+attribute and the region that raised it.
 
-The alarm, though, acts on the frame maximum smoothed in time, and there attributes differ in a way
+The alarm, though, acts on each attribute's frame maximum smoothed in time, and there attributes differ in a way
 the region percentile does not see: geometry and appearance stay put while one person stands at an
 odd place (smoothing keeps their peaks), velocity flickers (smoothing halves its peaks). So each
 attribute's scale is then stretched so that 1 is also the 99th percentile of its own smoothed

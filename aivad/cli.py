@@ -327,7 +327,7 @@ def evaluate(args, detector, results, info) -> int:
     import json
 
     from aivad.evaluation import event_report, format_report, load_boxes, load_segments
-    from aivad.scoring import smooth_causal
+    from aivad.scoring import smooth_sequence
 
     labels = load_labels(args.labels, len(results))
     segments = load_segments(args.segments) if args.segments is not None else None
@@ -336,8 +336,14 @@ def evaluate(args, detector, results, info) -> int:
     if args.csv is not None:
         write_csv(args.csv, results)
     if not args.causal:  # the results were smoothed centred: smooth their raw scores causally for the events
-        causal = smooth_causal(np.array([r.raw_score for r in results]), detector.smoothing_sigma)
-        results = [replace(r, score=float(s)) for r, s in zip(results, causal)]
+        names = list(results[-1].attribute_scores) if results else []
+        attributes = {name: np.array([r.attribute_scores.get(name, 0.0) for r in results]) for name in names}
+        raw = np.array([r.raw_score for r in results])
+        causal, smoothed = smooth_sequence(raw, attributes, detector.smoothing_sigma, detector.combine, centred=False)
+        results = [
+            replace(r, score=float(s), smoothed_attribute_scores={n: float(smoothed[n][i]) for n in names})
+            for i, (r, s) in enumerate(zip(results, causal))
+        ]
     fps = info.fps or 10.0
     events = event_report(
         results, labels, fps, detector.event_tracker(fps), segments, boxes, detector.expected_false_alarms_per_hour()

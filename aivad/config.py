@@ -92,6 +92,8 @@ def build_config(args, base) -> ModelConfig:
         )
         attributes = [*frozen_attributes(settings["use_pose"]), "appearance"]
         encoder = "clip_vit_b16"
+    from aivad.scoring import MAX_SMOOTHED
+
     return ModelConfig(
         backend=backend,
         backend_settings=settings,
@@ -99,6 +101,6 @@ def build_config(args, base) -> ModelConfig:
         density=default_density_config(attributes),
         weights=args.weights,
         max_bank=args.memory_bank_size,
-        combine="max",  # attributes calibrated on held-out footage, then the most unusual one (aivad.scoring)
+        combine=MAX_SMOOTHED,  # calibrated attributes, each smoothed, then the most unusual one (aivad.scoring)
         smoothing_sigma=args.smoothing_sigma,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 from aivad.alarm import AlarmRule, Event, EventTracker
 from aivad.errors import UserError
 from aivad.results import FrameResult, RegionResult
-from aivad.scoring import AttributeSmoother, CausalSmoother, combine_attributes
+from aivad.scoring import FrameSmoother, combine_attributes
 
 
 @dataclass
@@ -119,16 +119,15 @@ class Decider:
         self.settings = DecisionSettings()
         self.combine = "sum"
         self.threshold = 1.0
-        self.smoother = CausalSmoother(0.0)
-        self.attribute_smoother = AttributeSmoother(0.0)  # names what the smoothed score comes from
+        self.smoother = FrameSmoother(0.0, self.combine)
         self.tracker: EventTracker | None = None
 
     def configure(self, settings: DecisionSettings, default_threshold: float, combine: str, fps: float) -> None:
         """New settings; an open event stays open, only its levels change."""
         self.settings = settings
-        self.combine = combine
+        self.combine = self.smoother.combine = combine
         self.threshold = float(settings.threshold if settings.threshold is not None else default_threshold)
-        self.smoother.sigma = self.attribute_smoother.sigma = max(0.0, settings.smoothing_sigma)
+        self.smoother.sigma = max(0.0, settings.smoothing_sigma)
         # The same rule as training's and evaluate's (aivad.alarm), with the user's settings.
         rule = AlarmRule(self.threshold, 1.0 - max(0.0, min(settings.hysteresis, 0.95)), settings.min_duration_s)
         off_level, min_frames = rule.off_level(), rule.min_frames(fps)
@@ -145,13 +144,11 @@ class Decider:
     def reset(self) -> None:
         """A seek or a new source: the smoothing history no longer precedes the next frame."""
         self.smoother.reset()
-        self.attribute_smoother.reset()
 
     def decide(self, result: FrameResult, width: int, height: int) -> Decision:
         s = self.settings
         result, kept, ignored = filter_regions(result, s.zones, s.zones_are_roi, width, height, self.combine)
-        score = self.smoother.update(result.raw_score)
-        smoothed = self.attribute_smoother.update(result.attribute_scores)
+        score, smoothed = self.smoother.update(result.raw_score, result.attribute_scores)
         result = replace(result, score=score, is_anomaly=score >= self.threshold, smoothed_attribute_scores=smoothed)
         alarm, finished = self.tracker.update(result) if self.tracker is not None else (False, None)
         result.is_anomaly = bool(alarm)

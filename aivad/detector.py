@@ -21,11 +21,10 @@ from aivad.errors import UserError
 from aivad.regions_common import FrameRegions
 from aivad.results import FrameResult, RegionResult
 from aivad.scoring import (
-    AttributeSmoother,
-    CausalSmoother,
+    FrameSmoother,
     combine_attributes,
     frame_attribute_scores,
-    smooth_centred,
+    smooth_sequence,
 )
 
 
@@ -67,9 +66,8 @@ class Detector:
         self.threshold = float(model.threshold)
         self._normalise_appearance = model.config.appearance_features == "normalised"
         self._precision = model.config.inference_precision
-        self._smoother = CausalSmoother(float(model.config.smoothing_sigma))
-        self._attribute_smoother = AttributeSmoother(self._smoother.sigma)
         self.combine = model.config.combine
+        self._smoother = FrameSmoother(float(model.config.smoothing_sigma), self.combine)
         # Checkpoints from before the rate-calibrated alarm get the default rule at their threshold.
         self.alarm_rule = (
             AlarmRule(**model.config.alarm)
@@ -138,14 +136,13 @@ class Detector:
 
     @smoothing_sigma.setter
     def smoothing_sigma(self, sigma: float) -> None:
-        self._smoother.sigma = self._attribute_smoother.sigma = max(0.0, float(sigma))
+        self._smoother.sigma = max(0.0, float(sigma))
 
     def reset(self) -> None:
         """Start a new stream: forget the previous frame and the smoothing history."""
         self._previous = None
         self._index = 0
         self._smoother.reset()
-        self._attribute_smoother.reset()
 
     def sibling(self) -> "Detector":
         """Another stream on the same loaded model: the weights are shared (loaded once), the stream
@@ -227,8 +224,7 @@ class Detector:
         if scored is None:
             return FrameResult(index, time_s, 0.0, 0.0, False, {}, [])
         raw, attribute_scores, regions = self._frame_scores(*scored)
-        score = self._smoother.update(raw)
-        smoothed = self._attribute_smoother.update(attribute_scores)
+        score, smoothed = self._smoother.update(raw, attribute_scores)
         return FrameResult(index, time_s, score, raw, score >= self.threshold, attribute_scores, regions, smoothed)
 
     def process(
@@ -262,21 +258,19 @@ class Detector:
             if progress is not None:
                 progress(count)
         if centred and results:
+            names = list(results[-1].attribute_scores)
             raw = np.array([r.raw_score for r in results])
-            # frame 0 has no pair: give it its neighbour's raw score so it does not drag the edge down
+            attributes = {name: np.array([r.attribute_scores.get(name, 0.0) for r in results]) for name in names}
+            # frame 0 has no pair: give it its neighbour's scores so it does not drag the edge down
             if len(raw) > 1:
                 raw[0] = raw[1]
-            smoothed = smooth_centred(raw, self.smoothing_sigma)
-            names = list(results[-1].attribute_scores)
-            sigma = self.smoothing_sigma
-            per_attribute = {
-                name: smooth_centred(np.array([r.attribute_scores.get(name, 0.0) for r in results]), sigma)
-                for name in names
-            }
-            for i, (result, value) in enumerate(zip(results, smoothed)):
-                result.score = float(value)
+                for values in attributes.values():
+                    values[0] = values[1]
+            scores, smoothed = smooth_sequence(raw, attributes, self.smoothing_sigma, self.combine, centred=True)
+            for i, result in enumerate(results):
+                result.score = float(scores[i])
                 result.is_anomaly = result.score >= self.threshold
-                result.smoothed_attribute_scores = {name: float(per_attribute[name][i]) for name in names}
+                result.smoothed_attribute_scores = {name: float(smoothed[name][i]) for name in names}
         return results
 
     def score_video(

@@ -19,7 +19,7 @@ import torch
 from aivad.errors import UserError
 from aivad.footage import GROUP_FRAMES, Footage
 from aivad.model import AiVadModel, attribute_present
-from aivad.scoring import smooth_causal_per_video
+from aivad.scoring import MAX_SMOOTHED, smooth_sequence
 
 
 def footage_groups(footage: Footage) -> np.ndarray:
@@ -101,16 +101,15 @@ def fit_model(
         heldout[name] = np.full(len(all_rows), np.nan, dtype=np.float32)
         heldout[name][present] = (raw - low) / (high - low)
     method = config.combine
-    if method == "max":  # the alarm's level: each attribute equally loud in smoothed held-out frames
+    if method in ("max", MAX_SMOOTHED):  # the alarm's level: each attribute equally loud in smoothed held-out frames
         maxima = attribute_frame_maxima(footage, heldout)
         for name, stretch in frame_level_scales(maxima, footage.video_index, config.smoothing_sigma).items():
             low, high = scales[name]
             scales[name] = [low, low + (high - low) * stretch]
             model.densities[name].set_scale(*scales[name])
             heldout[name] = heldout[name] / stretch
-    frame_raw = frame_scores_from_regions(footage, heldout, method)
+    smoothed = causal_frame_scores(footage, heldout, method, config.smoothing_sigma)
     videos = np.unique(footage.video_index)
-    smoothed = smooth_causal_per_video(frame_raw, footage.video_index, config.smoothing_sigma)
     rates = pairs_per_second or [10.0] * len(videos)
     rule = AlarmRule(threshold=0.0)
     rate_model = RateModel.fit([(s, rates[int(v)]) for s, v in zip(smoothed, videos)], rule)
@@ -150,9 +149,17 @@ def attribute_frame_maxima(footage: Footage, region_scores: dict[str, np.ndarray
     return out
 
 
-def frame_scores_from_regions(
-    footage: Footage, region_scores: dict[str, np.ndarray], method: str = "sum"
-) -> np.ndarray:
-    """Raw frame score per pair: per attribute the max over that pair's regions, combined (scoring)."""
-    stacked = np.stack(list(attribute_frame_maxima(footage, region_scores).values()))
-    return stacked.max(axis=0) if method == "max" else stacked.sum(axis=0)
+def causal_frame_scores(
+    footage: Footage, region_scores: dict[str, np.ndarray], method: str, sigma: float
+) -> list[np.ndarray]:
+    """Per video (``np.unique`` order), the frame scores live use would see: per attribute the max
+    over each pair's regions, combined and smoothed causally as ``method`` says (aivad.scoring)."""
+    maxima = attribute_frame_maxima(footage, region_scores)
+    stacked = np.stack(list(maxima.values()))
+    raw = stacked.max(axis=0) if method in ("max", MAX_SMOOTHED) else stacked.sum(axis=0)
+    out = []
+    for video in np.unique(footage.video_index):
+        mine = footage.video_index == video
+        scores, _ = smooth_sequence(raw[mine], {k: v[mine] for k, v in maxima.items()}, sigma, method, centred=False)
+        out.append(scores)
+    return out

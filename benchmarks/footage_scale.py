@@ -113,6 +113,7 @@ def fit_full_shaped(n_regions: int) -> None:
     from aivad.fitting import fit_model
     from aivad.footage import Footage
     from aivad.model import box_relative_units, default_density_config
+    from aivad.scoring import MAX_SMOOTHED
 
     rng = np.random.default_rng(0)
     pairs = n_regions // 6
@@ -134,7 +135,7 @@ def fit_full_shaped(n_regions: int) -> None:
         backend_settings={},
         encoder="clip_vit_b16",
         density=default_density_config(["velocity", "pose", "appearance"]),
-        combine="max",
+        combine=MAX_SMOOTHED,
         velocity_units=box_relative_units(100.0),
     )
     fit_model(config, None, footage, appearance, None, encoder_changed=True, pairs_per_second=[10.0] * 20)

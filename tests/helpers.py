@@ -38,12 +38,13 @@ def velocity_pose_config(smoothing_sigma: float):
     """A full-backend model config scoring velocity (GMM) and pose (kNN), for fitting tests on made-up features."""
     from aivad.config import ModelConfig
     from aivad.model import default_density_config
+    from aivad.scoring import MAX_SMOOTHED
 
     return ModelConfig(
         backend="full",
         backend_settings={},
         encoder="clip_vit_b16",
         density=default_density_config(["velocity", "pose"]),
-        combine="max",
+        combine=MAX_SMOOTHED,
         smoothing_sigma=smoothing_sigma,
     )

@@ -108,17 +108,20 @@ def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_h
     )
     config = velocity_pose_config(smoothing_sigma=3.0)
     seen = []
-    original = fitting.frame_scores_from_regions
+    original = fitting.causal_frame_scores
 
-    def keep(footage, region_scores, method="sum"):
-        if len(region_scores) > 1:
-            seen.append({name: scores.copy() for name, scores in region_scores.items()})
-        return original(footage, region_scores, method)
+    def keep(footage, region_scores, method, sigma):
+        seen.append({name: scores.copy() for name, scores in region_scores.items()})
+        return original(footage, region_scores, method, sigma)
 
-    monkeypatch.setattr(fitting, "frame_scores_from_regions", keep)
-    fitting.fit_model(config, None, footage, None, None, encoder_changed=True)
+    monkeypatch.setattr(fitting, "causal_frame_scores", keep)
+    _, calibration = fitting.fit_model(config, None, footage, None, None, encoder_changed=True)
+    smoothed_attributes = []
     for name, scores in seen[-1].items():  # the held-out scores the threshold is chosen on
         per_pair = np.full(len(video), -np.inf)
         np.maximum.at(per_pair, footage.region_pair, scores)
         smoothed = np.concatenate([smooth_causal(per_pair[video == v], 3.0) for v in (0, 1)])
         assert np.percentile(smoothed, 99) == pytest.approx(1.0, abs=1e-6), name
+        smoothed_attributes.append(smoothed)
+    # the threshold is chosen on the score live use computes: the largest smoothed attribute
+    assert calibration["normal_score_max"] == pytest.approx(np.max(smoothed_attributes), abs=1e-6)

@@ -102,8 +102,11 @@ def test_frame_score_is_the_most_unusual_calibrated_attribute(lite_checkpoint, t
     from aivad.detector import Detector
 
     detector = Detector.load(lite_checkpoint, device="cpu")
-    assert detector.combine == "max"
+    assert detector.combine == "max_smoothed"
     for result in detector.score_video(test_video[0])[1:]:
+        # the score is the largest smoothed attribute: the one the window names as the cause
+        assert result.score == pytest.approx(max(result.smoothed_attribute_scores.values()), abs=1e-9)
+        assert result.smoothed_attribute_scores[result.top_attribute] == pytest.approx(result.score, abs=1e-9)
         assert result.raw_score == pytest.approx(max(result.attribute_scores.values()), abs=1e-6)
         for name, value in result.attribute_scores.items():
             assert value == pytest.approx(max(region.attributes[name] for region in result.regions), abs=1e-6)

@@ -1,9 +1,17 @@
-"""Temporal smoothing: causal for live use, centred offline; frame score = sum of attribute maxima."""
+"""Temporal smoothing: causal for live use, centred offline; how attribute maxima become a frame score."""
 
 import numpy as np
 import pytest
 
-from aivad.scoring import CausalSmoother, frame_attribute_scores, smooth_causal, smooth_centred
+from aivad.scoring import (
+    MAX_SMOOTHED,
+    CausalSmoother,
+    FrameSmoother,
+    frame_attribute_scores,
+    smooth_causal,
+    smooth_centred,
+    smooth_sequence,
+)
 
 
 def test_causal_smoothing_never_looks_ahead():
@@ -45,3 +53,41 @@ def test_zero_sigma_is_identity():
 def test_frame_score_parts_are_attribute_maxima():
     scores = frame_attribute_scores({"velocity": np.array([0.1, 0.9]), "appearance": np.array([0.5, 0.2])})
     assert scores == {"velocity": pytest.approx(0.9), "appearance": pytest.approx(0.5)}
+
+
+def alternating_flicker(n: int = 60) -> dict[str, np.ndarray]:
+    """Two attributes whose normal noise takes turns: one is high on even frames, the other on odd ones."""
+    even = np.arange(n) % 2 == 0
+    return {"velocity": np.where(even, 1.0, 0.0), "appearance": np.where(even, 0.0, 1.0)}
+
+
+@pytest.mark.parametrize("combine", [MAX_SMOOTHED, "max", "sum"])
+def test_streaming_frame_smoother_equals_the_batch_one(combine):
+    rng = np.random.default_rng(3)
+    attributes = {"velocity": rng.random(40), "appearance": rng.random(40)}
+    raw = np.max(np.stack(list(attributes.values())), 0) if combine != "sum" else sum(attributes.values())
+    smoother = FrameSmoother(3.0, combine)
+    streamed = [smoother.update(float(raw[i]), {k: float(v[i]) for k, v in attributes.items()}) for i in range(40)]
+    scores, smoothed = smooth_sequence(raw, attributes, 3.0, combine, centred=False)
+    assert np.allclose([score for score, _ in streamed], scores)
+    assert np.allclose([s["appearance"] for _, s in streamed], smoothed["appearance"])
+    if combine != MAX_SMOOTHED:  # older checkpoints: their combined raw score, smoothed, as they were calibrated
+        assert np.allclose(scores, smooth_causal(raw, 3.0))
+
+
+def test_max_smoothed_does_not_add_up_the_attributes_independent_flicker():
+    attributes = alternating_flicker()
+    raw = np.max(np.stack(list(attributes.values())), 0)  # 1 on every frame
+    scores, _ = smooth_sequence(raw, attributes, 3.0, MAX_SMOOTHED, centred=False)
+    old, _ = smooth_sequence(raw, attributes, 3.0, "max", centred=False)
+    assert old[10:] == pytest.approx(1.0)  # the maximum first makes a steady alarm out of two flickers
+    assert scores[10:].max() < 0.6  # each attribute alone is high half the time
+
+
+def test_max_smoothed_keeps_a_burst_of_one_attribute():
+    burst = np.r_[np.zeros(20), np.full(10, 2.0), np.zeros(20)]
+    attributes = {"velocity": burst, "appearance": np.zeros(50)}
+    for centred in (False, True):
+        scores, smoothed = smooth_sequence(burst, attributes, 3.0, MAX_SMOOTHED, centred=centred)
+        old, _ = smooth_sequence(burst, attributes, 3.0, "max", centred=centred)
+        assert np.allclose(scores, old) and np.allclose(scores, smoothed["velocity"])
