@@ -42,6 +42,8 @@ def _same_extractor(name: str, old: ModelConfig, new: ModelConfig) -> bool:
 
     if old.backend != new.backend:
         return False
+    if name == "geometry" and old.geometry_units != new.geometry_units:
+        return False  # a base from before the perspective geometry stored frame positions
     relevant = {
         "velocity": (
             "velocity_bins",

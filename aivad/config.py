@@ -14,6 +14,7 @@ from aivad.errors import UserError
 MEMORY_BANK_SIZE = 4096  # kNN memory rows kept per attribute (coreset): scoring cost stays flat
 SMOOTHING_SIGMA = 3.0  # frames of Gaussian smoothing of frame scores, the AI-VAD authors' value
 PIXELS = {"kind": "pixels"}  # velocity units of checkpoints written before box-relative velocity, and anomalib's
+FRAME_GEOMETRY = {"kind": "frame"}  # geometry of checkpoints written before aivad.model.perspective_geometry_units
 
 
 @dataclass
@@ -30,6 +31,7 @@ class ModelConfig:
     combine: str = "sum"  # "max" for models calibrated on held-out footage (aivad.scoring)
     appearance_features: str = "normalised"  # "raw" for anomalib's own CLIP memories
     velocity_units: dict = field(default_factory=lambda: dict(PIXELS))  # aivad.model.velocity_in_units
+    geometry_units: dict = field(default_factory=lambda: dict(FRAME_GEOMETRY))  # aivad.model.geometry_in_units
     alarm: dict | None = None  # aivad.alarm.AlarmRule, set by training
     false_alarm_model: dict | None = None  # aivad.alarm.RateModel, set by training
 

@@ -365,13 +365,18 @@ def main(argv: list[str] | None, preset: dict) -> int:
             f"whole-frame region; if the footage does show movement, {hint}."
         )
     from aivad.fitting import require_attributes
-    from aivad.model import box_relative_units
+    from aivad.model import box_relative_units, perspective_geometry_units
 
     # A fine-tuned model keeps its base's velocity units, so the base's velocity memory still compares.
     heights = footage.boxes[:, 3] - footage.boxes[:, 1]
     config.velocity_units = (
         base.config.velocity_units if base is not None else box_relative_units(float(np.median(heights)))
     )
+    if "geometry" in config.density:  # the same for geometry's perspective, unless the base predates it
+        keep = base is not None and base.config.geometry_units.get("kind") == "perspective"
+        config.geometry_units = (
+            base.config.geometry_units if keep else perspective_geometry_units(footage.frozen["geometry"])
+        )
     with_attribute = require_attributes(footage.frozen)
     if config.backend_settings.get("pose_boxes") == "persons" and "pose" in with_attribute:
         log(

@@ -3,8 +3,11 @@
 Build both splits first (other training and test frames of the same camera):
     python ../shared/bench/make_vtest_dev.py vtest-dev --split a
     python ../shared/bench/make_vtest_dev.py vtest-dev-b --split b
+and, for the hardest check (the source's first half for training, its second half with a slow large
+vehicle for testing), a third split:
+    python benchmarks/make_vtest_split_c.py vtest-dev-c
 Then:
-    python benchmarks/dev_quality.py vtest-dev vtest-dev-b [--backend lite] [--epochs N ...]
+    python benchmarks/dev_quality.py vtest-dev vtest-dev-b vtest-dev-c [--backend lite] [--epochs N ...]
 
 Per split: trains with the from-scratch script's preset (the README's training command), scores
 test/dev_test.mp4 and prints frame-level micro AUROC, overall and per anomaly segment (that
@@ -13,7 +16,7 @@ live user would have seen at the calibrated threshold (aivad.evaluation: each an
 missed and after how long, false-alarm events per hour next to the predicted rate, whether the
 alarm's top region is on the injected object). References in the same run: the trivial baseline
 (mean absolute frame difference) and the model with ``--epochs 0`` (frozen encoder). A change
-counts only when it holds on both splits.
+counts only when it holds on every split.
 """
 
 from __future__ import annotations

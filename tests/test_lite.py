@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 
 from aivad.detector import Detector
@@ -112,3 +113,71 @@ def test_detector_names_the_attribute_its_smoothed_score_comes_from(tmp_path, li
         assert [r.top_attribute for r in results[1:]] == expected
         raw_top = [max(r.attribute_scores, key=r.attribute_scores.get) for r in results[1:]]
         assert raw_top != expected  # the current frame's top differs somewhere: the test can tell them apart
+
+
+def person_boxes(rng, n: int, height: int = 240) -> np.ndarray:
+    """Boxes of people on a tilted floor: the lower the feet stand in the frame, the taller the person."""
+    foot = rng.uniform(0.4, 1.0, n) * height
+    tall = np.exp(np.log(0.3 * height) + 1.2 * (foot / height - 1.0) + rng.normal(0, 0.05, n))
+    x0 = rng.uniform(0, 200, n)
+    return np.stack([x0, foot - tall, x0 + 0.4 * tall, foot], axis=1).astype(np.float32)
+
+
+def test_perspective_line_is_recovered_from_the_training_boxes_despite_fragments():
+    from aivad.model import perspective_geometry_units
+
+    rng = np.random.default_rng(0)
+    boxes = person_boxes(rng, 400)
+    fragments = boxes[:80].copy()
+    fragments[:, 1] = fragments[:, 3] - 6  # a fifth of the regions are 6-pixel slivers (legs, flicker)
+    units = perspective_geometry_units(box_geometry(np.concatenate([boxes, fragments]), 240, 320))
+    assert units["kind"] == "perspective"
+    assert units["slope"] == pytest.approx(1.2, abs=0.25)
+    assert units["intercept"] + units["slope"] == pytest.approx(np.log(0.3), abs=0.1)  # height at the bottom
+
+
+def test_perspective_geometry_sees_the_object_not_the_place():
+    """A person at a place the training footage never showed looks like the people it did show, and so
+    does a sliver of one there (frame-difference blobs break people up); a flat object or one far too
+    large for the place does not. Frame geometry sees only the new place."""
+    from aivad.model import build_density, geometry_in_units, perspective_geometry_units
+
+    rng = np.random.default_rng(1)
+    train, other_hour = (person_boxes(rng, 300) for _ in range(2))
+    slivers = train[:60].copy()
+    slivers[:, 1] = slivers[:, 3] - 0.15 * (slivers[:, 3] - slivers[:, 1])  # the lower 15% of a person: legs
+    train, other_hour = (
+        box_geometry(boxes[boxes[:, 0] < 130], 240, 320)  # training people all walked on the left
+        for boxes in (np.concatenate([train, slivers]), other_hour)
+    )
+    units = perspective_geometry_units(train)
+    test_boxes = np.array(
+        [
+            [250, 109, 269, 156],  # a person on the right, the right height for where he stands
+            [262, 203, 281, 210],  # the legs of a person nearer the camera, also on the right
+            [220, 200, 300, 224],  # a flat object (wide, short) standing there
+            [230, 60, 310, 224],  # something two and a half times as tall as a person there
+        ],
+        np.float32,
+    )
+    test = box_geometry(test_boxes, 240, 320)
+    scores = {}
+    for name, transform in (("frame", lambda rows: rows), ("perspective", lambda rows: geometry_in_units(rows, units))):
+        density = build_density({"kind": "knn", "n_neighbors": 1}, 4096)
+        density.fit_estimator(torch.from_numpy(transform(train)))
+        normal = density.raw_scores(torch.from_numpy(transform(other_hour))).numpy()
+        scores[name] = density.raw_scores(torch.from_numpy(transform(test))).numpy() / np.percentile(normal, 99)
+    person, legs, flat, tall = scores["perspective"]
+    assert max(person, legs) < 2 and min(flat, tall) > 5, scores
+    assert min(scores["frame"][:2]) > 3  # frame geometry flags the new place itself
+
+
+def test_old_checkpoints_keep_frame_geometry():
+    from aivad.config import ModelConfig
+    from aivad.model import geometry_in_units
+
+    config = ModelConfig.from_dict(
+        {"backend": "lite", "backend_settings": {}, "encoder": "small_cnn", "density": {"geometry": {"kind": "knn"}}}
+    )
+    rows = box_geometry(np.array([[10, 20, 30, 80]], np.float32), 240, 320)
+    assert config.geometry_units == {"kind": "frame"} and geometry_in_units(rows, config.geometry_units) is rows

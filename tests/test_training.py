@@ -218,4 +218,26 @@ def test_finetune_from_a_lite_base_with_the_direction_histogram_does_not_keep_it
     assert train("finetune", [*args, "--device", "cpu", "--num-workers", "0"]) == 0
     summary = json.loads(Path(str(output) + ".json").read_text())
     assert "velocity" not in summary["kept_from_base"] and "geometry" in summary["kept_from_base"]
-    assert load_model(output)[0].config.backend_settings["velocity_feature"] == "speed"
+    tuned = load_model(output)[0].config
+    assert tuned.backend_settings["velocity_feature"] == "speed"
+    # the geometry memory was kept because the perspective it was measured in was kept with it
+    assert tuned.geometry_units == load_model(lite_checkpoint)[0].config.geometry_units
+
+
+def test_finetune_from_a_lite_base_with_frame_geometry_refits_the_perspective_and_drops_that_memory(
+    tmp_path, lite_checkpoint
+):
+    """A lite checkpoint of an earlier version stored box positions in the frame as geometry; new models
+    score the box's size for its place and its shape, so that memory is not comparable."""
+    data = torch.load(lite_checkpoint, map_location="cpu", weights_only=False)
+    del data["hyper_parameters"]["geometry_units"]  # what older checkpoints hold
+    older = tmp_path / "older lite.ckpt"
+    torch.save(data, older)
+    assert load_model(older)[0].config.geometry_units == {"kind": "frame"}
+    output = tmp_path / "ft.ckpt"
+    new_video = make_scene_video(tmp_path / "new.mp4", n_frames=30, size=(160, 120), seed=8)
+    args = ["--videos", str(new_video), "--init-checkpoint", str(older), "--output", str(output), "--epochs", "0"]
+    assert train("finetune", [*args, "--device", "cpu", "--num-workers", "0"]) == 0
+    summary = json.loads(Path(str(output) + ".json").read_text())
+    assert "geometry" not in summary["kept_from_base"] and "appearance" in summary["kept_from_base"]
+    assert load_model(output)[0].config.geometry_units["kind"] == "perspective"
