@@ -11,7 +11,7 @@ import pytest
 from aivad.cli import CSV_COLUMNS
 from aivad.cli import main as cli_main
 from aivad.console import run_main
-from aivad.scoring import smooth_causal
+from aivad.scoring import smooth_sequence
 from aivad.synthetic import make_scene_video
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,11 +81,13 @@ def test_causal_scores_are_the_past_only_smoothing_of_raw_scores(tmp_path, lite_
     causal, centred = read_csv(causal_csv), read_csv(centred_csv)
     raw = np.array([float(r["raw_score"]) for r in causal])
     assert np.allclose(raw, [float(r["raw_score"]) for r in centred])
-    from aivad.detector import load_model
+    from aivad.detector import Detector
 
-    sigma = load_model(lite_checkpoint)[0].config.smoothing_sigma
-    # frame 0 has no previous frame: causal smoothing starts at frame 1
-    assert np.allclose([float(r["score"]) for r in causal[1:]], smooth_causal(raw[1:], sigma), atol=1e-5)
+    detector = Detector.load(lite_checkpoint, device="cpu")
+    frames = detector.score_video(video, centred=False)[1:]  # frame 0 has no previous frame: smoothing starts at 1
+    attributes = {name: np.array([r.attribute_scores[name] for r in frames]) for name in frames[0].attribute_scores}
+    expected, _ = smooth_sequence(raw[1:], attributes, detector.smoothing_sigma, detector.combine, centred=False)
+    assert np.allclose([float(r["score"]) for r in causal[1:]], expected, atol=1e-5)
     assert not np.allclose([float(r["score"]) for r in causal], [float(r["score"]) for r in centred])
 
 
