@@ -203,20 +203,28 @@ def test_script_runs_as_a_process_with_spawned_decoding_workers(tmp_path, lite_t
     assert [v["frame_pairs"] for v in summary["videos"]] == [39, 39]
 
 
-def test_finetune_from_a_lite_base_with_the_direction_histogram_does_not_keep_its_velocity_memory(
-    tmp_path, lite_checkpoint
-):
-    """A lite checkpoint of an earlier version scored the direction histogram (8 numbers per region); new
-    models score speed (1 number), so its velocity memory is not comparable and must not be merged."""
+def finetune_from_an_older_base(tmp_path, lite_checkpoint, make_older) -> tuple[dict, Path, Path]:
+    """Fine-tune (``--epochs 0``) from a copy of ``lite_checkpoint`` whose stored hyper-parameters
+    ``make_older`` edits the way an older version wrote them: (summary, base path, output path)."""
     data = torch.load(lite_checkpoint, map_location="cpu", weights_only=False)
-    del data["hyper_parameters"]["backend_settings"]["velocity_feature"]  # what older checkpoints hold
+    make_older(data["hyper_parameters"])
     older = tmp_path / "older lite.ckpt"
     torch.save(data, older)
     output = tmp_path / "ft.ckpt"
     new_video = make_scene_video(tmp_path / "new.mp4", n_frames=30, size=(160, 120), seed=8)
     args = ["--videos", str(new_video), "--init-checkpoint", str(older), "--output", str(output), "--epochs", "0"]
     assert train("finetune", [*args, "--device", "cpu", "--num-workers", "0"]) == 0
-    summary = json.loads(Path(str(output) + ".json").read_text())
+    return json.loads(Path(str(output) + ".json").read_text()), older, output
+
+
+def test_finetune_from_a_lite_base_with_the_direction_histogram_does_not_keep_its_velocity_memory(
+    tmp_path, lite_checkpoint
+):
+    """A lite checkpoint of an earlier version scored the direction histogram (8 numbers per region); new
+    models score speed (1 number), so its velocity memory is not comparable and must not be merged."""
+    summary, _, output = finetune_from_an_older_base(
+        tmp_path, lite_checkpoint, lambda config: config["backend_settings"].pop("velocity_feature")
+    )
     assert "velocity" not in summary["kept_from_base"] and "geometry" in summary["kept_from_base"]
     tuned = load_model(output)[0].config
     assert tuned.backend_settings["velocity_feature"] == "speed"
@@ -229,15 +237,9 @@ def test_finetune_from_a_lite_base_with_frame_geometry_refits_the_perspective_an
 ):
     """A lite checkpoint of an earlier version stored box positions in the frame as geometry; new models
     score the box's size for its place and its shape, so that memory is not comparable."""
-    data = torch.load(lite_checkpoint, map_location="cpu", weights_only=False)
-    del data["hyper_parameters"]["geometry_units"]  # what older checkpoints hold
-    older = tmp_path / "older lite.ckpt"
-    torch.save(data, older)
+    summary, older, output = finetune_from_an_older_base(
+        tmp_path, lite_checkpoint, lambda config: config.pop("geometry_units")
+    )
     assert load_model(older)[0].config.geometry_units == {"kind": "frame"}
-    output = tmp_path / "ft.ckpt"
-    new_video = make_scene_video(tmp_path / "new.mp4", n_frames=30, size=(160, 120), seed=8)
-    args = ["--videos", str(new_video), "--init-checkpoint", str(older), "--output", str(output), "--epochs", "0"]
-    assert train("finetune", [*args, "--device", "cpu", "--num-workers", "0"]) == 0
-    summary = json.loads(Path(str(output) + ".json").read_text())
     assert "geometry" not in summary["kept_from_base"] and "appearance" in summary["kept_from_base"]
     assert load_model(output)[0].config.geometry_units["kind"] == "perspective"
