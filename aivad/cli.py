@@ -327,7 +327,7 @@ def evaluate(args, detector, results, info) -> int:
     import json
 
     from aivad.evaluation import event_report, format_report, load_boxes, load_segments
-    from aivad.scoring import smooth_sequence
+    from aivad.scoring import smooth_results
 
     labels = load_labels(args.labels, len(results))
     segments = load_segments(args.segments) if args.segments is not None else None
@@ -336,12 +336,9 @@ def evaluate(args, detector, results, info) -> int:
     if args.csv is not None:
         write_csv(args.csv, results)
     if not args.causal:  # the results were smoothed centred: smooth their raw scores causally for the events
-        names = list(results[-1].attribute_scores) if results else []
-        attributes = {name: np.array([r.attribute_scores.get(name, 0.0) for r in results]) for name in names}
-        raw = np.array([r.raw_score for r in results])
-        causal, smoothed = smooth_sequence(raw, attributes, detector.smoothing_sigma, detector.combine, centred=False)
+        causal, smoothed = smooth_results(results, detector.smoothing_sigma, detector.combine, centred=False)
         results = [
-            replace(r, score=float(s), smoothed_attribute_scores={n: float(smoothed[n][i]) for n in names})
+            replace(r, score=float(s), smoothed_attribute_scores={n: float(v[i]) for n, v in smoothed.items()})
             for i, (r, s) in enumerate(zip(results, causal))
         ]
     fps = info.fps or 10.0

@@ -24,7 +24,7 @@ from aivad.scoring import (
     FrameSmoother,
     combine_attributes,
     frame_attribute_scores,
-    smooth_sequence,
+    smooth_results,
 )
 
 
@@ -258,19 +258,11 @@ class Detector:
             if progress is not None:
                 progress(count)
         if centred and results:
-            names = list(results[-1].attribute_scores)
-            raw = np.array([r.raw_score for r in results])
-            attributes = {name: np.array([r.attribute_scores.get(name, 0.0) for r in results]) for name in names}
-            # frame 0 has no pair: give it its neighbour's scores so it does not drag the edge down
-            if len(raw) > 1:
-                raw[0] = raw[1]
-                for values in attributes.values():
-                    values[0] = values[1]
-            scores, smoothed = smooth_sequence(raw, attributes, self.smoothing_sigma, self.combine, centred=True)
+            scores, smoothed = smooth_results(results, self.smoothing_sigma, self.combine, centred=True)
             for i, result in enumerate(results):
                 result.score = float(scores[i])
                 result.is_anomaly = result.score >= self.threshold
-                result.smoothed_attribute_scores = {name: float(smoothed[name][i]) for name in names}
+                result.smoothed_attribute_scores = {name: float(values[i]) for name, values in smoothed.items()}
         return results
 
     def score_video(

@@ -19,7 +19,7 @@ import torch
 from aivad.errors import UserError
 from aivad.footage import GROUP_FRAMES, Footage
 from aivad.model import AiVadModel, attribute_present
-from aivad.scoring import MAX_SMOOTHED, smooth_sequence
+from aivad.scoring import MAXIMUM_COMBINATIONS, smooth_sequence
 
 
 def footage_groups(footage: Footage) -> np.ndarray:
@@ -101,14 +101,14 @@ def fit_model(
         heldout[name] = np.full(len(all_rows), np.nan, dtype=np.float32)
         heldout[name][present] = (raw - low) / (high - low)
     method = config.combine
-    if method in ("max", MAX_SMOOTHED):  # the alarm's level: each attribute equally loud in smoothed held-out frames
-        maxima = attribute_frame_maxima(footage, heldout)
+    maxima = attribute_frame_maxima(footage, heldout)
+    if method in MAXIMUM_COMBINATIONS:  # the alarm's level: each attribute equally loud in smoothed held-out frames
         for name, stretch in frame_level_scales(maxima, footage.video_index, config.smoothing_sigma).items():
             low, high = scales[name]
             scales[name] = [low, low + (high - low) * stretch]
             model.densities[name].set_scale(*scales[name])
-            heldout[name] = heldout[name] / stretch
-    smoothed = causal_frame_scores(footage, heldout, method, config.smoothing_sigma)
+            maxima[name] = maxima[name] / stretch  # the max over regions of scores divided by the stretch
+    smoothed = causal_frame_scores(maxima, footage.video_index, method, config.smoothing_sigma)
     videos = np.unique(footage.video_index)
     rates = pairs_per_second or [10.0] * len(videos)
     rule = AlarmRule(threshold=0.0)
@@ -150,16 +150,16 @@ def attribute_frame_maxima(footage: Footage, region_scores: dict[str, np.ndarray
 
 
 def causal_frame_scores(
-    footage: Footage, region_scores: dict[str, np.ndarray], method: str, sigma: float
+    maxima: dict[str, np.ndarray], video_index: np.ndarray, method: str, sigma: float
 ) -> list[np.ndarray]:
-    """Per video (``np.unique`` order), the frame scores live use would see: per attribute the max
-    over each pair's regions, combined and smoothed causally as ``method`` says (aivad.scoring)."""
-    maxima = attribute_frame_maxima(footage, region_scores)
+    """Per video (``np.unique`` order), the frame scores live use would see, from each attribute's
+    max over each pair's regions (:func:`attribute_frame_maxima`), combined and smoothed causally as
+    ``method`` says (aivad.scoring)."""
     stacked = np.stack(list(maxima.values()))
-    raw = stacked.max(axis=0) if method in ("max", MAX_SMOOTHED) else stacked.sum(axis=0)
+    raw = stacked.max(axis=0) if method in MAXIMUM_COMBINATIONS else stacked.sum(axis=0)
     out = []
-    for video in np.unique(footage.video_index):
-        mine = footage.video_index == video
+    for video in np.unique(video_index):
+        mine = video_index == video
         scores, _ = smooth_sequence(raw[mine], {k: v[mine] for k, v in maxima.items()}, sigma, method, centred=False)
         out.append(scores)
     return out

@@ -62,16 +62,16 @@ def velocity_in_units(velocity: np.ndarray, boxes: np.ndarray, units: dict | Non
 # people walking where the training footage happened to show nobody (the lawn near the camera)
 # scored as anomalous, and on a third development split (trained on the first half of the source
 # video, tested on the second: benchmarks/make_vtest_split_c.py) kept 82 of 240 normal frames in
-# alarm at the default threshold. What
-# carries over between hours is the camera: how tall an object standing at a given height of the
-# frame is (perspective), and the shape of objects. So geometry is now the box's height against the
-# height expected where its bottom edge stands (a line of log height over the foot position, fitted
-# robustly on the training boxes) and its aspect ratio. A person anywhere looks like a person; a
-# flat object or one far too large for the place does not. Boxes much smaller than expected are
-# parts of something (legs, a bag, flicker: frame-difference blobs break objects up), wherever they
-# are, so the size is not told apart below MIN_SIZE_FOR_PLACE: without that floor, the slivers of
-# people walking near the camera, where the training footage had shown nobody, still rang alarms on
-# that third split. Measured on splits a, b and that third split c: README "Measured results".
+# alarm at the default threshold. What carries over between hours is the camera: how tall an object
+# standing at a given height of the frame is (perspective), and the shape of objects. So geometry is
+# now the box's height against the height expected where its bottom edge stands (a line of log
+# height over the foot position, fitted robustly on the training boxes) and its aspect ratio. A
+# person anywhere looks like a person; a flat object or one far too large for the place does not.
+# Boxes much smaller than expected are parts of something (legs, a bag, flicker: frame-difference
+# blobs break objects up), wherever they are, so the size is not told apart below
+# MIN_SIZE_FOR_PLACE: without that floor, the slivers of people walking near the camera, where the
+# training footage had shown nobody, still rang alarms on that third split. Measured on splits a, b
+# and that third split c: README "Measured results".
 PERSPECTIVE_BINS = 10  # foot-position quantile bins whose median log heights the line is fitted on
 MIN_BIN_REGIONS = 5
 MIN_SIZE_FOR_PLACE = 0.25  # of the height expected at the box's foot position

@@ -36,13 +36,14 @@ def frame_attribute_scores(region_scores: dict[str, np.ndarray]) -> dict[str, fl
 
 MAX_SMOOTHED = "max_smoothed"
 COMBINATIONS = (MAX_SMOOTHED, "max", "sum")
+MAXIMUM_COMBINATIONS = (MAX_SMOOTHED, "max")  # unsmoothed, both are the largest attribute
 
 
 def combine_attributes(attribute_scores: dict[str, float], method: str) -> float:
     """One number for a frame (or a region) from its per-attribute scores."""
     if not attribute_scores:
         return 0.0
-    if method in ("max", MAX_SMOOTHED):  # a region's or a frame's unsmoothed value
+    if method in MAXIMUM_COMBINATIONS:  # a region's or a frame's unsmoothed value
         return float(max(attribute_scores.values()))
     return float(sum(attribute_scores.values()))
 
@@ -175,3 +176,16 @@ def smooth_sequence(
     else:
         scores = smooth(np.asarray(raw, dtype=np.float64), sigma)
     return scores, smoothed
+
+
+def smooth_results(results, sigma: float, combine: str, centred: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """:func:`smooth_sequence` of a scored sequence (FrameResults in frame order), from their raw and
+    per-attribute scores. Centred, frame 0 (it has no pair, so no scores) takes frame 1's values, so
+    that it does not drag the edge down."""
+    names = list(results[-1].attribute_scores) if results else []
+    raw = np.array([r.raw_score for r in results], dtype=np.float64)
+    attributes = {name: np.array([r.attribute_scores.get(name, 0.0) for r in results]) for name in names}
+    if centred and len(raw) > 1:
+        for values in (raw, *attributes.values()):
+            values[0] = values[1]
+    return smooth_sequence(raw, attributes, sigma, combine, centred)

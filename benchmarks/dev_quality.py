@@ -85,7 +85,7 @@ def evaluate_split(
 ) -> dict:
     from aivad.detector import Detector
     from aivad.evaluation import Segment, event_report, load_boxes
-    from aivad.scoring import smooth_centred, smooth_sequence
+    from aivad.scoring import smooth_results
     from aivad.train import main as train_main
 
     train_videos, test_video, segments, labels = load_dev_set(data)
@@ -115,20 +115,12 @@ def evaluate_split(
         started = time.time()
         causal = detector.score_video(test_video, centred=False)
         score_s = time.time() - started
-        raw = np.array([r.raw_score for r in causal])
-        attributes = {a: np.array([r.attribute_scores.get(a, 0.0) for r in causal]) for a in detector.model.attributes}
-        for values in (raw, *attributes.values()):  # frame 0 has no pair
-            values[0] = values[1] if len(values) > 1 else values[0]
-        centred, _ = smooth_sequence(raw, attributes, detector.smoothing_sigma, detector.combine, centred=True)
+        centred, alone = smooth_results(causal, detector.smoothing_sigma, detector.combine, centred=True)
         entry = {
             "centred": segment_aurocs(labels, centred, segments),
             "causal": segment_aurocs(labels, np.array([r.score for r in causal]), segments),
-            "attribute_alone_centred": {},
+            "attribute_alone_centred": {a: segment_aurocs(labels, scores, segments) for a, scores in alone.items()},
         }
-        for attribute, alone in attributes.items():
-            entry["attribute_alone_centred"][attribute] = segment_aurocs(
-                labels, smooth_centred(alone, detector.smoothing_sigma), segments
-            )
         fps = 10.0
         events = event_report(
             causal,
