@@ -1,10 +1,12 @@
 """Lite backend: AI-VAD's attribute idea with no downloaded network, real time on a CPU.
 
 Regions are moving foreground (difference of the two frames, as AI-VAD's own foreground
-detections), velocity comes from OpenCV's DIS optical flow with the same per-region histogram as
-the full backend, geometry is the box's size and position (telling in fixed cameras), and
-appearance is a small CNN trained from random initialisation on the user's footage (see encoders).
-All image work happens at a reduced processing size; boxes are reported in frame pixels.
+detections). Velocity is each region's speed: the 90th percentile of OpenCV's DIS optical flow in
+its box, or how far the box's content moved when a match finds that farther (aivad.velocity says
+why). Geometry is the box's size for its place in the camera's perspective and its shape
+(aivad.model), and appearance is a small CNN trained from random initialisation on the user's
+footage (see encoders). All image work happens at a reduced processing size; boxes are reported in
+frame pixels.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 import torch
 
 from aivad.regions_common import FrameRegions, filter_boxes, whole_frame_box
-from aivad.velocity import velocity_features
+from aivad.velocity import region_displacements, velocity_features
 
 
 @dataclass
@@ -29,8 +31,8 @@ class LiteSettings:
     max_box_overlap: float = 0.65
     velocity_bins: int = 8
     velocity_grid: int = 32
-    # "histogram" is what checkpoints written before the speed feature imply; new models use
-    # NEW_MODEL_VELOCITY_FEATURE (aivad.velocity says why).
+    # "histogram" is what checkpoints written before the speed feature imply, "speed" those before the
+    # matched displacement; new models use NEW_MODEL_VELOCITY_FEATURE (aivad.velocity says why).
     velocity_feature: str = "histogram"
     crop_size: int = 64
 
@@ -38,7 +40,7 @@ class LiteSettings:
         return asdict(self)
 
 
-NEW_MODEL_VELOCITY_FEATURE = "speed"
+NEW_MODEL_VELOCITY_FEATURE = "speed_matched"
 
 
 class LiteBackend:
@@ -101,6 +103,10 @@ class LiteBackend:
         scaled_boxes = torch.from_numpy(boxes * scale)
         rois = torch.cat([torch.zeros(len(boxes), 1), scaled_boxes], dim=1)
         velocity = self.velocity(flow_tensor, rois).numpy()
+        if self.settings.velocity_feature == "speed_matched" and not whole_frame:
+            # a region's speed is also how far its content moved: the flow loses small fast objects
+            moved = region_displacements(previous_grey, grey, boxes * scale) / scale
+            velocity = np.maximum(velocity, moved[:, None])
         return FrameRegions(
             boxes=boxes,
             whole_frame=whole_frame,

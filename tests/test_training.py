@@ -5,11 +5,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from helpers import LITE_FAST, train
 
 from aivad.detector import Detector, load_model
 from aivad.encoders import build_encoder
+from aivad.lite import NEW_MODEL_VELOCITY_FEATURE
 from aivad.synthetic import make_scene_video
 
 
@@ -217,17 +219,29 @@ def finetune_from_an_older_base(tmp_path, lite_checkpoint, make_older) -> tuple[
     return json.loads(Path(str(output) + ".json").read_text()), older, output
 
 
-def test_finetune_from_a_lite_base_with_the_direction_histogram_does_not_keep_its_velocity_memory(
-    tmp_path, lite_checkpoint
+def older_velocity_feature(feature: str | None):
+    """Edits stored hyper-parameters to an earlier version's velocity feature (None: before the setting)."""
+
+    def edit(config: dict) -> None:
+        if feature is None:
+            config["backend_settings"].pop("velocity_feature")
+        else:
+            config["backend_settings"]["velocity_feature"] = feature
+
+    return edit
+
+
+@pytest.mark.parametrize("feature", [None, "speed"], ids=["direction histogram", "flow speed alone"])
+def test_finetune_from_a_lite_base_with_an_older_velocity_feature_does_not_keep_its_velocity_memory(
+    tmp_path, lite_checkpoint, feature
 ):
-    """A lite checkpoint of an earlier version scored the direction histogram (8 numbers per region); new
-    models score speed (1 number), so its velocity memory is not comparable and must not be merged."""
-    summary, _, output = finetune_from_an_older_base(
-        tmp_path, lite_checkpoint, lambda config: config["backend_settings"].pop("velocity_feature")
-    )
+    """Lite checkpoints of earlier versions scored the direction histogram (8 numbers per region) or the
+    flow's speed without the matched displacement; new models score the larger of speed and displacement,
+    so an older velocity memory is not comparable and must not be merged."""
+    summary, _, output = finetune_from_an_older_base(tmp_path, lite_checkpoint, older_velocity_feature(feature))
     assert "velocity" not in summary["kept_from_base"] and "geometry" in summary["kept_from_base"]
     tuned = load_model(output)[0].config
-    assert tuned.backend_settings["velocity_feature"] == "speed"
+    assert tuned.backend_settings["velocity_feature"] == NEW_MODEL_VELOCITY_FEATURE
     # the geometry memory was kept because the perspective it was measured in was kept with it
     assert tuned.geometry_units == load_model(lite_checkpoint)[0].config.geometry_units
 
