@@ -25,6 +25,10 @@ import numpy as np
 
 RELEASE_RATIO = 0.8  # an alarm ends once the score drops below 80% of the threshold (hysteresis)
 MIN_DURATION_S = 0.3  # the score must stay above the threshold this long to raise an alarm
+# An alarm that starts again within this many seconds of the last one's end continues that event: one
+# runner whose score dips for a few frames (a missed region, a merge with a passer-by) is one event,
+# one notification and one clip, not two. Models trained by this version store it; older ones merge nothing.
+MERGE_GAP_S = 2.0
 MIN_TAIL_EVENTS = 5  # events above the tail's base level needed to estimate its slope
 CURVE_POINTS = 40  # counted (level, rate) points between the median and the maximum normal score
 
@@ -58,40 +62,56 @@ class EventTracker:
     """Frame decisions -> events, without flicker.
 
     An alarm starts once the score has stayed at or above ``on_level`` for ``min_frames`` frames
-    and ends when it drops below ``off_level`` (hysteresis: ``off_level`` <= ``on_level``).
+    and ends when it drops below ``off_level`` (hysteresis: ``off_level`` <= ``on_level``). Its event
+    stays open ``merge_gap_s`` seconds longer: an alarm that starts within that gap continues it.
+    ``current`` is the open event (also during the gap), ``alarm`` whether the alarm is on now.
     """
 
-    def __init__(self, on_level: float, off_level: float | None = None, min_frames: int = 1) -> None:
+    def __init__(
+        self, on_level: float, off_level: float | None = None, min_frames: int = 1, merge_gap_s: float = 0.0
+    ) -> None:
         self.on_level = on_level
         self.off_level = on_level if off_level is None else min(off_level, on_level)
         self.min_frames = max(1, int(min_frames))
+        self.merge_gap_s = max(0.0, float(merge_gap_s))
         self.current: Event | None = None
+        self._ended = False  # the open event's alarm is off: it waits out the merge gap
         self._above: list = []
         self._attribute_totals: dict[str, float] = {}
 
     @property
     def alarm(self) -> bool:
-        return self.current is not None
+        return self.current is not None and not self._ended
 
     def update(self, result) -> tuple[bool, Event | None]:
         finished = None
-        if self.current is None:
-            if result.score >= self.on_level:
-                self._above.append(result)
-                if len(self._above) >= self.min_frames:
-                    first = self._above[0]
-                    self.current = Event(first.frame_index, None, first.time_s, None, -math.inf, first.frame_index, "")
-                    self._attribute_totals = {}
-                    for pending in self._above:
-                        self._extend(pending)
-                    self._above = []
+        if self.alarm:
+            if result.score >= self.off_level:
+                self._extend(result)
+            elif self.merge_gap_s > 0:
+                self._ended = True
             else:
-                self._above = []
-        elif result.score < self.off_level:
-            finished = self._close()
+                finished = self._close()
+            return self.alarm, finished
+        if result.score >= self.on_level:
+            self._above.append(result)
         else:
-            self._extend(result)
-        return self.current is not None, finished
+            self._above = []
+        if self._ended:
+            # the earliest start still possible: the pending frames' first, or a later frame
+            start = self._above[0].time_s if self._above else result.time_s + 1e-9
+            if start - self.current.end_time_s > self.merge_gap_s + 1e-9:
+                finished = self._close()
+        if len(self._above) >= self.min_frames:
+            if self.current is None:
+                first = self._above[0]
+                self.current = Event(first.frame_index, None, first.time_s, None, -math.inf, first.frame_index, "")
+                self._attribute_totals = {}
+            self._ended = False  # a new alarm, or the open event's alarm on again
+            for pending in self._above:
+                self._extend(pending)
+            self._above = []
+        return self.alarm, finished
 
     def _extend(self, result) -> None:
         event = self.current
@@ -107,6 +127,7 @@ class EventTracker:
     def _close(self) -> Event:
         event = self.current
         self.current = None
+        self._ended = False
         return event
 
     def flush(self) -> Event | None:
@@ -122,6 +143,7 @@ class AlarmRule:
     threshold: float
     release_ratio: float = RELEASE_RATIO
     min_duration_s: float = MIN_DURATION_S
+    merge_gap_s: float = 0.0  # what rules stored before MERGE_GAP_S imply; training sets MERGE_GAP_S
 
     def off_level(self, threshold: float | None = None) -> float:
         on = self.threshold if threshold is None else threshold
@@ -132,7 +154,7 @@ class AlarmRule:
 
     def tracker(self, fps: float, threshold: float | None = None) -> EventTracker:
         on = self.threshold if threshold is None else threshold
-        return EventTracker(on, self.off_level(on), self.min_frames(fps))
+        return EventTracker(on, self.off_level(on), self.min_frames(fps), self.merge_gap_s)
 
     def to_dict(self) -> dict:
         return asdict(self)

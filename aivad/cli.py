@@ -79,7 +79,10 @@ def get_args_parser() -> argparse.ArgumentParser:
         "--events",
         type=Path,
         default=None,
-        help="also write the alarm events the live view would raise (checkpoint's hysteresis and minimum duration)",
+        help=(
+            "also write the alarm events the live view would raise "
+            "(checkpoint's hysteresis, minimum duration and merge gap)"
+        ),
     )
     score.add_argument(
         "--events-db",

@@ -25,18 +25,20 @@ class DecisionSettings:
     smoothing_sigma: float = 0.0  # frames; 0 = off
     hysteresis: float = 0.2  # the alarm ends below threshold * (1 - hysteresis)
     min_duration_s: float = 0.0  # shorter bursts do not raise an alarm
+    merge_gap_s: float = 0.0  # an alarm starting again this soon after the last continues its event
     zones: list[list[tuple[float, float]]] = field(default_factory=list)  # polygons, 0..1 coordinates
     zones_are_roi: bool = False  # False: regions inside the zones are ignored; True: only they are watched
 
     @classmethod
     def of_detector(cls, detector, **overrides) -> "DecisionSettings":
-        """The checkpoint's own rule: its threshold, smoothing, hysteresis and minimum duration."""
+        """The checkpoint's own rule: its threshold, smoothing, hysteresis, minimum duration and merge gap."""
         rule = detector.alarm_rule
         settings = cls(
             threshold=detector.threshold,
             smoothing_sigma=detector.smoothing_sigma,
             hysteresis=1.0 - rule.release_ratio,
             min_duration_s=rule.min_duration_s,
+            merge_gap_s=rule.merge_gap_s,
         )
         return replace(settings, **overrides)
 
@@ -129,13 +131,19 @@ class Decider:
         self.threshold = float(settings.threshold if settings.threshold is not None else default_threshold)
         self.smoother.sigma = max(0.0, settings.smoothing_sigma)
         # The same rule as training's and evaluate's (aivad.alarm), with the user's settings.
-        rule = AlarmRule(self.threshold, 1.0 - max(0.0, min(settings.hysteresis, 0.95)), settings.min_duration_s)
+        rule = AlarmRule(
+            self.threshold,
+            1.0 - max(0.0, min(settings.hysteresis, 0.95)),
+            settings.min_duration_s,
+            settings.merge_gap_s,
+        )
         off_level, min_frames = rule.off_level(), rule.min_frames(fps)
         if self.tracker is None:
-            self.tracker = EventTracker(self.threshold, off_level, min_frames)
+            self.tracker = EventTracker(self.threshold, off_level, min_frames, rule.merge_gap_s)
         else:
             tracker = self.tracker
             tracker.on_level, tracker.off_level, tracker.min_frames = self.threshold, off_level, min_frames
+            tracker.merge_gap_s = rule.merge_gap_s
 
     @property
     def current(self) -> Event | None:

@@ -4,7 +4,7 @@ A :class:`Detector` loads a checkpoint (either backend, or anomalib's AiVad), ta
 a time and returns plain :class:`~aivad.results.FrameResult` objects: smoothed and raw score, the
 threshold decision, and every region with its per-attribute scores, so an alarm says *why*.
 Live use is causal; :meth:`Detector.score_video` may smooth centred, since it sees the whole video.
-:class:`EventTracker` turns frame decisions into events with hysteresis and a minimum duration.
+:class:`EventTracker` turns frame decisions into events with hysteresis, a minimum duration and a merge gap.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ class Detector:
         return self.rate_model.expected_per_hour(self.threshold if threshold is None else threshold)
 
     def event_tracker(self, fps: float, threshold: float | None = None) -> EventTracker:
-        """The alarm rule (hysteresis, minimum duration) at this detector's threshold."""
+        """The alarm rule (hysteresis, minimum duration, merge gap) at this detector's threshold."""
         return self.alarm_rule.tracker(fps, self.threshold if threshold is None else threshold)
 
     @property

@@ -135,6 +135,7 @@ def event_report(
         "on_level": tracker.on_level,
         "off_level": tracker.off_level,
         "min_frames": tracker.min_frames,
+        "merge_gap_s": tracker.merge_gap_s,
     }
     if boxes:
         report["localisation"] = localisation(results, alarmed, labels, boxes)
@@ -163,7 +164,9 @@ def localisation(results, alarmed: np.ndarray, labels: np.ndarray, boxes: dict) 
 def format_report(report: dict) -> list[str]:
     lines = [
         f"alarm rule: on at {report['on_level']:.4f}, off below {report['off_level']:.4f}, at least "
-        f"{report['min_frames']} frame(s); causal scores"
+        f"{report['min_frames']} frame(s)"
+        + (f", restarts within {report['merge_gap_s']:g} s continue an event" if report.get("merge_gap_s") else "")
+        + "; causal scores"
     ]
     for s in report["segments"]:
         if s["detected"]:

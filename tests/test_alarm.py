@@ -71,3 +71,67 @@ def test_a_rate_rarer_than_the_footage_can_count_comes_with_a_note_saying_what_t
     assert model.extrapolation_note(100.0) is None  # countable: no note
     hour = RateModel.fit([(normal_scores(36_000, 6), FPS)], AlarmRule(threshold=0.0))
     assert hour.extrapolation_note(1.0) is None
+
+
+def alarm_states_and_events(scores, rule: AlarmRule) -> tuple[list[bool], list[tuple[int, int, int]]]:
+    """Per frame, whether the alarm is on; per event, (start, end, frame at which it was reported finished)."""
+    tracker = rule.tracker(FPS)
+    states, events = [], []
+    for i, score in enumerate(scores):
+        alarm, finished = tracker.update(ScoredFrame(i, i / FPS, float(score)))
+        states.append(alarm)
+        if finished is not None:
+            events.append((finished.start_frame, finished.end_frame, i))
+    last = tracker.flush()
+    if last is not None:
+        events.append((last.start_frame, last.end_frame, len(scores)))
+    return states, events
+
+
+def test_an_alarm_that_starts_again_within_the_merge_gap_continues_its_event():
+    burst, dip = [1.5] * 4, [0.0] * 5  # a 0.5 s dip: a runner's region missed for a few frames
+    scores = [0.0] * 3 + burst + dip + burst + [0.0] * 30
+    states, events = alarm_states_and_events(scores, AlarmRule(threshold=1.0, min_duration_s=0.2))
+    assert [(start, end) for start, end, _ in events] == [(3, 6), (12, 15)]  # no merge gap: two events
+
+    states, events = alarm_states_and_events(scores, AlarmRule(threshold=1.0, min_duration_s=0.2, merge_gap_s=1.0))
+    assert [(start, end) for start, end, _ in events] == [(3, 15)]
+    assert events[0][2] == 15 + 11  # reported once the gap after its last alarmed frame has passed
+    # the alarm itself is off during the dip, and on again after the minimum duration (2 frames) above
+    assert states[7:13] == [False] * 6 and all(states[13:16])
+
+    # a dip longer than the gap: two events; a restart too short for the minimum duration does not continue it
+    long_dip = [0.0] * 3 + burst + [0.0] * 12 + burst + [0.0] * 30
+    _, events = alarm_states_and_events(long_dip, AlarmRule(threshold=1.0, min_duration_s=0.2, merge_gap_s=1.0))
+    assert [(start, end) for start, end, _ in events] == [(3, 6), (19, 22)]
+    blip = [0.0] * 3 + burst + [0.0] * 4 + [1.5] + [0.0] * 30
+    _, events = alarm_states_and_events(blip, AlarmRule(threshold=1.0, min_duration_s=0.2, merge_gap_s=1.0))
+    assert [(start, end) for start, end, _ in events] == [(3, 6)]
+
+
+def test_rules_stored_before_the_merge_gap_merge_nothing_and_new_models_store_it():
+    from aivad.alarm import MERGE_GAP_S
+
+    stored_earlier = {"threshold": 1.0, "release_ratio": 0.8, "min_duration_s": 0.3}
+    assert AlarmRule(**stored_earlier).merge_gap_s == 0.0
+    assert MERGE_GAP_S > 0
+
+
+def test_the_live_decider_applies_the_checkpoints_merge_gap():
+    """The UI's and `score --events`' path (aivad.decision) uses the same rule as training and evaluate."""
+    from types import SimpleNamespace
+
+    from aivad.decision import Decider, DecisionSettings, decide_all
+
+    rule = AlarmRule(threshold=1.0, min_duration_s=0.2, merge_gap_s=1.0)
+    detector = SimpleNamespace(threshold=1.0, smoothing_sigma=0.0, alarm_rule=rule)
+    scores = [0.0] * 3 + [1.5] * 4 + [0.0] * 5 + [1.5] * 4 + [0.0] * 30
+    results = [FrameResult(i, i / FPS, s, s, False, {"velocity": s}, []) for i, s in enumerate(scores)]
+    for settings, expected in (
+        (DecisionSettings.of_detector(detector), [(3, 15)]),
+        (DecisionSettings.of_detector(detector, merge_gap_s=0.0), [(3, 6), (12, 15)]),
+    ):
+        decider = Decider()
+        decider.configure(settings, 1.0, "max", FPS)
+        _, events = decide_all(results, decider, 64, 48)
+        assert [(e.start_frame, e.end_frame) for e in events] == expected

@@ -85,12 +85,10 @@ def test_frame_level_scale_is_larger_for_an_attribute_whose_peaks_persist():
     assert scales["never"] == MIN_FRAME_SCALE
 
 
-def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_heldout_frames(monkeypatch):
-    """Velocity features flicker (new every frame), pose features persist (one per region for 25 frames):
-    region percentiles alone leave them unequal where the alarm acts, the frame-level scale does not."""
-    import aivad.fitting as fitting
+def flicker_and_persist_footage():
+    """Two videos of 200 pairs, 3 regions each: velocity features new every frame, pose features constant
+    for 25 frames (as (footage, video index of each pair))."""
     from aivad.footage import Footage
-    from aivad.scoring import smooth_causal
 
     rng = np.random.default_rng(0)
     pairs, regions = 200, 3
@@ -106,6 +104,16 @@ def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_h
         whole_frame=np.zeros(len(video), dtype=bool),
         frozen={"velocity": rng.normal(size=(n, 8)).astype(np.float32), "pose": pose},
     )
+    return footage, video
+
+
+def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_heldout_frames(monkeypatch):
+    """Velocity features flicker (new every frame), pose features persist (one per region for 25 frames):
+    region percentiles alone leave them unequal where the alarm acts, the frame-level scale does not."""
+    import aivad.fitting as fitting
+    from aivad.scoring import smooth_causal
+
+    footage, video = flicker_and_persist_footage()
     config = velocity_pose_config(smoothing_sigma=3.0)
     seen = []
     original = fitting.causal_frame_scores
@@ -123,3 +131,26 @@ def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_h
         smoothed_attributes.append(smoothed)
     # the threshold is chosen on the score live use computes: the largest smoothed attribute
     assert calibration["normal_score_max"] == pytest.approx(np.max(smoothed_attributes), abs=1e-6)
+
+
+def test_false_alarm_rate_counts_every_alarm_and_the_stored_rule_merges_restarts(monkeypatch):
+    """Merging only joins events, so the rate of unmerged alarms bounds the merged one from above. Counted
+    with merging, short footage holds a few long events whose tail slope says little (README)."""
+    import aivad.fitting as fitting
+    from aivad.alarm import MERGE_GAP_S, RateModel
+
+    rules = []
+    original = RateModel.fit.__func__
+
+    def spy(cls, videos, rule):
+        rules.append(rule.to_dict())
+        return original(cls, videos, rule)
+
+    monkeypatch.setattr(RateModel, "fit", classmethod(spy))
+    footage, _ = flicker_and_persist_footage()
+    model, calibration = fitting.fit_model(
+        velocity_pose_config(smoothing_sigma=3.0), None, footage, None, None, encoder_changed=True
+    )
+    assert rules[-1]["merge_gap_s"] == 0.0
+    assert model.config.alarm["merge_gap_s"] == MERGE_GAP_S
+    assert model.config.alarm["threshold"] == pytest.approx(calibration["threshold"])

@@ -205,7 +205,8 @@ def test_evaluate_reports_events_with_segments_boxes_and_json(tmp_path, capsys, 
     )  # the minimum duration at 10 FPS
     assert data["normal_seconds"] == pytest.approx(25 / 10)
     assert data["localisation"]["fast_object"]["alarmed_frames"] == 15
-    assert data["false_alarms_per_hour_expected"] is not None and data["false_alarms_per_hour_expected"] > 1000
+    # far more expected false alarms than the calibrated 1 per hour (events closer than the merge gap count once)
+    assert data["false_alarms_per_hour_expected"] is not None and data["false_alarms_per_hour_expected"] > 100
     assert run_cli(*args, "--threshold", "1000") == 0  # nothing reaches it: missed, no false alarm
     data = json.loads(report.read_text(encoding="utf-8"))
     assert not data["segments"][0]["detected"] and data["false_alarm_events"] == 0 and "localisation" in data

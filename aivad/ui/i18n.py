@@ -102,6 +102,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Bursts shorter than this do not raise an alarm.",
         "ko": "이보다 짧은 변화는 경보를 울리지 않습니다.",
     },
+    "merge_gap": {"en": "Merge gap", "ko": "이벤트 병합 간격"},
+    "merge_gap_tip": {
+        "en": "An alarm that starts again this soon after the last one ended continues the same event.",
+        "ko": "경보가 끝난 뒤 이 시간 안에 다시 울리면 같은 이벤트로 이어집니다.",
+    },
     "frames_unit": {"en": " fr", "ko": " 프레임"},
     "seconds_unit": {"en": " s", "ko": " 초"},
     "save_events": {"en": "Save snapshot + clip", "ko": "스냅샷 + 클립 저장"},

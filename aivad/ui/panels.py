@@ -34,7 +34,7 @@ ATTRIBUTES = ("velocity", "pose", "appearance", "geometry")  # what an event's m
 
 # --------------------------------------------------------------------------------------
 class DetectionPanel(QFrame):
-    """Threshold, smoothing, hysteresis and minimum duration."""
+    """Threshold, smoothing, hysteresis, minimum duration and merge gap."""
 
     changed = Signal()
     slider_steps = 1000
@@ -98,11 +98,17 @@ class DetectionPanel(QFrame):
         self.duration_spin.setRange(0.0, 30.0)
         self.duration_spin.setSingleStep(0.1)
         self.duration_spin.setDecimals(1)
+        self.merge_label = QLabel()
+        self.merge_spin = QDoubleSpinBox()
+        self.merge_spin.setRange(0.0, 60.0)
+        self.merge_spin.setSingleStep(0.5)
+        self.merge_spin.setDecimals(1)
         for r, (label, spin) in enumerate(
             (
                 (self.smoothing_label, self.smoothing_spin),
                 (self.hysteresis_label, self.hysteresis_spin),
                 (self.duration_label, self.duration_spin),
+                (self.merge_label, self.merge_spin),
             )
         ):
             label.setObjectName("muted")
@@ -118,7 +124,7 @@ class DetectionPanel(QFrame):
         self.threshold_slider.valueChanged.connect(self._slider_moved)
         self.threshold_spin.valueChanged.connect(self._spin_changed)
         self.reset_button.clicked.connect(lambda: self.set_threshold(self.calibrated, emit=True))
-        for spin in (self.smoothing_spin, self.hysteresis_spin, self.duration_spin):
+        for spin in (self.smoothing_spin, self.hysteresis_spin, self.duration_spin, self.merge_spin):
             spin.valueChanged.connect(self.changed)
         self.save_events.toggled.connect(self.changed)
         self._updating = False
@@ -139,6 +145,7 @@ class DetectionPanel(QFrame):
             for spin, value in (
                 (self.hysteresis_spin, (1.0 - alarm["release_ratio"]) * 100.0),
                 (self.duration_spin, alarm["min_duration_s"]),
+                (self.merge_spin, alarm.get("merge_gap_s", 0.0)),  # rules stored before it merged nothing
             ):
                 spin.blockSignals(True)
                 spin.setValue(value)
@@ -214,6 +221,10 @@ class DetectionPanel(QFrame):
         self.duration_label.setToolTip(tr("min_duration_tip"))
         self.duration_spin.setToolTip(tr("min_duration_tip"))
         self.duration_spin.setSuffix(tr("seconds_unit"))
+        self.merge_label.setText(tr("merge_gap"))
+        self.merge_label.setToolTip(tr("merge_gap_tip"))
+        self.merge_spin.setToolTip(tr("merge_gap_tip"))
+        self.merge_spin.setSuffix(tr("seconds_unit"))
         self.save_events.setText(tr("save_events"))
 
 

@@ -282,6 +282,7 @@ class WindowCameras:
             self.detection.smoothing_spin.setValue(camera.settings.smoothing_sigma)
             self.detection.hysteresis_spin.setValue(camera.settings.hysteresis * 100.0)
             self.detection.duration_spin.setValue(camera.settings.min_duration_s)
+            self.detection.merge_spin.setValue(camera.settings.merge_gap_s)
         if info is not None and camera.config.threshold is not None:
             self.detection.set_threshold(camera.config.threshold, emit=False)
         self.detection.blockSignals(False)
@@ -376,6 +377,7 @@ class WindowCameras:
             smoothing_sigma=float(info.get("smoothing_sigma", 0.0)),
             hysteresis=1.0 - float(alarm.get("release_ratio", 0.8)),
             min_duration_s=float(alarm.get("min_duration_s", 0.0)),
+            merge_gap_s=float(alarm.get("merge_gap_s", 0.0)),
         )
         threshold = camera.config.threshold
         if threshold is None and info:

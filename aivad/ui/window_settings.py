@@ -35,6 +35,7 @@ class WindowSettings:
                 self.splitter.restoreState(splitter)
         self.detection.hysteresis_spin.setValue(float(s.value("detection/hysteresis", 20.0)))
         self.detection.duration_spin.setValue(float(s.value("detection/min_duration", 0.0)))
+        self.detection.merge_spin.setValue(float(s.value("detection/merge_gap", 0.0)))
         self.detection.save_events.setChecked(as_bool(s.value("detection/save_events", True)))
         self.act_heatmap.setChecked(as_bool(s.value("view/heatmap", False)))
         self.act_boxes.setChecked(as_bool(s.value("view/boxes", True)))
@@ -57,6 +58,7 @@ class WindowSettings:
         s.setValue("window/splitter", self.splitter.saveState())
         s.setValue("detection/hysteresis", self.detection.hysteresis_spin.value())
         s.setValue("detection/min_duration", self.detection.duration_spin.value())
+        s.setValue("detection/merge_gap", self.detection.merge_spin.value())
         s.setValue("detection/save_events", self.detection.save_events.isChecked())
         s.setValue("view/heatmap", self.act_heatmap.isChecked())
         s.setValue("view/boxes", self.act_boxes.isChecked())
@@ -76,6 +78,7 @@ class WindowSettings:
             smoothing_sigma=self.detection.smoothing_spin.value(),
             hysteresis=self.detection.hysteresis_spin.value() / 100.0,
             min_duration_s=self.detection.duration_spin.value(),
+            merge_gap_s=self.detection.merge_spin.value(),
             zones=[list(zone) for zone in self.video.zones],
             zones_are_roi=self.act_roi_mode.isChecked(),
             heatmap=self.act_heatmap.isChecked(),

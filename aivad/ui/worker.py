@@ -304,6 +304,7 @@ class InferenceWorker(EvidenceRecorder, QObject):
             self._settings.threshold = float(detector.threshold)
             self._settings.hysteresis = 1.0 - detector.alarm_rule.release_ratio
             self._settings.min_duration_s = detector.alarm_rule.min_duration_s
+            self._settings.merge_gap_s = detector.alarm_rule.merge_gap_s
         info = {key: value for key, value in self.checkpoint_info.items() if key != "config"}
         info.update(
             path=path,
