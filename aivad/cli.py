@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -330,7 +329,7 @@ def evaluate(args, detector, results, info) -> int:
     import json
 
     from aivad.evaluation import event_report, format_report, load_boxes, load_segments
-    from aivad.scoring import smooth_results
+    from aivad.scoring import resmoothed
 
     labels = load_labels(args.labels, len(results))
     segments = load_segments(args.segments) if args.segments is not None else None
@@ -339,11 +338,7 @@ def evaluate(args, detector, results, info) -> int:
     if args.csv is not None:
         write_csv(args.csv, results)
     if not args.causal:  # the results were smoothed centred: smooth their raw scores causally for the events
-        causal, smoothed = smooth_results(results, detector.smoothing_sigma, detector.combine, centred=False)
-        results = [
-            replace(r, score=float(s), smoothed_attribute_scores={n: float(v[i]) for n, v in smoothed.items()})
-            for i, (r, s) in enumerate(zip(results, causal))
-        ]
+        results = resmoothed(results, detector.smoothing_sigma, detector.combine, centred=False)
     fps = info.fps or 10.0
     events = event_report(
         results, labels, fps, detector.event_tracker(fps), segments, boxes, detector.expected_false_alarms_per_hour()

@@ -137,13 +137,12 @@ class Decider:
             settings.min_duration_s,
             settings.merge_gap_s,
         )
-        off_level, min_frames = rule.off_level(), rule.min_frames(fps)
         if self.tracker is None:
-            self.tracker = EventTracker(self.threshold, off_level, min_frames, rule.merge_gap_s)
-        else:
+            self.tracker = rule.tracker(fps)
+        else:  # the same levels, set on the tracker that holds the open event
             tracker = self.tracker
-            tracker.on_level, tracker.off_level, tracker.min_frames = self.threshold, off_level, min_frames
-            tracker.merge_gap_s = rule.merge_gap_s
+            tracker.on_level, tracker.off_level = self.threshold, rule.off_level()
+            tracker.min_frames, tracker.merge_gap_s = rule.min_frames(fps), rule.merge_gap_s
 
     @property
     def current(self) -> Event | None:

@@ -24,7 +24,7 @@ from aivad.scoring import (
     FrameSmoother,
     combine_attributes,
     frame_attribute_scores,
-    smooth_results,
+    resmoothed,
 )
 
 
@@ -258,11 +258,9 @@ class Detector:
             if progress is not None:
                 progress(count)
         if centred and results:
-            scores, smoothed = smooth_results(results, self.smoothing_sigma, self.combine, centred=True)
-            for i, result in enumerate(results):
-                result.score = float(scores[i])
+            results = resmoothed(results, self.smoothing_sigma, self.combine, centred=True)
+            for result in results:
                 result.is_anomaly = result.score >= self.threshold
-                result.smoothed_attribute_scores = {name: float(values[i]) for name, values in smoothed.items()}
         return results
 
     def score_video(

@@ -21,6 +21,8 @@ How a frame's attributes become one score (``ModelConfig.combine``):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 
@@ -189,3 +191,12 @@ def smooth_results(results, sigma: float, combine: str, centred: bool) -> tuple[
         for values in (raw, *attributes.values()):
             values[0] = values[1]
     return smooth_sequence(raw, attributes, sigma, combine, centred)
+
+
+def resmoothed(results, sigma: float, combine: str, centred: bool) -> list:
+    """The FrameResults again with ``score`` and ``smoothed_attribute_scores`` from :func:`smooth_results`."""
+    scores, smoothed = smooth_results(results, sigma, combine, centred)
+    return [
+        replace(r, score=float(scores[i]), smoothed_attribute_scores={n: float(v[i]) for n, v in smoothed.items()})
+        for i, r in enumerate(results)
+    ]
