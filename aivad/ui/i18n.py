@@ -97,12 +97,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "An alarm ends only when the score falls this far below the threshold.",
         "ko": "점수가 임계값보다 이만큼 낮아져야 경보가 끝납니다.",
     },
-    "min_duration": {"en": "Min. duration", "ko": "최소 지속 시간"},
+    "min_duration": {"en": "Min. duration", "ko": "최소 지속"},
     "min_duration_tip": {
         "en": "Bursts shorter than this do not raise an alarm.",
         "ko": "이보다 짧은 변화는 경보를 울리지 않습니다.",
     },
-    "merge_gap": {"en": "Merge gap", "ko": "이벤트 병합 간격"},
+    "merge_gap": {"en": "Merge gap", "ko": "병합 간격"},
     "merge_gap_tip": {
         "en": "An alarm that starts again this soon after the last one ended continues the same event.",
         "ko": "경보가 끝난 뒤 이 시간 안에 다시 울리면 같은 이벤트로 이어집니다.",

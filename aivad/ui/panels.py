@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QTableWidget,
     QTableWidgetItem,
@@ -80,8 +81,10 @@ class DetectionPanel(QFrame):
         layout.addWidget(self.expected_rate)
 
         grid = QGridLayout()
-        grid.setHorizontalSpacing(10)
+        grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(6)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(2, 1)
         self.smoothing_label = QLabel()
         self.smoothing_spin = QDoubleSpinBox()
         self.smoothing_spin.setRange(0.0, 30.0)
@@ -112,11 +115,13 @@ class DetectionPanel(QFrame):
             )
         ):
             label.setObjectName("muted")
+            label.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)  # never cut short
             spin.setKeyboardTracking(False)
             spin.setAlignment(Qt.AlignmentFlag.AlignRight)
-            spin.setFixedWidth(96)
-            grid.addWidget(label, r, 0)
-            grid.addWidget(spin, r, 1, alignment=Qt.AlignmentFlag.AlignRight)
+            spin.setFixedWidth(78)
+            # two settings a row: at 1280x800 a one-column list left the event list room for one event
+            grid.addWidget(label, r // 2, 2 * (r % 2))
+            grid.addWidget(spin, r // 2, 2 * (r % 2) + 1, alignment=Qt.AlignmentFlag.AlignRight)
         layout.addLayout(grid)
         self.save_events = QCheckBox()
         layout.addWidget(self.save_events)
@@ -269,7 +274,7 @@ class EventPanel(QFrame):
         self.table = QTableWidget(0, 4)
         self.table.setIconSize(QSize(96, 54))
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(60)
+        self.table.verticalHeader().setDefaultSectionSize(44)  # the 64x36 thumbnail and two lines of text
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -30,6 +30,7 @@ from aivad.ui.widgets import Banner, ModelCard, StatChip, StateBadge, TransportB
 from aivad.ui.window_sources import CameraScan
 
 DEFAULT_SIZE = (1280, 800)
+SIDEBAR_WIDTH = 384  # the alarm-rule settings sit two a row, labels whole in English and Korean
 
 
 class WindowLayout:
@@ -134,7 +135,7 @@ class WindowLayout:
         self.splitter.addWidget(sidebar)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
-        self.splitter.setSizes([DEFAULT_SIZE[0] - 370, 370])
+        self.splitter.setSizes([DEFAULT_SIZE[0] - SIDEBAR_WIDTH, SIDEBAR_WIDTH])
 
         self.status_zones = QLabel("")
         self.status_zones.setObjectName("muted")

@@ -212,3 +212,42 @@ def test_model_card_counts_videos_in_words_that_fit_the_number(qtbot):
     assert card._rows["model_trained_on"][1].text() == "1 video, 200 frames"
     card.set_info({**info, "videos": [{"path": "one.mp4", "frames": 200}, {"path": "two.mp4", "frames": 50}]})
     assert card._rows["model_trained_on"][1].text() == "2 videos, 250 frames"
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_event_list_shows_several_events_at_the_default_window_size(qtbot, window, language):
+    """At 1280x800 the side panel's settings left the event list room for one event; now three fit, and the
+    alarm-rule settings (two a row) keep their labels whole in both languages."""
+    import numpy as np
+
+    from aivad.ui.recording import EventRecord
+    from aivad.ui.window_layout import DEFAULT_SIZE
+
+    i18n.set_language(language)
+    window.retranslate()
+    window.resize(*DEFAULT_SIZE)
+    thumbnail = np.zeros((36, 64, 3), np.uint8)
+    for number in range(1, 5):
+        window.events.upsert(
+            EventRecord(
+                number,
+                "cam.mp4",
+                10 * number,
+                10 * number + 5,
+                number,
+                number + 0.5,
+                2.0,
+                10 * number,
+                "velocity",
+                thumbnail=thumbnail,
+                camera="Camera 1",
+            )
+        )
+    qtbot.wait(50)
+    table = window.events.table
+    rows_in_view = table.viewport().height() // table.rowHeight(0)
+    assert rows_in_view >= 3
+    panel = window.detection
+    for label in (panel.smoothing_label, panel.hysteresis_label, panel.duration_label, panel.merge_label):
+        assert label.width() >= label.sizeHint().width(), label.text()  # not cut off
+    i18n.set_language("en")
