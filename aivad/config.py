@@ -57,7 +57,7 @@ class ModelConfig:
 
 def build_config(args, base) -> ModelConfig:
     from aivad.full import FullSettings, frozen_attributes
-    from aivad.lite import NEW_MODEL_VELOCITY_FEATURE, LiteBackend, LiteSettings
+    from aivad.lite import NEW_MODEL_APPEARANCE_MIN_SIDE, NEW_MODEL_VELOCITY_FEATURE, LiteBackend, LiteSettings
     from aivad.model import default_density_config
 
     if base is not None:
@@ -71,7 +71,9 @@ def build_config(args, base) -> ModelConfig:
         backend = args.backend or "full"
     if backend == "lite":
         settings = LiteSettings(
-            diff_threshold=args.motion_threshold, velocity_feature=NEW_MODEL_VELOCITY_FEATURE
+            diff_threshold=args.motion_threshold,
+            velocity_feature=NEW_MODEL_VELOCITY_FEATURE,
+            appearance_min_side=NEW_MODEL_APPEARANCE_MIN_SIDE,
         ).to_dict()
         attributes = [*LiteBackend.frozen_attributes, "appearance"]
         encoder = "small_cnn"

@@ -38,7 +38,9 @@ def missing_attribute(name: str) -> UserError:
 
 def require_attributes(frozen: dict[str, np.ndarray]) -> dict[str, int]:
     """Regions that carry each frozen attribute; fails early (before encoder training) when one has none."""
-    counts = {name: int(attribute_present(rows).sum()) for name, rows in frozen.items()}
+    from aivad.regions_common import REGION_MEASURES
+
+    counts = {name: int(attribute_present(rows).sum()) for name, rows in frozen.items() if name not in REGION_MEASURES}
     for name, count in counts.items():
         if count == 0:
             raise missing_attribute(name)
@@ -63,7 +65,7 @@ def fit_model(
     """
     from aivad.alarm import MERGE_GAP_S, AlarmRule, RateModel
     from aivad.calibration import frame_level_scales, heldout_raw_scores, heldout_splits, scale_from_heldout
-    from aivad.model import attribute_rows, build_density
+    from aivad.model import appearance_rows, attribute_rows, build_density
 
     model = AiVadModel(config, encoder)
     groups = torch.from_numpy(footage_groups(footage))
@@ -72,7 +74,11 @@ def fit_model(
     scales: dict[str, list[float]] = {}
     kept = []
     for name, density in model.densities.items():
-        all_rows = appearance if name == "appearance" else attribute_rows(name, footage.frozen, footage.boxes, config)
+        all_rows = (
+            appearance_rows(appearance, footage.frozen, config)
+            if name == "appearance"
+            else attribute_rows(name, footage.frozen, footage.boxes, config)
+        )
         present = attribute_present(all_rows)  # pose_boxes "persons": only person regions have a pose
         if not present.any():
             raise missing_attribute(name)

@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 import torch
 
-from aivad.regions_common import FrameRegions, filter_boxes, whole_frame_box
-from aivad.velocity import region_displacements, velocity_features
+from aivad.regions_common import REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
+from aivad.velocity import MATCH_MIN_SIDE, region_displacements, velocity_features
 
 
 @dataclass
@@ -35,12 +35,29 @@ class LiteSettings:
     # matched displacement; new models use NEW_MODEL_VELOCITY_FEATURE (aivad.velocity says why).
     velocity_feature: str = "histogram"
     crop_size: int = 64
+    # Regions whose shorter side is under this many processing pixels have no appearance score
+    # (aivad.model.appearance_rows says why); 0, what older checkpoints imply, scores every region.
+    appearance_min_side: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 NEW_MODEL_VELOCITY_FEATURE = "speed_matched"
+NEW_MODEL_APPEARANCE_MIN_SIDE = MATCH_MIN_SIDE  # as thin as a box whose match the speed does not trust
+# Slivers are a minority of the regions (22% on the development set). Where most training regions are
+# that thin, the objects themselves are small at the processing size (distant people, a 4K camera
+# shrunk to 384 pixels) and the gate would take their appearance away: training then scores every region.
+MAX_THIN_SHARE = 0.5
+
+
+def appearance_gate_for(footage_frozen: dict, min_side: float) -> tuple[float, float]:
+    """(the gate training keeps, the share of training regions under ``min_side``)."""
+    from aivad.regions_common import too_thin_for_appearance
+
+    thin = too_thin_for_appearance(footage_frozen, min_side)
+    share = float(thin.mean()) if thin is not None else 0.0
+    return (0.0 if share > MAX_THIN_SHARE else float(min_side)), share
 
 
 class LiteBackend:
@@ -107,10 +124,15 @@ class LiteBackend:
             # a region's speed is also how far its content moved: the flow loses small fast objects
             moved = region_displacements(previous_grey, grey, boxes * scale) / scale
             velocity = np.maximum(velocity, moved[:, None])
+        side = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) * scale  # at processing size
         return FrameRegions(
             boxes=boxes,
             whole_frame=whole_frame,
-            frozen={"velocity": velocity, "geometry": box_geometry(boxes, height, width)},
+            frozen={
+                "velocity": velocity,
+                "geometry": box_geometry(boxes, height, width),
+                REGION_SIDE: side[:, None].astype(np.float32),
+            },
             crops=crop_regions(frame, boxes, self.crop_size),
         )
 

@@ -13,7 +13,7 @@ from torch import nn
 from aivad.config import ModelConfig
 from aivad.density import GmmDensity, KnnDensity
 from aivad.encoders import AppearanceEncoder, build_encoder
-from aivad.regions_common import FrameRegions
+from aivad.regions_common import FrameRegions, too_thin_for_appearance
 
 FORMAT = "aivad-checkpoint"
 FORMAT_VERSION = 1
@@ -119,6 +119,24 @@ def attribute_rows(name: str, frozen: dict[str, np.ndarray], boxes: np.ndarray, 
     return rows
 
 
+def appearance_rows(appearance: np.ndarray, frozen: dict[str, np.ndarray], config: ModelConfig) -> np.ndarray:
+    """The appearance features a density sees: none (NaN rows) for regions too thin to have an appearance.
+
+    Why (lite, ``appearance_min_side``): frame differences also give slivers along edges, a few pixels
+    high, which the crop stretches to the encoder's square. Such crops look like nothing in the footage
+    and each other, so they set the top of the normal appearance scores (on the development set 14 of
+    the 15 most unusual held-out crops of split a were slivers or cut by the frame's edge), and an odd object
+    of a person's size (a pasted mandrill face) stayed below them. The gate is the one below which
+    the speed's match is not trusted either (aivad.velocity.MATCH_MIN_SIDE).
+    """
+    thin = too_thin_for_appearance(frozen, float(config.backend_settings.get("appearance_min_side", 0)))
+    if thin is None or appearance is None or len(appearance) == 0:
+        return appearance
+    rows = np.array(appearance, dtype=np.float32, copy=True)
+    rows[thin] = np.nan
+    return rows
+
+
 def build_density(spec: dict, max_bank: int) -> nn.Module:
     if spec["kind"] == "gmm":
         return GmmDensity(n_components=spec.get("n_components", 5), reg_covar=spec.get("reg_covar", 1e-3))
@@ -152,7 +170,9 @@ class AiVadModel(nn.Module):
         scores = {}
         for name, density in self.densities.items():
             rows = (
-                appearance if name == "appearance" else attribute_rows(name, regions.frozen, regions.boxes, self.config)
+                appearance_rows(appearance, regions.frozen, self.config)
+                if name == "appearance"
+                else attribute_rows(name, regions.frozen, regions.boxes, self.config)
             )
             features = np.asarray(rows, dtype=np.float32)
             present = attribute_present(features)

@@ -12,13 +12,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Per-region measurements a backend hands on beside the attribute features; no density scores them.
+# "region_side": the box's shorter side at the backend's processing size (lite), which decides whether a
+# region is large enough to have an appearance (aivad.model.appearance_rows).
+REGION_SIDE = "region_side"
+REGION_MEASURES = (REGION_SIDE,)
+
 
 @dataclass
 class FrameRegions:
     boxes: np.ndarray  # (N, 4) float32, x0 y0 x1 y1 in frame pixels; N >= 1
     whole_frame: bool  # True when no region was found and the whole frame stands in
-    frozen: dict[str, np.ndarray]  # attribute name -> (N, D) float32
+    frozen: dict[str, np.ndarray]  # attribute name (or a REGION_MEASURES name) -> (N, D) float32
     crops: np.ndarray  # (N, S, S, 3) uint8 RGB, input of the appearance encoder
+
+
+def too_thin_for_appearance(frozen: dict[str, np.ndarray], min_side: float) -> np.ndarray | None:
+    """Regions whose shorter side at processing size is under ``min_side`` (None: no region is, or no gate)."""
+    side = frozen.get(REGION_SIDE)
+    if min_side <= 0 or side is None or len(side) == 0:
+        return None
+    thin = np.asarray(side)[:, 0] < min_side
+    return thin if thin.any() else None
 
 
 def whole_frame_box(height: int, width: int) -> np.ndarray:

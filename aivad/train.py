@@ -367,6 +367,17 @@ def main(argv: list[str] | None, preset: dict) -> int:
     from aivad.fitting import require_attributes
     from aivad.model import box_relative_units, perspective_geometry_units
 
+    gate = float(config.backend_settings.get("appearance_min_side", 0))
+    if gate > 0:
+        from aivad.lite import appearance_gate_for
+
+        kept, share = appearance_gate_for(footage.frozen, gate)
+        if kept != gate:
+            config.backend_settings = dict(config.backend_settings, appearance_min_side=int(kept))
+            log(
+                f"appearance: {share:.0%} of the regions are under {gate:g} processing pixels on their shorter "
+                "side, so the objects themselves are that small: every region's appearance is scored"
+            )
     # A fine-tuned model keeps its base's velocity units, so the base's velocity memory still compares.
     heights = footage.boxes[:, 3] - footage.boxes[:, 1]
     config.velocity_units = (

@@ -111,7 +111,9 @@ def test_frame_score_is_the_most_unusual_calibrated_attribute(lite_checkpoint, t
         assert result.smoothed_attribute_scores[result.top_attribute] == pytest.approx(result.score, abs=1e-9)
         assert result.raw_score == pytest.approx(max(result.attribute_scores.values()), abs=1e-6)
         for name, value in result.attribute_scores.items():
-            assert value == pytest.approx(max(region.attributes[name] for region in result.regions), abs=1e-6)
+            # regions without the attribute (lite regions too thin for an appearance) are skipped; none: 0
+            having = [region.attributes[name] for region in result.regions if name in region.attributes]
+            assert value == pytest.approx(max(having, default=0.0), abs=1e-6)
         for region in result.regions:
             assert region.score == pytest.approx(max(region.attributes.values()), abs=1e-6)
         # the top region is the one that raised the frame score, so an alarm names its region

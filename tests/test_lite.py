@@ -26,7 +26,9 @@ def test_lite_regions_follow_moving_objects():
     frames, _ = render_scene(3, (320, 240), seed=1, walkers=3)
     regions = LiteBackend().extract_pair(frames[0], frames[1])
     assert not regions.whole_frame and 1 <= len(regions.boxes) <= 6
-    assert set(regions.frozen) == {"velocity", "geometry"} and regions.crops.shape[1:] == (64, 64, 3)
+    assert set(regions.frozen) == {"velocity", "geometry", "region_side"} and regions.crops.shape[1:] == (64, 64, 3)
+    shorter = np.minimum(regions.boxes[:, 2] - regions.boxes[:, 0], regions.boxes[:, 3] - regions.boxes[:, 1])
+    assert np.allclose(regions.frozen["region_side"][:, 0], shorter)  # 320x240 frames: processed at full size
     assert np.allclose(regions.frozen["geometry"], box_geometry(regions.boxes, 240, 320))
 
 
@@ -233,3 +235,47 @@ def test_old_checkpoints_keep_frame_geometry():
     )
     rows = box_geometry(np.array([[10, 20, 30, 80]], np.float32), 240, 320)
     assert config.geometry_units == {"kind": "frame"} and geometry_in_units(rows, config.geometry_units) is rows
+
+
+def test_regions_too_thin_for_an_appearance_get_no_appearance_score(lite_checkpoint):
+    """New lite models score appearance only for regions at least NEW_MODEL_APPEARANCE_MIN_SIDE processing
+    pixels on their shorter side (slivers of edges stretched to a square crop look like nothing normal);
+    the thin region keeps its velocity and geometry, and older checkpoints (no gate) score every region."""
+    from aivad.lite import NEW_MODEL_APPEARANCE_MIN_SIDE, LiteSettings
+    from aivad.regions_common import FrameRegions
+
+    detector = Detector.load(lite_checkpoint, device="cpu")
+    assert detector.model.config.backend_settings["appearance_min_side"] == NEW_MODEL_APPEARANCE_MIN_SIDE == 12
+    assert LiteSettings().appearance_min_side == 0  # what checkpoints from before the gate imply
+    frames, _ = render_scene(3, (320, 240), seed=1, walkers=3)
+    regions = detector.backend.extract_pair(frames[0], frames[1])
+    # a sliver 40 px long and 6 px high beside the walkers (region_side 6 < 12 at this frame size)
+    sliver = FrameRegions(
+        boxes=np.concatenate([regions.boxes, [[100, 200, 140, 206]]]).astype(np.float32),
+        whole_frame=False,
+        frozen={
+            "velocity": np.concatenate([regions.frozen["velocity"], [[3.0]]]).astype(np.float32),
+            "geometry": box_geometry(np.concatenate([regions.boxes, [[100, 200, 140, 206]]]), 240, 320),
+            "region_side": np.concatenate([regions.frozen["region_side"], [[6.0]]]).astype(np.float32),
+        },
+        crops=np.concatenate([regions.crops, regions.crops[:1]]),
+    )
+    appearance = detector.model.encoder.embed(sliver.crops)
+    scores = detector.model.region_scores(sliver, appearance)
+    assert np.isnan(scores["appearance"][-1]) and np.isfinite(scores["appearance"][:-1]).all()
+    assert np.isfinite(scores["velocity"][-1]) and np.isfinite(scores["geometry"][-1])
+    detector.model.config.backend_settings = dict(detector.model.config.backend_settings, appearance_min_side=0)
+    assert np.isfinite(detector.model.region_scores(sliver, appearance)["appearance"]).all()
+
+
+def test_training_drops_the_appearance_gate_where_most_regions_are_that_thin():
+    """Slivers are a minority; where most regions are thin the objects themselves are small at the
+    processing size (a 4K camera shrunk to 384 pixels), and the gate would take their appearance away."""
+    from aivad.lite import MAX_THIN_SHARE, appearance_gate_for
+
+    few_slivers = {"region_side": np.array([[4.0], [30.0], [40.0], [25.0]], np.float32)}
+    assert appearance_gate_for(few_slivers, 12) == (12.0, 0.25)
+    mostly_small = {"region_side": np.array([[4.0], [6.0], [9.0], [25.0]], np.float32)}
+    kept, share = appearance_gate_for(mostly_small, 12)
+    assert share == 0.75 > MAX_THIN_SHARE and kept == 0.0
+    assert appearance_gate_for({"velocity": np.zeros((3, 1), np.float32)}, 12) == (12.0, 0.0)  # full backend
