@@ -34,6 +34,23 @@ def rgba_to_qimage(image: np.ndarray) -> QImage:
     return QImage(image.data, width, height, image.strides[0], QImage.Format.Format_RGBA8888).copy()
 
 
+def place_labels(boxes: list[QRectF], sizes: list[tuple[float, float]], bounds: QRectF) -> list[QRectF]:
+    """Where each box's label goes, in order of importance: the first of these places that stays in
+    ``bounds`` and covers no label placed before it: above the box, below it, inside its top, then
+    the same rows stacked further up or down. Boxes of people walking side by side would otherwise
+    hide each other's labels. If every place is taken, the label goes above its box anyway."""
+    placed: list[QRectF] = []
+    for box, (width, height) in zip(boxes, sizes):
+        left = min(max(box.x(), bounds.left()), bounds.right() - width)
+        rows = [box.y() - height, box.bottom(), box.y()]
+        rows += [box.y() - height * (k + 1) for k in range(1, 4)] + [box.bottom() + height * k for k in range(1, 4)]
+        candidates = [QRectF(left, top, width, height) for top in rows]
+        inside = [c for c in candidates if c.top() >= bounds.top() and c.bottom() <= bounds.bottom()] or candidates
+        free = [c for c in inside if not any(c.intersects(other) for other in placed)]
+        placed.append((free or inside)[0])
+    return placed
+
+
 class VideoView(QWidget):
     zones_changed = Signal(list)  # list of zones (each a list of (x, y) in 0..1)
     editing_finished = Signal()
@@ -169,10 +186,9 @@ class VideoView(QWidget):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(rect)
 
-        # Weakest first so the most suspicious box is drawn on top.
-        for region in sorted(frame.regions, key=lambda r: r.score):
-            if region.whole_frame:
-                continue
+        shown = [region for region in sorted(frame.regions, key=lambda r: r.score) if not region.whole_frame]
+        rects, colours, labels = [], [], []
+        for region in shown:  # weakest first, so the most suspicious box is drawn on top
             r, g, b = score_rgb(region.score, frame.threshold)
             colour = QColor(r, g, b)
             x0, y0, x1, y1 = region.box
@@ -183,11 +199,18 @@ class VideoView(QWidget):
             fill.setAlpha(40 if hot else 0)
             painter.setBrush(QBrush(fill))
             painter.drawRect(rect)
-            label = f"{i18n.attribute_name(region.top_attribute)}  {region.score:.2f}"
-            width = metrics.horizontalAdvance(label) + 10
-            height = metrics.height() + 4
-            top = rect.y() - height if rect.y() - height >= target.y() else rect.bottom()
-            pill = QRectF(rect.x(), top, width, height)
+            rects.append(rect)
+            colours.append(colour)
+            labels.append(f"{i18n.attribute_name(region.top_attribute)}  {region.score:.2f}")
+        # Labels after all boxes, so no box covers a label; placed strongest first, so where
+        # people walk side by side the most suspicious label keeps its place and the others move.
+        sizes = [(metrics.horizontalAdvance(label) + 10, metrics.height() + 4) for label in labels]
+        order = list(range(len(shown)))[::-1]
+        placed = place_labels([rects[i] for i in order], [sizes[i] for i in order], target)
+        pills = [QRectF()] * len(shown)
+        for i, pill in zip(order, placed):
+            pills[i] = pill
+        for pill, colour, label in zip(pills, colours, labels):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
             painter.drawRoundedRect(pill, 3, 3)
