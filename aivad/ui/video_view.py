@@ -51,6 +51,15 @@ def place_labels(boxes: list[QRectF], sizes: list[tuple[float, float]], bounds: 
     return placed
 
 
+LABEL_SHARE_OF_THRESHOLD = 0.5  # regions scoring at least half the threshold are labelled
+
+
+def worth_a_label(score: float, threshold: float) -> bool:
+    if not np.isfinite(threshold) or threshold <= 0:
+        return True  # no usable threshold: label everything, as before a checkpoint has one
+    return score >= LABEL_SHARE_OF_THRESHOLD * threshold
+
+
 class VideoView(QWidget):
     zones_changed = Signal(list)  # list of zones (each a list of (x, y) in 0..1)
     editing_finished = Signal()
@@ -204,13 +213,15 @@ class VideoView(QWidget):
             labels.append(f"{i18n.attribute_name(region.top_attribute)}  {region.score:.2f}")
         # Labels after all boxes, so no box covers a label; placed strongest first, so where
         # people walk side by side the most suspicious label keeps its place and the others move.
-        sizes = [(metrics.horizontalAdvance(label) + 10, metrics.height() + 4) for label in labels]
-        order = list(range(len(shown)))[::-1]
-        placed = place_labels([rects[i] for i in order], [sizes[i] for i in order], target)
-        pills = [QRectF()] * len(shown)
-        for i, pill in zip(order, placed):
-            pills[i] = pill
-        for pill, colour, label in zip(pills, colours, labels):
+        # Only regions worth a look get a label (and the frame's top region always): a green box
+        # already says "normal", and a score on every passer-by buries the one that matters.
+        order = [
+            i for i in range(len(shown))[::-1] if i == len(shown) - 1 or worth_a_label(shown[i].score, frame.threshold)
+        ]
+        sizes = [(metrics.horizontalAdvance(labels[i]) + 10, metrics.height() + 4) for i in order]
+        placed = place_labels([rects[i] for i in order], sizes, target)
+        for i, pill in sorted(zip(order, placed), key=lambda item: item[0]):  # weakest first again
+            colour, label = colours[i], labels[i]
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
             painter.drawRoundedRect(pill, 3, 3)

@@ -38,8 +38,8 @@ def test_labels_stay_inside_the_picture():
     assert bounds.contains(pill)
 
 
-def test_the_view_places_every_label_apart(qtbot, monkeypatch):
-    """The painted frame uses the placement for all its regions, strongest first."""
+def paint_and_spy(qtbot, monkeypatch, scores, threshold):
+    """Paint a frame with four people side by side; the labels the view placed, strongest first."""
     seen = {}
     real = video_view.place_labels
 
@@ -52,8 +52,8 @@ def test_the_view_places_every_label_apart(qtbot, monkeypatch):
     qtbot.addWidget(view)
     view.resize(640, 480)
     regions = [
-        RegionResult((100 + 25 * k, 100, 122 + 25 * k, 160), 0.2 * k, {"velocity": 0.2 * k, "geometry": 0.0})
-        for k in range(4)
+        RegionResult((100 + 25 * k, 100, 122 + 25 * k, 160), score, {"velocity": score, "geometry": 0.0})
+        for k, score in enumerate(scores)
     ]
     frame = DisplayFrame(
         image=np.zeros((240, 320, 3), np.uint8),
@@ -63,14 +63,26 @@ def test_the_view_places_every_label_apart(qtbot, monkeypatch):
         regions=regions,
         ignored=[],
         alarm=False,
-        threshold=1.0,
+        threshold=threshold,
         heatmap=None,
         open_event=None,
     )
     view.set_frame(frame)
     view.grab()  # paints
-    pills = seen["pills"]
-    assert len(pills) == 4
+    return seen["pills"]
+
+
+def test_the_view_places_every_label_apart(qtbot, monkeypatch):
+    pills = paint_and_spy(qtbot, monkeypatch, [0.3, 0.5, 0.7, 0.9], threshold=0.5)
+    assert len(pills) == 4  # all at least half the threshold
     for i in range(4):
         for j in range(i):
             assert not pills[i].intersects(pills[j])
+
+
+def test_ordinary_passers_by_get_a_box_but_no_label(qtbot, monkeypatch):
+    assert len(paint_and_spy(qtbot, monkeypatch, [0.1, 0.2, 0.3, 1.2], threshold=2.0)) == 1  # only 1.2 >= 1.0
+    # a quiet frame still names its most unusual region
+    assert len(paint_and_spy(qtbot, monkeypatch, [0.1, 0.2, 0.3, 0.4], threshold=2.0)) == 1
+    # without a usable threshold every region is labelled
+    assert len(paint_and_spy(qtbot, monkeypatch, [0.1, 0.2, 0.3, 0.4], threshold=float("nan"))) == 4
