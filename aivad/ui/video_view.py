@@ -38,7 +38,7 @@ def place_labels(boxes: list[QRectF], sizes: list[tuple[float, float]], bounds: 
     """Where each box's label goes, in order of importance: the first of these places that stays in
     ``bounds`` and covers no label placed before it: above the box, below it, inside its top, then
     the same rows stacked further up or down. Boxes of people walking side by side would otherwise
-    hide each other's labels. If every place is taken, the label goes above its box anyway."""
+    hide each other's labels. If every place is taken, the label takes the first place in ``bounds``."""
     placed: list[QRectF] = []
     for box, (width, height) in zip(boxes, sizes):
         left = min(max(box.x(), bounds.left()), bounds.right() - width)
