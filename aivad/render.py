@@ -36,6 +36,52 @@ def score_rgb(score: float, threshold: float) -> tuple[int, int, int]:
     return _SCALE[-1][1]
 
 
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+LABEL_SHARE_OF_THRESHOLD = 0.5  # regions scoring at least half the threshold are labelled
+
+
+def worth_a_label(score: float, threshold: float) -> bool:
+    if not np.isfinite(threshold) or threshold <= 0:
+        return True  # no usable threshold: label everything, as before a checkpoint has one
+    return score >= LABEL_SHARE_OF_THRESHOLD * threshold
+
+
+def place_labels(boxes: list[Box], sizes: list[tuple[float, float]], bounds: Box) -> list[Box]:
+    """Where each box's label goes, in order of importance: the first of these places that stays in
+    ``bounds`` and covers no label placed before it: above the box, below it, inside its top, then
+    the same rows stacked further up or down. Boxes of people walking side by side would otherwise
+    hide each other's labels. If every place is taken, the label takes the first place in ``bounds``."""
+    placed: list[Box] = []
+    for (x0, y0, _, y1), (width, height) in zip(boxes, sizes):
+        left = min(max(x0, bounds[0]), bounds[2] - width)
+        rows = [y0 - height, y1, y0]
+        rows += [y0 - height * (k + 1) for k in range(1, 4)] + [y1 + height * k for k in range(1, 4)]
+        candidates = [(left, top, left + width, top + height) for top in rows]
+        inside = [c for c in candidates if c[1] >= bounds[1] and c[3] <= bounds[3]] or candidates
+        free = [c for c in inside if not any(boxes_overlap(c, other) for other in placed)]
+        placed.append((free or inside)[0])
+    return placed
+
+
+def boxes_overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def label_layout(
+    boxes: list[Box], scores: list[float], threshold: float, sizes: list[tuple[float, float]], bounds: Box
+) -> dict[int, Box]:
+    """Which regions get a label, and where (region index -> label box).
+
+    Only regions worth a look get one, and the frame's most unusual region always: a green box
+    already says "normal", and a score on every passer-by buries the one that matters. Placed
+    strongest first, so where people walk side by side the most suspicious label keeps its place.
+    """
+    order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
+    chosen = [i for rank, i in enumerate(order) if rank == 0 or worth_a_label(scores[i], threshold)]
+    return dict(zip(chosen, place_labels([boxes[i] for i in chosen], [sizes[i] for i in chosen], bounds)))
+
+
 def heatmap_rgba(
     regions: list[RegionResult], threshold: float, width: int, height: int, cell: int = 8
 ) -> np.ndarray | None:

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from aivad.render import score_rgb
+from aivad.render import label_layout, score_rgb
 from aivad.ui import i18n
 from aivad.ui.i18n import tr
 from aivad.ui.theme import COLOURS
@@ -32,32 +32,6 @@ def rgba_to_qimage(image: np.ndarray) -> QImage:
     image = np.ascontiguousarray(image)
     height, width = image.shape[:2]
     return QImage(image.data, width, height, image.strides[0], QImage.Format.Format_RGBA8888).copy()
-
-
-def place_labels(boxes: list[QRectF], sizes: list[tuple[float, float]], bounds: QRectF) -> list[QRectF]:
-    """Where each box's label goes, in order of importance: the first of these places that stays in
-    ``bounds`` and covers no label placed before it: above the box, below it, inside its top, then
-    the same rows stacked further up or down. Boxes of people walking side by side would otherwise
-    hide each other's labels. If every place is taken, the label takes the first place in ``bounds``."""
-    placed: list[QRectF] = []
-    for box, (width, height) in zip(boxes, sizes):
-        left = min(max(box.x(), bounds.left()), bounds.right() - width)
-        rows = [box.y() - height, box.bottom(), box.y()]
-        rows += [box.y() - height * (k + 1) for k in range(1, 4)] + [box.bottom() + height * k for k in range(1, 4)]
-        candidates = [QRectF(left, top, width, height) for top in rows]
-        inside = [c for c in candidates if c.top() >= bounds.top() and c.bottom() <= bounds.bottom()] or candidates
-        free = [c for c in inside if not any(c.intersects(other) for other in placed)]
-        placed.append((free or inside)[0])
-    return placed
-
-
-LABEL_SHARE_OF_THRESHOLD = 0.5  # regions scoring at least half the threshold are labelled
-
-
-def worth_a_label(score: float, threshold: float) -> bool:
-    if not np.isfinite(threshold) or threshold <= 0:
-        return True  # no usable threshold: label everything, as before a checkpoint has one
-    return score >= LABEL_SHARE_OF_THRESHOLD * threshold
 
 
 class VideoView(QWidget):
@@ -211,17 +185,19 @@ class VideoView(QWidget):
             rects.append(rect)
             colours.append(colour)
             labels.append(f"{i18n.attribute_name(region.top_attribute)}  {region.score:.2f}")
-        # Labels after all boxes, so no box covers a label; placed strongest first, so where
-        # people walk side by side the most suspicious label keeps its place and the others move.
-        # Only regions worth a look get a label (and the frame's top region always): a green box
-        # already says "normal", and a score on every passer-by buries the one that matters.
-        order = [
-            i for i in range(len(shown))[::-1] if i == len(shown) - 1 or worth_a_label(shown[i].score, frame.threshold)
-        ]
-        sizes = [(metrics.horizontalAdvance(labels[i]) + 10, metrics.height() + 4) for i in order]
-        placed = place_labels([rects[i] for i in order], sizes, target)
-        for i, pill in sorted(zip(order, placed), key=lambda item: item[0]):  # weakest first again
+        # Labels after all boxes, so no box covers a label; the weakest first, like the boxes.
+        sizes = [(metrics.horizontalAdvance(label) + 10, metrics.height() + 4) for label in labels]
+        layout = label_layout(
+            [rect.getCoords() for rect in rects],
+            [region.score for region in shown],
+            frame.threshold,
+            sizes,
+            target.getCoords(),
+        )
+        for i in sorted(layout):
             colour, label = colours[i], labels[i]
+            x0, y0, x1, y1 = layout[i]
+            pill = QRectF(x0, y0, x1 - x0, y1 - y0)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
             painter.drawRoundedRect(pill, 3, 3)
