@@ -126,17 +126,34 @@ def annotate(
     height, width = out.shape[:2]
     thickness = max(1, round(min(width, height) / 300))
     font_scale = max(0.35, min(width, height) / 900)
-    for region in regions:
-        if region.whole_frame:
-            continue
+    shown = sorted((region for region in regions if not region.whole_frame), key=lambda region: region.score)
+    labels, sizes, text_heights = [], [], []
+    for region in shown:  # weakest first, so the most suspicious box is drawn on top
         r, g, b = score_rgb(region.score, threshold)
         x0, y0, x1, y1 = (int(v) for v in region.box)
         cv2.rectangle(out, (x0, y0), (x1, y1), (b, g, r), thickness, cv2.LINE_AA)
-        label = f"{SHORT_ATTRIBUTE.get(region.top_attribute, region.top_attribute)} {region.score:.1f}"
-        (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
-        ty = y0 - 3 if y0 - th - base - 3 > 0 else y1 + th + 3
-        cv2.rectangle(out, (x0, ty - th - base), (x0 + tw + 4, ty + base - 1), (b, g, r), -1)
-        cv2.putText(out, label, (x0 + 2, ty - 1), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (20, 20, 20), 1, cv2.LINE_AA)
+        labels.append(f"{SHORT_ATTRIBUTE.get(region.top_attribute, region.top_attribute)} {region.score:.1f}")
+        (tw, th), base = cv2.getTextSize(labels[-1], cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
+        sizes.append((tw + 4, th + base + 4))
+        text_heights.append(th)
+    # The window's rule (label_layout): labels after all boxes, apart, only where they matter.
+    layout = label_layout(
+        [region.box for region in shown], [region.score for region in shown], threshold, sizes, (0, 0, width, height)
+    )
+    for i in sorted(layout):
+        r, g, b = score_rgb(shown[i].score, threshold)
+        lx0, ly0, lx1, ly1 = (int(round(v)) for v in layout[i])
+        cv2.rectangle(out, (lx0, ly0), (lx1 - 1, ly1 - 1), (b, g, r), -1)
+        cv2.putText(
+            out,
+            labels[i],
+            (lx0 + 2, ly0 + 2 + text_heights[i]),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            font_scale,
+            (20, 20, 20),
+            1,
+            cv2.LINE_AA,
+        )
     state = "ANOMALY" if alarm else "NORMAL"
     colour = (79, 77, 255) if alarm else (113, 204, 46)
     text = f"{state}  {caption}".strip()
