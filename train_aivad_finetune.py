@@ -20,6 +20,6 @@ PRESET = dict(
 if __name__ == "__main__":
     import sys
 
-    from aivad.train import run
+    from aivad.training.pipeline import run
 
     sys.exit(run(PRESET))

@@ -140,7 +140,7 @@ def bench_main(argv: list[str]) -> int:
 
 
 def load_detector(args):
-    from aivad.detector import Detector
+    from aivad.live.detector import Detector
 
     detector = Detector.load(
         args.checkpoint,
@@ -159,7 +159,7 @@ def load_detector(args):
 
 
 def score_with_progress(detector, video: Path, centred: bool):
-    from aivad.videos import validate_videos
+    from aivad.video.files import validate_videos
 
     info = validate_videos([video])[0]
     show = sys.stderr.isatty() or info.n_frames > 200
@@ -175,7 +175,7 @@ def score_with_progress(detector, video: Path, centred: bool):
 
 
 def write_csv(path: Path, results) -> None:
-    from aivad.checkpoint import atomic_write_bytes
+    from aivad.model.checkpoint import atomic_write_bytes
 
     lines = [",".join(CSV_COLUMNS)]
     for r in results:
@@ -189,8 +189,8 @@ def write_csv(path: Path, results) -> None:
 def write_annotated(path: Path, video: Path, results, threshold: float, fps: float) -> None:
     import cv2
 
-    from aivad.render import annotate
-    from aivad.videos import read_frames
+    from aivad.live.render import annotate
+    from aivad.video.files import read_frames
 
     by_index = {r.frame_index: r for r in results}
     writer = None
@@ -287,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def decide(args, detector, results, info):
-    """The live view's decisions (aivad.decision) over the whole video; writes --events."""
-    from aivad.decision import Decider, DecisionSettings, decide_all, event_csv_row, load_zones, write_events_csv
+    """The live view's decisions (aivad.live.decision) over the whole video; writes --events."""
+    from aivad.live.decision import Decider, DecisionSettings, decide_all, event_csv_row, load_zones, write_events_csv
 
     zones, roi = load_zones(args.zones) if args.zones is not None else ([], False)
     decider = Decider()
@@ -312,8 +312,8 @@ def decide(args, detector, results, info):
 
 
 def keep_in_history(path: Path, video: Path, events, decided) -> None:
-    """--events-db: the same history the window keeps (aivad.event_store), one committed row per event."""
-    from aivad.event_store import EventStore, StoredEvent, peak_region
+    """--events-db: the same history the window keeps (aivad.live.event_store), one committed row per event."""
+    from aivad.live.event_store import EventStore, StoredEvent, peak_region
 
     by_index = {r.frame_index: r for r in decided}
     with EventStore(path) as store:
@@ -328,8 +328,8 @@ def evaluate(args, detector, results, info) -> int:
     """Frame metrics in the smoothing asked for; events always from causal scores, as live use sees them."""
     import json
 
-    from aivad.evaluation import event_report, format_report, load_boxes, load_segments
-    from aivad.scoring import resmoothed
+    from aivad.live.evaluation import event_report, format_report, load_boxes, load_segments
+    from aivad.model.scoring import resmoothed
 
     labels = load_labels(args.labels, len(results))
     segments = load_segments(args.segments) if args.segments is not None else None
@@ -351,7 +351,7 @@ def evaluate(args, detector, results, info) -> int:
     for line in format_report(events):
         print(line)
     if args.json is not None:
-        from aivad.checkpoint import atomic_write_bytes
+        from aivad.model.checkpoint import atomic_write_bytes
 
         payload = json.dumps(
             {"frames": len(results), "smoothing": smoothing, **metrics, "threshold": detector.threshold, **events},
@@ -362,7 +362,7 @@ def evaluate(args, detector, results, info) -> int:
 
 
 def print_info(path: Path) -> int:
-    from aivad.detector import load_model
+    from aivad.live.detector import load_model
 
     model, info = load_model(path)
     print(f"checkpoint: {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -4,8 +4,8 @@ Build the data first:  python ../shared/bench/make_vtest_dev.py vtest-dev
 Then:                  python benchmarks/coreset_quality.py vtest-dev [--bank-sizes 0 4096 1024 256 64]
                                                            [--epochs 20] [--json out.json] [training options ...]
 
-Trains the appearance encoder ONCE (aivad.train, lite backend, every row kept), then for each bank
-size refits only the density estimators with the project's own ``aivad.fitting.fit_model`` on the
+Trains the appearance encoder ONCE (aivad.training.pipeline, lite backend, every row kept), then for each bank
+size refits only the density estimators with the project's own ``aivad.training.fitting.fit_model`` on the
 same footage and the same trained encoder (what ``--memory-bank-size N`` does in a training run),
 writes one checkpoint per size, loads it with ``Detector.load`` and scores test/dev_test.mp4 with
 ``Detector.score_video`` (centred smoothing, as dev_quality.py). Prints frame-level AUROC overall
@@ -41,7 +41,7 @@ ALL = 10**9  # "no coreset": larger than any training set
 
 def timed_knn(detector) -> list[float]:
     """Wrap the kNN densities' score() so every call's duration is recorded (seconds, summed per call)."""
-    from aivad.density import KnnDensity
+    from aivad.model.density import KnnDensity
 
     spent: list[float] = []
     for density in detector.model.densities.values():
@@ -75,17 +75,19 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None)
     args, extra = parser.parse_known_args()
 
-    from aivad.backends import build_backend
-    from aivad.checkpoint import load_raw, save_checkpoint
-    from aivad.config import ModelConfig
-    from aivad.detector import Detector, load_model
-    from aivad.fitting import fit_model
-    from aivad.footage import ShardStore, embed_footage, footage_key
-    from aivad.scoring import smooth_centred
-    from aivad.summary import plain
-    from aivad.train import get_args_parser, resolve_training_videos
-    from aivad.train import main as train_main
-    from aivad.weights import WeightsSource
+    from aivad.features.backends import build_backend
+    from aivad.features.weights import WeightsSource
+    from aivad.live.detector import Detector, load_model
+    from aivad.model.checkpoint import load_raw, save_checkpoint
+    from aivad.model.config import ModelConfig
+    from aivad.model.scoring import smooth_centred
+    from aivad.training.arguments import get_args_parser
+    from aivad.training.embedding import embed_footage
+    from aivad.training.extraction import ShardStore, footage_key
+    from aivad.training.fitting import fit_model
+    from aivad.training.pipeline import main as train_main
+    from aivad.training.pipeline import resolve_training_videos
+    from aivad.training.summary import plain
 
     train_videos, test_video, segments, labels = load_dev_set(args.data)
 
@@ -146,7 +148,7 @@ def main() -> int:
     for size in args.bank_sizes:
         label = "all" if size <= 0 else str(size)
         max_bank = ALL if size <= 0 else size
-        # 3. Refit the densities exactly as aivad.train does (no base checkpoint), with this bank size.
+        # 3. Refit the densities exactly as aivad.training.pipeline does (no base checkpoint), with this bank size.
         started = time.time()
         model, calibration = fit_model(
             replace(config, max_bank=max_bank),

@@ -12,7 +12,7 @@ Then:
 Per split: trains with the from-scratch script's preset (the README's training command), scores
 test/dev_test.mp4 and prints frame-level micro AUROC, overall and per anomaly segment (that
 segment's frames against all normal frames), centred and causal, each attribute alone, and what a
-live user would have seen at the calibrated threshold (aivad.evaluation: each anomaly detected or
+live user would have seen at the calibrated threshold (aivad.live.evaluation: each anomaly detected or
 missed and after how long, false-alarm events per hour next to the predicted rate, whether the
 alarm's top region is on the injected object). References in the same run: the trivial baseline
 (mean absolute frame difference) and the model with ``--epochs 0`` (frozen encoder). A change
@@ -46,7 +46,7 @@ def segment_aurocs(labels: np.ndarray, scores: np.ndarray, segments: list[tuple[
 
 
 def frame_difference_baseline(video: Path) -> np.ndarray:
-    from aivad.videos import read_frames
+    from aivad.video.files import read_frames
 
     scores, previous = [], None
     for _, frame in read_frames(video):
@@ -83,10 +83,10 @@ OPERATING_POINTS = (1.0, 10.0, 100.0, 1000.0)  # expected false alarms per hour 
 def evaluate_split(
     data: Path, out: Path, backend: str, epochs: int | None, extra: list[str], skip_epochs0: bool, reuse: bool = False
 ) -> dict:
-    from aivad.detector import Detector
-    from aivad.evaluation import Segment, event_report, load_boxes
-    from aivad.scoring import smooth_results
-    from aivad.train import main as train_main
+    from aivad.live.detector import Detector
+    from aivad.live.evaluation import Segment, event_report, load_boxes
+    from aivad.model.scoring import smooth_results
+    from aivad.training.pipeline import main as train_main
 
     train_videos, test_video, segments, labels = load_dev_set(data)
     report = {"baseline_frame_difference": segment_aurocs(labels, frame_difference_baseline(test_video), segments)}

@@ -44,7 +44,7 @@ def scaled_footage(videos: list[Path], scale: int, folder: Path) -> list[Path]:
 def shrunk(videos: list[Path], folder: Path, size: tuple[int, int]) -> list[Path]:
     import cv2
 
-    from aivad.videos import read_frames
+    from aivad.video.files import read_frames
 
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -109,11 +109,11 @@ def fit_full_shaped(n_regions: int) -> None:
 
     import numpy as np
 
-    from aivad.config import ModelConfig
-    from aivad.fitting import fit_model
-    from aivad.footage import Footage
-    from aivad.model import box_relative_units, default_density_config
-    from aivad.scoring import MAX_SMOOTHED
+    from aivad.model.aivad_model import box_relative_units, default_density_config
+    from aivad.model.config import ModelConfig
+    from aivad.model.scoring import MAX_SMOOTHED
+    from aivad.training.fitting import fit_model
+    from aivad.training.footage import Footage
 
     rng = np.random.default_rng(0)
     pairs = n_regions // 6

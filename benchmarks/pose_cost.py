@@ -37,8 +37,8 @@ def main() -> int:
     parser.add_argument("--inference-precision", choices=("fp32", "bf16"), default="fp32")
     args = parser.parse_args()
 
-    from aivad.full import FullBackend, FullSettings
-    from aivad.weights import WeightsSource
+    from aivad.features.full import FullBackend, FullSettings
+    from aivad.features.weights import WeightsSource
 
     width, height = (int(v) for v in args.size.lower().split("x"))
     settings = FullSettings(

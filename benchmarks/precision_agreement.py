@@ -48,15 +48,15 @@ def main() -> int:
     from stage_speed import FAST_FULL_SETTINGS
     from torchvision.ops import box_iou, roi_align
 
-    from aivad.encoders import build_encoder
-    from aivad.full import FullBackend, FullSettings
-    from aivad.synthetic import render_scene
-    from aivad.weights import WeightsSource
+    from aivad.features.encoders import build_encoder
+    from aivad.features.full import FullBackend, FullSettings
+    from aivad.features.weights import WeightsSource
+    from aivad.video.synthetic import render_scene
 
     if args.video is not None:
         from itertools import islice
 
-        from aivad.videos import read_frames
+        from aivad.video.files import read_frames
 
         frames = [frame for _, frame in islice(read_frames(args.video), args.pairs + 1)]
         args.size = f"{frames[0].shape[1]}x{frames[0].shape[0]}"

@@ -33,8 +33,8 @@ def main() -> int:
     parser.add_argument("--size", default="640x480")
     args = parser.parse_args()
 
-    from aivad.detector import Detector, EventTracker
-    from aivad.synthetic import render_scene
+    from aivad.live.detector import Detector, EventTracker
+    from aivad.video.synthetic import render_scene
 
     width, height = map(int, args.size.split("x"))
     frames, _ = render_scene(120, (width, height), seed=11, anomaly="fast", anomaly_frames=(60, 80))

@@ -3,7 +3,7 @@
 All pipelines score the same frames (a synthetic scene, or ``--video``) in one run on one machine, so
 their ratios are meaningful even on a busy computer. Networks use random weights (the same
 architectures and arithmetic as the pretrained ones; nothing is downloaded). Our pipelines are timed
-through the real :class:`aivad.detector.Detector`, i.e. what the UI and the command line run; each
+through the real :class:`aivad.live.detector.Detector`, i.e. what the UI and the command line run; each
 stage is timed by wrapping the method that does it, and end to end is decode + ``Detector.process``.
 
 The full backend is timed three times: with its defaults (anomalib's settings: RAFT-large at 520x960
@@ -39,7 +39,7 @@ if __name__ == "__main__":  # run as a script: the package is one folder up
 from aivad.devices import DEVICE_CHOICES  # noqa: E402
 
 STAGES = ("decode", "flow", "regions", "velocity", "pose", "appearance", "density", "other")
-# Result-changing speed settings, offered as training options (aivad.train). bfloat16 alone is
+# Result-changing speed settings, offered as training options (aivad.training.pipeline). bfloat16 alone is
 # also timed at the default sizes, so its share of the speed-up is visible.
 BF16_FULL_SETTINGS = {"inference_precision": "bf16"}
 FAST_FULL_SETTINGS = {
@@ -265,7 +265,7 @@ class _TimedFlow:
 
 def decoded_frames(video: Path, timer: StageTimer):
     """Frames of the video, each one's decode time charged to the frame that is being scored."""
-    from aivad.videos import read_frames
+    from aivad.video.files import read_frames
 
     frames = read_frames(video)
     while True:
@@ -284,7 +284,7 @@ def decoded_frames(video: Path, timer: StageTimer):
 def random_anomalib_builders():
     """While active, anomalib's AI-VAD builds its networks randomly initialised instead of downloading weights.
 
-    The builders are swapped for this project's seeded random ones (aivad.weights), so stock anomalib
+    The builders are swapped for this project's seeded random ones (aivad.features.weights), so stock anomalib
     and our full backend run the very same networks: same architectures and arithmetic as the
     pretrained ones, and the same detections, hence the same number of regions to embed. (With
     independently random detectors the region counts, and so the pose and CLIP costs, would differ
@@ -295,7 +295,7 @@ def random_anomalib_builders():
     import anomalib.models.video.ai_vad.regions as regions_module
     from anomalib.models.video.ai_vad.clip.model import CLIP
 
-    from aivad.weights import WeightsSource, build_clip_visual, build_keypointrcnn, build_maskrcnn, build_raft
+    from aivad.features.weights import WeightsSource, build_clip_visual, build_keypointrcnn, build_maskrcnn, build_raft
 
     def clip_with_random_visual(name, **kwargs):
         model = CLIP(512, 224, 12, 768, 16, 77, 49408, 512, 8, 12)  # ViT-B/16's shapes
@@ -425,21 +425,21 @@ class AnomalibPipeline:
 
 def build_detector(backend_name: str, settings: dict, device: str):
     """A Detector as a checkpoint would load it (random frozen weights), densities not yet fitted."""
-    from aivad.backends import build_backend
-    from aivad.config import ModelConfig
-    from aivad.detector import Detector
-    from aivad.encoders import build_encoder
-    from aivad.model import AiVadModel, default_density_config
-    from aivad.weights import WeightsSource
+    from aivad.features.backends import build_backend
+    from aivad.features.encoders import build_encoder
+    from aivad.features.weights import WeightsSource
+    from aivad.live.detector import Detector
+    from aivad.model.aivad_model import AiVadModel, default_density_config
+    from aivad.model.config import ModelConfig
 
     weights = WeightsSource("random")
     if backend_name == "lite":
-        from aivad.lite import LiteBackend, LiteSettings
+        from aivad.features.lite import LiteBackend, LiteSettings
 
         settings = LiteSettings(**settings).to_dict()
         attributes, encoder_name = [*LiteBackend.frozen_attributes, "appearance"], "small_cnn"
     else:
-        from aivad.full import FullSettings, frozen_attributes
+        from aivad.features.full import FullSettings, frozen_attributes
 
         settings = FullSettings(**settings).to_dict()
         attributes = [*frozen_attributes(settings["use_pose"]), "appearance"]
@@ -460,7 +460,7 @@ def build_detector(backend_name: str, settings: dict, device: str):
 
 def fit_detector_densities(detector, region_features: dict[str, list[np.ndarray]], rows: int, seed: int = 0) -> None:
     """Fit every density on the collected features, repeated with small noise up to ``rows`` rows."""
-    from aivad.model import attribute_present
+    from aivad.model.aivad_model import attribute_present
 
     rng = np.random.default_rng(seed)
     for name, density in detector.model.densities.items():
@@ -477,7 +477,7 @@ def fit_detector_densities(detector, region_features: dict[str, list[np.ndarray]
 
 
 class DetectorPipeline:
-    """One of our backends through aivad.detector.Detector, as the UI and the command line run it."""
+    """One of our backends through aivad.live.detector.Detector, as the UI and the command line run it."""
 
     def __init__(self, video: Path, backend_name: str, settings: dict, args, device: str) -> None:
         build_start = time.perf_counter()
@@ -562,7 +562,7 @@ def knn_scaling(
     it), so the larger footage must not cost more to score. The two are timed alternately and the
     median is kept, so load from other processes hits both alike.
     """
-    from aivad.density import KnnDensity
+    from aivad.model.density import KnnDensity
 
     max_bank = rows if max_bank is None else max_bank
     generator = torch.Generator().manual_seed(seed)
@@ -643,12 +643,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="aivad-bench-") as scratch:
         if args.video is not None:
             video = args.video
-            from aivad.videos import probe_video
+            from aivad.video.files import probe_video
 
             info = probe_video(video)
             size = (info.width, info.height)
         else:
-            from aivad.synthetic import make_scene_video
+            from aivad.video.synthetic import make_scene_video
 
             size = parse_size(args.size)
             n_frames = args.warmup + 1 + max(args.frames, args.lite_frames)

@@ -6,7 +6,7 @@ takes a core. Each camera is a real-time source decoding its own synthetic 768x5
 decoding costs what it costs with a real camera) and keeping only its newest frame: frames the
 model has no time for are dropped and counted, never queued. All cameras share one lite model
 (random-initialised encoder, densities fitted on the first camera's frames: a speed benchmark, not
-a quality one) and one :class:`aivad.scheduler.InferenceScheduler`, exactly as the window runs them.
+a quality one) and one :class:`aivad.live.scheduler.InferenceScheduler`, exactly as the window runs them.
 
 The run is measured twice: with the machine as it is (idle, if nothing else runs), then with a
 one-core background load, a plain Python busy loop in a separate process that this benchmark
@@ -91,7 +91,7 @@ def lite_detector(video: Path, pairs: int = MODEL_PAIRS, bank_rows: int = 2048, 
     """
     from stage_speed import build_detector, fit_detector_densities
 
-    from aivad.videos import read_frames
+    from aivad.video.files import read_frames
 
     detector = build_detector("lite", {}, device)
     backend, model = detector.backend, detector.model
@@ -112,7 +112,7 @@ def lite_detector(video: Path, pairs: int = MODEL_PAIRS, bank_rows: int = 2048, 
 
 def make_videos(folder: Path, count: int, size: tuple[int, int], seconds: float, fps: float) -> list[Path]:
     """One synthetic scene per camera (different walkers, as different cameras would see)."""
-    from aivad.synthetic import make_scene_video
+    from aivad.video.synthetic import make_scene_video
 
     n_frames = int(np.ceil(seconds * fps))
     return [
@@ -126,8 +126,8 @@ def make_videos(folder: Path, count: int, size: tuple[int, int], seconds: float,
 
 def run_streams(scheduler, detectors, videos, duration_s: float, batch: bool, warmup_s: float = WARMUP_S) -> dict:
     """Every camera from the start of its video in real time, through ``scheduler``, for warm-up + duration."""
-    from aivad.streams import StreamJob
-    from aivad.ui.file_source import FileSource
+    from aivad.live.streams import StreamJob
+    from aivad.video.file_source import FileSource
 
     jobs = []
     window = int(duration_s * 100) + 100  # every measured frame's latency counts (cameras run below 100 FPS)
@@ -205,7 +205,7 @@ def format_streams_table(idle: dict, loaded: dict) -> str:
 
 def main(args) -> int:
     """The ``--streams`` run of ``python -m aivad bench`` (its parser: stage_speed.get_args_parser)."""
-    from aivad.scheduler import configure_threads
+    from aivad.live.scheduler import configure_threads
 
     configure_threads()  # before torch or OpenCV start their own pools
     import torch
@@ -213,8 +213,8 @@ def main(args) -> int:
 
     from aivad.devices import choose_device
     from aivad.errors import UserError
-    from aivad.scheduler import InferenceScheduler, available_cores
-    from aivad.streams import batching_pays
+    from aivad.live.scheduler import InferenceScheduler, available_cores
+    from aivad.live.streams import batching_pays
 
     if args.streams < 1 or args.duration <= 0 or args.stream_fps <= 0:
         raise UserError("--streams must be at least 1, --duration and --stream-fps above 0.")

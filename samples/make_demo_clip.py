@@ -10,7 +10,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # so "import aivad" works without installing the package
 
-from aivad.synthetic import DEMO_CLIP_NAME, make_demo_clip  # noqa: E402
+from aivad.video.synthetic import DEMO_CLIP_NAME, make_demo_clip  # noqa: E402
 
 DEMO_CLIP = REPO_ROOT / "samples" / DEMO_CLIP_NAME
 

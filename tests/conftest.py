@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from helpers import LITE_FAST, TINY_FRAMES, TINY_SIZE, train
 
-from aivad.synthetic import make_scene_video
+from aivad.video.synthetic import make_scene_video
 
 
 @pytest.fixture

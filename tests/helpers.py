@@ -17,7 +17,7 @@ def train(preset_name: str, args: list[str]) -> int:
     import runpy
 
     preset = runpy.run_path(str(REPO_ROOT / f"train_aivad_{preset_name}.py"))["PRESET"]
-    from aivad.train import main
+    from aivad.training.pipeline import main
 
     return main(args, preset)
 
@@ -36,9 +36,9 @@ LITE_FAST = ["--backend", "lite", "--device", "cpu", "--num-workers", "0", "--ba
 
 def velocity_pose_config(smoothing_sigma: float):
     """A full-backend model config scoring velocity (GMM) and pose (kNN), for fitting tests on made-up features."""
-    from aivad.config import ModelConfig
-    from aivad.model import default_density_config
-    from aivad.scoring import MAX_SMOOTHED
+    from aivad.model.aivad_model import default_density_config
+    from aivad.model.config import ModelConfig
+    from aivad.model.scoring import MAX_SMOOTHED
 
     return ModelConfig(
         backend="full",

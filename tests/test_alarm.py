@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from aivad.alarm import AlarmRule, RateModel, ScoredFrame, score_events
-from aivad.results import FrameResult
-from aivad.scoring import smooth_causal
+from aivad.live.results import FrameResult
+from aivad.model.alarm import AlarmRule, RateModel, ScoredFrame, score_events
+from aivad.model.scoring import smooth_causal
 
 FPS = 10.0
 
@@ -53,7 +53,7 @@ def test_alarm_needs_the_minimum_duration_and_ends_below_the_release_level():
 def test_scored_frames_and_frame_results_go_through_the_same_rule():
     rule = AlarmRule(threshold=1.0, min_duration_s=0.2)
     scores = [0.0, 1.5, 1.5, 1.5, 0.0]
-    from aivad.alarm import alarm_events
+    from aivad.model.alarm import alarm_events
 
     light = alarm_events([ScoredFrame(i, i / FPS, s) for i, s in enumerate(scores)], rule.tracker(FPS))
     full = alarm_events(
@@ -110,7 +110,7 @@ def test_an_alarm_that_starts_again_within_the_merge_gap_continues_its_event():
 
 
 def test_rules_stored_before_the_merge_gap_merge_nothing_and_new_models_store_it():
-    from aivad.alarm import MERGE_GAP_S
+    from aivad.model.alarm import MERGE_GAP_S
 
     stored_earlier = {"threshold": 1.0, "release_ratio": 0.8, "min_duration_s": 0.3}
     assert AlarmRule(**stored_earlier).merge_gap_s == 0.0
@@ -121,7 +121,7 @@ def test_the_live_decider_applies_the_checkpoints_merge_gap():
     """The UI's and `score --events`' path (aivad.decision) uses the same rule as training and evaluate."""
     from types import SimpleNamespace
 
-    from aivad.decision import Decider, DecisionSettings, decide_all
+    from aivad.live.decision import Decider, DecisionSettings, decide_all
 
     rule = AlarmRule(threshold=1.0, min_duration_s=0.2, merge_gap_s=1.0)
     detector = SimpleNamespace(threshold=1.0, smoothing_sigma=0.0, alarm_rule=rule)

@@ -105,9 +105,9 @@ def test_regions_match_stock_anomalib_without_masks():
     """The mask-free region extractor gives anomalib's boxes, labels and scores exactly."""
     from stage_speed import stock_anomalib_model
 
-    from aivad.full import FullBackend, FullSettings
-    from aivad.synthetic import render_scene
-    from aivad.weights import WeightsSource
+    from aivad.features.full import FullBackend, FullSettings
+    from aivad.features.weights import WeightsSource
+    from aivad.video.synthetic import render_scene
 
     settings = FullSettings(
         flow_model="raft_small", flow_size=(128, 128), flow_iterations=1, detector_size=256, use_pose=False

@@ -5,8 +5,8 @@ import pytest
 import torch
 from helpers import velocity_pose_config
 
-from aivad.calibration import GAP_FRAMES, MAX_FOLDS, heldout_raw_scores, heldout_splits, scale_from_heldout
-from aivad.density import KnnDensity
+from aivad.model.calibration import GAP_FRAMES, MAX_FOLDS, heldout_raw_scores, heldout_splits, scale_from_heldout
+from aivad.model.density import KnnDensity
 
 
 def test_two_videos_are_left_out_one_at_a_time():
@@ -71,7 +71,7 @@ def test_base_memory_joins_every_fold():
 
 
 def test_frame_level_scale_is_larger_for_an_attribute_whose_peaks_persist():
-    from aivad.calibration import MIN_FRAME_SCALE, frame_level_scales
+    from aivad.model.calibration import MIN_FRAME_SCALE, frame_level_scales
 
     video = np.repeat([0, 1], 500)
     steady = np.zeros(1000)  # one odd place held for 20 frames at a time, 4 times
@@ -88,7 +88,7 @@ def test_frame_level_scale_is_larger_for_an_attribute_whose_peaks_persist():
 def flicker_and_persist_footage():
     """Two videos of 200 pairs, 3 regions each: velocity features new every frame, pose features constant
     for 25 frames (as (footage, video index of each pair))."""
-    from aivad.footage import Footage
+    from aivad.training.footage import Footage
 
     rng = np.random.default_rng(0)
     pairs, regions = 200, 3
@@ -110,8 +110,8 @@ def flicker_and_persist_footage():
 def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_heldout_frames(monkeypatch):
     """Velocity features flicker (new every frame), pose features persist (one per region for 25 frames):
     region percentiles alone leave them unequal where the alarm acts, the frame-level scale does not."""
-    import aivad.fitting as fitting
-    from aivad.scoring import smooth_causal
+    import aivad.training.fitting as fitting
+    from aivad.model.scoring import smooth_causal
 
     footage, video = flicker_and_persist_footage()
     config = velocity_pose_config(smoothing_sigma=3.0)
@@ -136,8 +136,8 @@ def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_h
 def test_false_alarm_rate_counts_every_alarm_and_the_stored_rule_merges_restarts(monkeypatch):
     """Merging only joins events, so the rate of unmerged alarms bounds the merged one from above. Counted
     with merging, short footage holds a few long events whose tail slope says little (README)."""
-    import aivad.fitting as fitting
-    from aivad.alarm import MERGE_GAP_S, RateModel
+    import aivad.training.fitting as fitting
+    from aivad.model.alarm import MERGE_GAP_S, RateModel
 
     rules = []
     original = RateModel.fit.__func__

@@ -11,8 +11,8 @@ import pytest
 from aivad.cli import CSV_COLUMNS
 from aivad.cli import main as cli_main
 from aivad.console import run_main
-from aivad.scoring import smooth_sequence
-from aivad.synthetic import make_scene_video
+from aivad.model.scoring import smooth_sequence
+from aivad.video.synthetic import make_scene_video
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,7 +51,7 @@ def test_score_writes_one_row_per_frame_and_an_annotated_video(tmp_path, lite_ch
     assert [int(r["frame_index"]) for r in rows] == list(range(40))
     assert float(rows[1]["time_s"]) == pytest.approx(0.1)
     assert {r["top_attribute"] for r in rows[1:]} <= {"velocity", "geometry", "appearance"}
-    from aivad.videos import probe_video
+    from aivad.video.files import probe_video
 
     assert probe_video(out_video).n_frames == 40
 
@@ -81,7 +81,7 @@ def test_causal_scores_are_the_past_only_smoothing_of_raw_scores(tmp_path, lite_
     causal, centred = read_csv(causal_csv), read_csv(centred_csv)
     raw = np.array([float(r["raw_score"]) for r in causal])
     assert np.allclose(raw, [float(r["raw_score"]) for r in centred])
-    from aivad.detector import Detector
+    from aivad.live.detector import Detector
 
     detector = Detector.load(lite_checkpoint, device="cpu")
     frames = detector.score_video(video, centred=False)[1:]  # frame 0 has no previous frame: smoothing starts at 1
@@ -101,7 +101,7 @@ def test_threshold_override_changes_the_decisions(tmp_path, lite_checkpoint, tes
 
 
 def test_frame_score_is_the_most_unusual_calibrated_attribute(lite_checkpoint, test_video):
-    from aivad.detector import Detector
+    from aivad.live.detector import Detector
 
     detector = Detector.load(lite_checkpoint, device="cpu")
     assert detector.combine == "max_smoothed"
@@ -149,8 +149,8 @@ def test_module_help_runs_as_a_process():
 
 def test_a_viewer_that_skips_frames_measures_motion_between_true_neighbours(lite_checkpoint):
     """With the true previous frame passed in, each kept frame scores as its own consecutive pair."""
-    from aivad.detector import Detector
-    from aivad.synthetic import render_scene
+    from aivad.live.detector import Detector
+    from aivad.video.synthetic import render_scene
 
     frames, _ = render_scene(30, (160, 120), seed=3)
     detector = Detector.load(lite_checkpoint, device="cpu")
@@ -221,7 +221,7 @@ def test_evaluate_reports_events_with_segments_boxes_and_json(tmp_path, capsys, 
 def test_checkpoint_stores_a_threshold_for_the_requested_false_alarm_rate(
     tmp_path, lite_checkpoint, lite_training_videos
 ):
-    from aivad.detector import Detector
+    from aivad.live.detector import Detector
 
     detector = Detector.load(lite_checkpoint, device="cpu")
     assert detector.expected_false_alarms_per_hour() == pytest.approx(1.0, rel=1e-3)
@@ -237,7 +237,7 @@ def test_checkpoint_stores_a_threshold_for_the_requested_false_alarm_rate(
 
 def test_score_adds_its_events_to_the_event_history(tmp_path, lite_checkpoint, test_video):
     """--events-db writes the events --events lists into the database the window's history reads."""
-    from aivad.event_store import EventStore
+    from aivad.live.event_store import EventStore
 
     video, _ = test_video
     database = tmp_path / "이벤트 폴더" / "events.sqlite3"

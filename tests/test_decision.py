@@ -2,11 +2,11 @@
 
 import pytest
 
-from aivad.results import FrameResult, RegionResult
+from aivad.live.results import FrameResult, RegionResult
 
 
 def test_ignore_zone_drops_regions_before_deciding():
-    from aivad.decision import filter_regions
+    from aivad.live.decision import filter_regions
 
     regions = [
         RegionResult(box=(0, 0, 20, 20), score=9.0, attributes={"velocity": 8.0, "appearance": 1.0}),
@@ -26,7 +26,7 @@ def test_ignore_zone_drops_regions_before_deciding():
 def test_the_named_cause_is_what_the_smoothed_score_comes_from_not_the_current_frames_top():
     """A burst of velocity, then a slightly odd place: while the smoothed score still holds the burst,
     the cause shown is velocity; once the burst has faded from it, geometry."""
-    from aivad.decision import Decider, DecisionSettings
+    from aivad.live.decision import Decider, DecisionSettings
 
     decider = Decider()
     decider.configure(DecisionSettings(threshold=10.0, smoothing_sigma=3.0), 10.0, "max", 10.0)

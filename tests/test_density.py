@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from aivad.density import GmmDensity, KnnDensity, coreset_indices
+from aivad.model.density import GmmDensity, KnnDensity, coreset_indices
 
 
 def test_anomalib_single_video_knn_raises_and_ours_fits():

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from aivad.alarm import AlarmRule
-from aivad.evaluation import Segment, event_report, segments_from_labels
-from aivad.results import FrameResult, RegionResult
+from aivad.live.evaluation import Segment, event_report, segments_from_labels
+from aivad.live.results import FrameResult, RegionResult
+from aivad.model.alarm import AlarmRule
 
 FPS = 10.0
 

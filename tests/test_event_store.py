@@ -12,10 +12,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from helpers import REPO_ROOT
 
-from aivad.alarm import Event
 from aivad.errors import UserError
-from aivad.event_store import SCHEMA_VERSION, EventStore, StoredEvent, default_path, peak_region
-from aivad.results import RegionResult
+from aivad.live.event_store import SCHEMA_VERSION, EventStore, StoredEvent, default_path, peak_region
+from aivad.live.results import RegionResult
+from aivad.model.alarm import Event
 
 T0 = datetime(2026, 3, 1, 9, 0, 0)
 
@@ -131,8 +131,8 @@ def test_concurrent_writers_lose_nothing(tmp_path):
 _WRITER = """
 import sys, time
 from datetime import datetime
-from aivad.alarm import Event
-from aivad.event_store import EventStore, StoredEvent
+from aivad.model.alarm import Event
+from aivad.live.event_store import EventStore, StoredEvent
 store = EventStore(sys.argv[1], session="killed")
 for i in range(int(sys.argv[2])):
     store.add(StoredEvent.of(Event(i, i + 5, i * 1.0, i + 0.5, 3.0, i + 2, "pose"), "cam", datetime.now()))

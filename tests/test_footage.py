@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 from helpers import LITE_FAST, train
 
-from aivad import footage as footage_module
-from aivad.footage import CropSample, ShardStore, embed_footage, extract_footage, region_keys
-from aivad.lite import LiteBackend
-from aivad.synthetic import make_scene_video
-from aivad.videos import validate_videos
+from aivad.features.lite import LiteBackend
+from aivad.training import extraction as footage_module
+from aivad.training.embedding import embed_footage
+from aivad.training.extraction import ShardStore, extract_footage
+from aivad.training.footage import CropSample, region_keys
+from aivad.video.files import validate_videos
+from aivad.video.synthetic import make_scene_video
 
 
 def test_region_keys_are_deterministic_and_spread_evenly():
@@ -68,8 +70,8 @@ def test_shards_hold_no_crops_and_the_sample_is_bounded(tmp_path, four_videos, m
 
 
 def test_embedding_pass_cuts_the_same_crops_as_extraction(tmp_path, four_videos):
-    from aivad.encoders import build_encoder
-    from aivad.videos import iter_frame_pairs
+    from aivad.features.encoders import build_encoder
+    from aivad.video.files import iter_frame_pairs
 
     videos = validate_videos(four_videos[:2])
     backend = LiteBackend()
@@ -88,7 +90,7 @@ def test_embedding_pass_cuts_the_same_crops_as_extraction(tmp_path, four_videos)
 def test_a_run_stopped_in_the_third_of_four_videos_resumes_with_the_same_result(
     tmp_path, four_videos, monkeypatch, capsys
 ):
-    from aivad.detector import Detector
+    from aivad.live.detector import Detector
 
     args = ["--videos", *map(str, four_videos), "--epochs", "1", "--seed", "3", *LITE_FAST]
     reference = tmp_path / "reference.ckpt"
@@ -135,7 +137,7 @@ def test_two_cpu_processes_train_the_same_model_as_one(tmp_path):
 
     from helpers import REPO_ROOT
 
-    from aivad.detector import Detector
+    from aivad.live.detector import Detector
 
     videos = [make_scene_video(tmp_path / f"cam{i}.mp4", n_frames=24, size=(96, 72), seed=20 + i) for i in range(2)]
     test_video = make_scene_video(

@@ -11,9 +11,9 @@ import pytest
 import torch
 from helpers import train, train_as_user, velocity_pose_config
 
-from aivad.detector import Detector, load_model
 from aivad.errors import UserError
-from aivad.synthetic import make_scene_video
+from aivad.live.detector import Detector, load_model
+from aivad.video.synthetic import make_scene_video
 
 FULL_FAST = [
     "--weights",
@@ -79,8 +79,8 @@ def test_full_backend_trains_and_scores_with_random_weights(tmp_path, full_video
 def test_bf16_wraps_the_trunks_and_keeps_box_decoding_in_float32():
     """bfloat16's 8-bit mantissa moves a corner at x=500 by up to 2 px: heads that decode boxes stay float32."""
     from aivad.devices import Bfloat16Inference
-    from aivad.full import FullBackend, FullSettings
-    from aivad.weights import WeightsSource
+    from aivad.features.full import FullBackend, FullSettings
+    from aivad.features.weights import WeightsSource
 
     settings = FullSettings(
         flow_model="raft_small", flow_iterations=2, flow_size=(128, 128), detector_size=128, inference_precision="bf16"
@@ -139,7 +139,7 @@ def test_bf16_wrapper_returns_float32_close_to_float32_results():
 
 
 def test_embed_precision_bf16_is_close_to_float32():
-    from aivad.encoders import build_encoder
+    from aivad.features.encoders import build_encoder
 
     encoder = build_encoder("small_cnn")
     crops = np.random.default_rng(0).integers(0, 256, (6, 64, 64, 3), dtype=np.uint8)
@@ -152,8 +152,8 @@ def test_embed_precision_bf16_is_close_to_float32():
 
 
 def test_empty_scene_uses_the_whole_frame_as_a_region():
-    from aivad.full import FullBackend, FullSettings
-    from aivad.weights import WeightsSource
+    from aivad.features.full import FullBackend, FullSettings
+    from aivad.features.weights import WeightsSource
 
     backend = FullBackend(
         FullSettings(
@@ -170,7 +170,7 @@ def test_empty_scene_uses_the_whole_frame_as_a_region():
 def test_velocity_histograms_match_anomalib():
     from anomalib.models.video.ai_vad.features import VelocityExtractor
 
-    from aivad.velocity import velocity_histograms
+    from aivad.features.velocity import velocity_histograms
 
     torch.manual_seed(0)
     flows = torch.randn(2, 2, 40, 60) * 3
@@ -185,8 +185,8 @@ def test_epochs_zero_appearance_is_clip_as_anomalib_computes_it():
     from anomalib.models.video.ai_vad.features import DeepExtractor
     from torchvision.ops import roi_align
 
-    from aivad.encoders import build_encoder
-    from aivad.weights import WeightsSource
+    from aivad.features.encoders import build_encoder
+    from aivad.features.weights import WeightsSource
 
     ours = build_encoder("clip_vit_b16", WeightsSource("random")).eval()
     theirs = DeepExtractor.__new__(DeepExtractor)
@@ -307,8 +307,8 @@ def test_anomalib_checkpoint_fine_tunes(tmp_path, anomalib_checkpoint, full_vide
 
 def test_missing_pretrained_weights_are_named_in_one_message(tmp_path):
     from aivad.errors import UserError
-    from aivad.full import FullBackend, FullSettings
-    from aivad.weights import WeightsSource
+    from aivad.features.full import FullBackend, FullSettings
+    from aivad.features.weights import WeightsSource
 
     with pytest.raises(UserError) as error:
         FullBackend(FullSettings(), WeightsSource("pretrained", tmp_path))
@@ -356,8 +356,8 @@ def _fixed_detections(backend, boxes_and_labels):
 
 
 def test_pose_on_persons_only_skips_other_regions_and_keeps_person_poses():
-    from aivad.full import FullBackend, FullSettings
-    from aivad.weights import WeightsSource
+    from aivad.features.full import FullBackend, FullSettings
+    from aivad.features.weights import WeightsSource
 
     sizes = dict(flow_model="raft_small", flow_iterations=2, flow_size=(128, 128), detector_size=128)
     every, persons = (
@@ -387,10 +387,10 @@ def test_pose_on_persons_only_skips_other_regions_and_keeps_person_poses():
 
 
 def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
-    from aivad.fitting import fit_model
-    from aivad.footage import Footage
-    from aivad.regions_common import FrameRegions
-    from aivad.scoring import frame_attribute_scores
+    from aivad.features.regions_common import FrameRegions
+    from aivad.model.scoring import frame_attribute_scores
+    from aivad.training.fitting import fit_model
+    from aivad.training.footage import Footage
 
     rng = np.random.default_rng(0)
     n = 60
@@ -441,7 +441,7 @@ def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
 
 
 def test_pose_boxes_persons_trains_records_and_scores(tmp_path, monkeypatch, capsys):
-    from aivad.regions import ObjectRegions
+    from aivad.features.regions import ObjectRegions
 
     full_video = make_scene_video(
         tmp_path / "crowd.mp4", n_frames=4, size=(160, 120), seed=5, walkers=5
@@ -509,8 +509,8 @@ def test_pose_boxes_persons_trains_records_and_scores(tmp_path, monkeypatch, cap
 
 
 def test_pose_memory_is_kept_from_a_base_only_for_the_same_pose_boxes():
-    from aivad.base import _same_extractor
-    from aivad.config import ModelConfig
+    from aivad.model.config import ModelConfig
+    from aivad.training.base import _same_extractor
 
     def config(**settings):
         return ModelConfig.from_dict(

@@ -5,9 +5,9 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from aivad.detector import Detector
-from aivad.lite import LiteBackend, box_geometry
-from aivad.synthetic import make_scene_video, render_scene
+from aivad.features.lite import LiteBackend, box_geometry
+from aivad.live.detector import Detector
+from aivad.video.synthetic import make_scene_video, render_scene
 
 
 @pytest.mark.parametrize("anomaly", ["fast", "foreign"])
@@ -40,7 +40,7 @@ def test_static_scene_becomes_one_whole_frame_region():
 
 def test_lite_uses_no_downloaded_network(tmp_path, monkeypatch, lite_training_videos):
     """Training and scoring a lite model never asks for pretrained weights."""
-    import aivad.weights as weights
+    import aivad.features.weights as weights
 
     def refuse(*args, **kwargs):
         raise AssertionError("the lite backend asked for pretrained weights")
@@ -75,7 +75,7 @@ def test_region_speed_is_the_moving_objects_speed_not_a_bin_mean_diluted_by_back
     background pixels whose jitter points the same way."""
     import torch
 
-    from aivad.velocity import region_speeds, velocity_histograms
+    from aivad.features.velocity import region_speeds, velocity_histograms
 
     generator = torch.Generator().manual_seed(0)
     flow = 0.3 * torch.randn(1, 2, 96, 96, generator=generator)  # background jitter
@@ -89,7 +89,7 @@ def test_region_speed_is_the_moving_objects_speed_not_a_bin_mean_diluted_by_back
 
 
 def test_new_lite_models_use_region_speed_and_older_checkpoints_keep_their_velocity_feature(lite_checkpoint):
-    from aivad.lite import NEW_MODEL_VELOCITY_FEATURE, LiteSettings
+    from aivad.features.lite import NEW_MODEL_VELOCITY_FEATURE, LiteSettings
 
     frames, _ = render_scene(3, (320, 240), seed=1, walkers=3)
     detector = Detector.load(lite_checkpoint, device="cpu")
@@ -123,7 +123,7 @@ def textured_frames(step: int, object_size=(40, 16), seed: int = 0, twin_at: int
 def test_region_speed_follows_a_small_object_that_moves_more_than_its_width(step):
     """DIS flow, coarse to fine, loses an object narrower than its patches that moves about its own width
     per frame (here it gives about 2 px); the matched displacement of the box's content finds the step."""
-    from aivad.lite import LiteSettings
+    from aivad.features.lite import LiteSettings
 
     previous, frame = textured_frames(step)
     flow_only = LiteBackend(LiteSettings(velocity_feature="speed")).extract_pair(previous, frame)
@@ -136,7 +136,7 @@ def test_region_speed_follows_a_small_object_that_moves_more_than_its_width(step
 def test_matched_displacement_is_zero_where_the_match_cannot_be_trusted():
     import cv2
 
-    from aivad.velocity import MATCH_MIN_SIDE, matched_displacement
+    from aivad.features.velocity import MATCH_MIN_SIDE, matched_displacement
 
     previous, frame = (cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in textured_frames(20))
     assert matched_displacement(previous, frame, (100, 120, 136, 160)) == pytest.approx(20.0, abs=1.0)
@@ -154,7 +154,7 @@ def test_matched_displacement_is_zero_where_the_match_cannot_be_trusted():
 
 def test_detector_names_the_attribute_its_smoothed_score_comes_from(tmp_path, lite_checkpoint):
     """Live (causal) and offline (centred): the cause is the largest attribute after the same smoothing."""
-    from aivad.scoring import smooth_causal, smooth_centred
+    from aivad.model.scoring import smooth_causal, smooth_centred
 
     video = make_scene_video(tmp_path / "fast.mp4", n_frames=40, size=(160, 120), seed=5, anomaly="fast")
     detector = Detector.load(lite_checkpoint, device="cpu")
@@ -178,7 +178,7 @@ def person_boxes(rng, n: int, height: int = 240) -> np.ndarray:
 
 
 def test_perspective_line_is_recovered_from_the_training_boxes_despite_fragments():
-    from aivad.model import perspective_geometry_units
+    from aivad.model.aivad_model import perspective_geometry_units
 
     rng = np.random.default_rng(0)
     boxes = person_boxes(rng, 400)
@@ -194,7 +194,7 @@ def test_perspective_geometry_sees_the_object_not_the_place():
     """A person at a place the training footage never showed looks like the people it did show, and so
     does a sliver of one there (frame-difference blobs break people up); a flat object or one far too
     large for the place does not. Frame geometry sees only the new place."""
-    from aivad.model import build_density, geometry_in_units, perspective_geometry_units
+    from aivad.model.aivad_model import build_density, geometry_in_units, perspective_geometry_units
 
     rng = np.random.default_rng(1)
     train, other_hour = (person_boxes(rng, 300) for _ in range(2))
@@ -227,8 +227,8 @@ def test_perspective_geometry_sees_the_object_not_the_place():
 
 
 def test_old_checkpoints_keep_frame_geometry():
-    from aivad.config import ModelConfig
-    from aivad.model import geometry_in_units
+    from aivad.model.aivad_model import geometry_in_units
+    from aivad.model.config import ModelConfig
 
     config = ModelConfig.from_dict(
         {"backend": "lite", "backend_settings": {}, "encoder": "small_cnn", "density": {"geometry": {"kind": "knn"}}}
@@ -241,8 +241,8 @@ def test_regions_too_thin_for_an_appearance_get_no_appearance_score(lite_checkpo
     """New lite models score appearance only for regions at least NEW_MODEL_APPEARANCE_MIN_SIDE processing
     pixels on their shorter side (slivers of edges stretched to a square crop look like nothing normal);
     the thin region keeps its velocity and geometry, and older checkpoints (no gate) score every region."""
-    from aivad.lite import NEW_MODEL_APPEARANCE_MIN_SIDE, LiteSettings
-    from aivad.regions_common import FrameRegions
+    from aivad.features.lite import NEW_MODEL_APPEARANCE_MIN_SIDE, LiteSettings
+    from aivad.features.regions_common import FrameRegions
 
     detector = Detector.load(lite_checkpoint, device="cpu")
     assert detector.model.config.backend_settings["appearance_min_side"] == NEW_MODEL_APPEARANCE_MIN_SIDE == 12
@@ -271,7 +271,7 @@ def test_regions_too_thin_for_an_appearance_get_no_appearance_score(lite_checkpo
 def test_training_drops_the_appearance_gate_where_most_regions_are_that_thin():
     """Slivers are a minority; where most regions are thin the objects themselves are small at the
     processing size (a 4K camera shrunk to 384 pixels), and the gate would take their appearance away."""
-    from aivad.lite import MAX_THIN_SHARE, appearance_gate_for
+    from aivad.features.lite import MAX_THIN_SHARE, appearance_gate_for
 
     few_slivers = {"region_side": np.array([[4.0], [30.0], [40.0], [25.0]], np.float32)}
     assert appearance_gate_for(few_slivers, 12) == (12.0, 0.25)

@@ -14,7 +14,7 @@ import torch
 from helpers import LITE_FAST, REPO_ROOT, train, train_as_user
 
 from aivad.console import run_main
-from aivad.synthetic import make_scene_video
+from aivad.video.synthetic import make_scene_video
 
 SCRATCH = str(REPO_ROOT / "train_aivad_from_scratch.py")
 
@@ -89,7 +89,7 @@ def test_cuda_request_without_cuda(tmp_path, capsys, monkeypatch):
 
 
 def test_grayscale_korean_path_and_4k_videos_work(tmp_path, lite_checkpoint):
-    from aivad.detector import Detector
+    from aivad.live.detector import Detector
 
     folder = tmp_path / "카메라 영상 1"
     grey = make_scene_video(folder / "복도 녹화.avi", n_frames=12, size=(96, 64), grayscale=True)
@@ -206,7 +206,7 @@ def test_foreign_truncated_and_empty_checkpoints(tmp_path, capsys, lite_checkpoi
 
 
 def test_failed_write_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):
-    from aivad import checkpoint
+    from aivad.model import checkpoint
 
     target = tmp_path / "model.ckpt"
     target.write_bytes(b"previous complete file")
@@ -301,7 +301,7 @@ def test_ctrl_c_leaves_a_resumable_state_and_resume_continues(tmp_path, lite_tra
 def test_sigkill_never_leaves_a_corrupt_output(tmp_path, lite_checkpoint, lite_training_videos):
     if sys.platform == "win32":
         pytest.skip("SIGKILL is POSIX-only")
-    from aivad.detector import load_model
+    from aivad.live.detector import load_model
 
     output = tmp_path / "model.ckpt"
     output.write_bytes(lite_checkpoint.read_bytes())  # an existing good model that must survive
@@ -319,8 +319,8 @@ def test_sigkill_never_leaves_a_corrupt_output(tmp_path, lite_checkpoint, lite_t
 
 def test_detector_memory_stays_flat_on_a_long_stream(lite_checkpoint):
     """A shortened soak (benchmarks/soak.py runs the long one): RSS after warm-up does not grow."""
-    from aivad.detector import Detector
-    from aivad.synthetic import render_scene
+    from aivad.live.detector import Detector
+    from aivad.video.synthetic import render_scene
 
     def rss_mb() -> float:
         with open("/proc/self/status") as handle:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aivad.render import boxes_overlap, place_labels
+from aivad.live.render import boxes_overlap, place_labels
 
 
 def contains(outer, inner) -> bool:
@@ -37,8 +37,8 @@ def test_snapshots_label_like_the_window():
     """Event snapshots and clips (annotate) label only the regions worth a look, apart."""
     import numpy as np
 
-    from aivad.render import annotate, score_rgb
-    from aivad.results import RegionResult
+    from aivad.live.render import annotate, score_rgb
+    from aivad.live.results import RegionResult
 
     frame = np.zeros((240, 320, 3), np.uint8)
     boxes = [(60 + 40 * k, 120, 90 + 40 * k, 200) for k in range(4)]

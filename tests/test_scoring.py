@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from aivad.scoring import (
+from aivad.model.scoring import (
     MAX_SMOOTHED,
     CausalSmoother,
     FrameSmoother,

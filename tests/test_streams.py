@@ -9,7 +9,7 @@ import pytest
 from helpers import TINY_SIZE
 
 from aivad.cli import main as cli_main
-from aivad.scheduler import InferenceScheduler
+from aivad.live.scheduler import InferenceScheduler
 
 
 class CountingJob:
@@ -109,7 +109,7 @@ def test_a_job_removing_itself_does_not_wait_for_itself():
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory):
-    from aivad.synthetic import make_scene_video
+    from aivad.video.synthetic import make_scene_video
 
     folder = tmp_path_factory.mktemp("stream_clips")
     return [
@@ -126,7 +126,7 @@ def tiny_lite(tmp_path_factory):
     """
     from stream_speed import lite_detector
 
-    from aivad.synthetic import make_scene_video
+    from aivad.video.synthetic import make_scene_video
 
     clip = make_scene_video(tmp_path_factory.mktemp("fit") / "fit.mp4", n_frames=8, size=TINY_SIZE, seed=7)
     detector = lite_detector(clip, pairs=6, bank_rows=64)
@@ -146,7 +146,7 @@ ROUNDING = {"rtol": 1e-5, "atol": 1e-5}
 
 
 def direct_results(detector, video):
-    from aivad.videos import read_frames
+    from aivad.video.files import read_frames
 
     detector.reset()
     return [detector.process(frame, index / 25.0, index) for index, frame in read_frames(video)]
@@ -154,8 +154,8 @@ def direct_results(detector, video):
 
 @pytest.mark.parametrize("grouped", [False, True], ids=["one-job-per-camera", "batched-group"])
 def test_stream_jobs_score_every_frame_as_the_detector_does(clips, tiny_lite, grouped, monkeypatch):
-    from aivad.streams import StreamJob
-    from aivad.ui.file_source import FileSource
+    from aivad.live.streams import StreamJob
+    from aivad.video.file_source import FileSource
 
     results = {i: [] for i in range(len(clips))}
     jobs = []
@@ -198,8 +198,8 @@ def test_stream_jobs_score_every_frame_as_the_detector_does(clips, tiny_lite, gr
 
 
 def test_batched_frames_score_exactly_as_one_by_one(clips, tiny_lite):
-    from aivad.detector import process_batch
-    from aivad.videos import read_frames
+    from aivad.live.detector import process_batch
+    from aivad.video.files import read_frames
 
     streams = [list(read_frames(clip)) for clip in clips]
     alone = [direct_results(tiny_lite.sibling(), clip) for clip in clips]
@@ -226,8 +226,8 @@ def test_batched_frames_score_exactly_as_one_by_one(clips, tiny_lite):
 
 
 def test_model_cache_loads_a_checkpoint_once_and_gives_each_camera_its_own_state(tmp_path, monkeypatch, tiny_lite):
-    from aivad.detector import Detector
-    from aivad.streams import ModelCache
+    from aivad.live.detector import Detector
+    from aivad.live.streams import ModelCache
 
     checkpoint = tmp_path / "model.ckpt"
     checkpoint.write_bytes(b"stands in for a checkpoint")

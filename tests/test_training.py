@@ -9,10 +9,10 @@ import pytest
 import torch
 from helpers import LITE_FAST, train
 
-from aivad.detector import Detector, load_model
-from aivad.encoders import build_encoder
-from aivad.lite import NEW_MODEL_VELOCITY_FEATURE
-from aivad.synthetic import make_scene_video
+from aivad.features.encoders import build_encoder
+from aivad.features.lite import NEW_MODEL_VELOCITY_FEATURE
+from aivad.live.detector import Detector, load_model
+from aivad.video.synthetic import make_scene_video
 
 
 def encoder_state(checkpoint: Path) -> dict:
@@ -115,7 +115,7 @@ def test_finetune_keeps_comparable_memory_and_never_touches_its_base(tmp_path, l
 def test_finetune_without_base_says_how_to_get_one(tmp_path, capsys, lite_training_videos):
     import runpy
 
-    from aivad.train import run
+    from aivad.training.pipeline import run
 
     preset = runpy.run_path(str(Path(__file__).resolve().parents[1] / "train_aivad_finetune.py"))["PRESET"]
     code = run(
@@ -142,7 +142,7 @@ def test_help_lists_every_flag_with_defaults(capsys):
 
     for name, lr in (("finetune", "1e-05"), ("from_scratch", "0.0001")):
         preset = runpy.run_path(str(Path(__file__).resolve().parents[1] / f"train_aivad_{name}.py"))["PRESET"]
-        from aivad.train import get_args_parser
+        from aivad.training.arguments import get_args_parser
 
         text = " ".join(get_args_parser(preset).format_help().split())
         for flag in (

@@ -9,17 +9,16 @@ from helpers import TINY_FRAMES, TINY_SIZE
 from torch.utils.data import DataLoader
 
 from aivad.errors import UserError
-from aivad.footage import FramePairDataset
-from aivad.synthetic import make_scene_video, render_scene
-from aivad.videos import (
+from aivad.training.extraction import FramePairDataset
+from aivad.video.files import (
     CorruptFramesWarning,
     iter_frame_pairs,
-    load_video_list_file,
     probe_video,
     read_frames,
-    resolve_videos,
     validate_videos,
 )
+from aivad.video.listing import load_video_list_file, resolve_videos
+from aivad.video.synthetic import make_scene_video, render_scene
 
 WIDTH, HEIGHT = TINY_SIZE
 

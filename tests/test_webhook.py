@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from aivad.errors import UserError
-from aivad.webhook import Webhook, check_url
+from aivad.live.webhook import Webhook, check_url
 
 
 class Receiver:

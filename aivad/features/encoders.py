@@ -97,7 +97,7 @@ def build_encoder(kind: str, weights_source=None) -> AppearanceEncoder:
             torch.manual_seed(0)
             return SmallCnnEncoder()
     if kind == "clip_vit_b16":
-        from aivad.weights import build_clip_visual
+        from aivad.features.weights import build_clip_visual
 
         return ClipAppearanceEncoder(build_clip_visual(weights_source))
     raise ValueError(f"unknown encoder {kind}")

@@ -1,7 +1,7 @@
 """Full backend: AI-VAD as published, Mask R-CNN + foreground regions, RAFT flow, Keypoint R-CNN pose.
 
 The frozen stages run batched on the chosen device; the trainable CLIP appearance encoder is
-separate (see :mod:`aivad.encoders`) and embeds the crops this backend returns.
+separate (see :mod:`aivad.features.encoders`) and embeds the crops this backend returns.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from torchvision.ops import roi_align
 
 from aivad.devices import INFERENCE_PRECISIONS, Bfloat16Inference
 from aivad.errors import UserError
-from aivad.regions_common import FrameRegions
-from aivad.velocity import velocity_histograms
-from aivad.weights import (
+from aivad.features.regions_common import FrameRegions
+from aivad.features.velocity import velocity_histograms
+from aivad.features.weights import (
     WeightsSource,
     build_keypointrcnn,
     build_maskrcnn,
@@ -73,9 +73,9 @@ class FullBackend:
     name = "full"
 
     def __init__(self, settings: FullSettings, weights: WeightsSource, device: str = "cpu") -> None:
-        from aivad.flow import RaftFlow
-        from aivad.pose import KeypointPose
-        from aivad.regions import ObjectRegions
+        from aivad.features.flow import RaftFlow
+        from aivad.features.pose import KeypointPose
+        from aivad.features.regions import ObjectRegions
 
         if not weights.random:  # find every file first, so one message can name all missing ones
             locate_or_download(required_weight_names(settings.flow_model, settings.use_pose), weights)

@@ -2,9 +2,9 @@
 
 Regions are moving foreground (difference of the two frames, as AI-VAD's own foreground
 detections). Velocity is each region's speed: the 90th percentile of OpenCV's DIS optical flow in
-its box, or how far the box's content moved when a match finds that farther (aivad.velocity says
+its box, or how far the box's content moved when a match finds that farther (aivad.features.velocity says
 why). Geometry is the box's size for its place in the camera's perspective and its shape
-(aivad.model), and appearance is a small CNN trained from random initialisation on the user's
+(aivad.model.aivad_model), and appearance is a small CNN trained from random initialisation on the user's
 footage (see encoders). All image work happens at a reduced processing size; boxes are reported in
 frame pixels.
 """
@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 import torch
 
-from aivad.regions_common import REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
-from aivad.velocity import MATCH_MIN_SIDE, region_displacements, velocity_features
+from aivad.features.regions_common import REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
+from aivad.features.velocity import MATCH_MIN_SIDE, region_displacements, velocity_features
 
 
 @dataclass
@@ -32,11 +32,11 @@ class LiteSettings:
     velocity_bins: int = 8
     velocity_grid: int = 32
     # "histogram" is what checkpoints written before the speed feature imply, "speed" those before the
-    # matched displacement; new models use NEW_MODEL_VELOCITY_FEATURE (aivad.velocity says why).
+    # matched displacement; new models use NEW_MODEL_VELOCITY_FEATURE (aivad.features.velocity says why).
     velocity_feature: str = "histogram"
     crop_size: int = 64
     # Regions whose shorter side is under this many processing pixels have no appearance score
-    # (aivad.model.appearance_rows says why); 0, what older checkpoints imply, scores every region.
+    # (aivad.model.aivad_model.appearance_rows says why); 0, what older checkpoints imply, scores every region.
     appearance_min_side: int = 0
 
     def to_dict(self) -> dict:
@@ -53,7 +53,7 @@ MAX_THIN_SHARE = 0.5
 
 def appearance_gate_for(footage_frozen: dict, min_side: float) -> tuple[float, float]:
     """(the gate training keeps, the share of training regions under ``min_side``)."""
-    from aivad.regions_common import too_thin_for_appearance
+    from aivad.features.regions_common import too_thin_for_appearance
 
     thin = too_thin_for_appearance(footage_frozen, min_side)
     share = float(thin.mean()) if thin is not None else 0.0

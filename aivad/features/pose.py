@@ -1,7 +1,7 @@
 """Full backend, stage 3: human pose (17 keypoints relative to the box) for every region.
 
 anomalib's ``PoseExtractor`` runs Keypoint R-CNN's backbone once per frame and its keypoint head
-on the given boxes; this subclass builds it around a network from :mod:`aivad.weights`, keeping a
+on the given boxes; this subclass builds it around a network from :mod:`aivad.features.weights`, keeping a
 single reference to the backbone (anomalib stores the same module twice under two names).
 """
 

@@ -1,7 +1,7 @@
 """Full backend, stage 2: object regions from Mask R-CNN plus AI-VAD's foreground regions.
 
 anomalib's ``RegionExtractor`` does the work (detections, foreground boxes, area and overlap
-filters); this subclass builds it around networks from :mod:`aivad.weights`, lets the detector's
+filters); this subclass builds it around networks from :mod:`aivad.features.weights`, lets the detector's
 input size be set (torchvision's default of 800 px is what the pretrained model saw), and skips
 work whose result this project never uses, leaving the boxes identical:
 

@@ -14,7 +14,7 @@ import numpy as np
 
 # Per-region measurements a backend hands on beside the attribute features; no density scores them.
 # "region_side": the box's shorter side at the backend's processing size (lite), which decides whether a
-# region is large enough to have an appearance (aivad.model.appearance_rows).
+# region is large enough to have an appearance (aivad.model.aivad_model.appearance_rows).
 REGION_SIDE = "region_side"
 REGION_MEASURES = (REGION_SIDE,)
 

@@ -11,10 +11,10 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from aivad.alarm import AlarmRule, Event, EventTracker
 from aivad.errors import UserError
-from aivad.results import FrameResult, RegionResult
-from aivad.scoring import FrameSmoother, combine_attributes
+from aivad.live.results import FrameResult, RegionResult
+from aivad.model.alarm import AlarmRule, Event, EventTracker
+from aivad.model.scoring import FrameSmoother, combine_attributes
 
 
 @dataclass
@@ -93,7 +93,7 @@ def box_centre_in_zones(box, zones: list[list[tuple[float, float]]], width: int,
 def filter_regions(
     result: FrameResult, zones, zones_are_roi: bool, width: int, height: int, combine: str
 ) -> tuple[FrameResult, list[RegionResult], list[RegionResult]]:
-    """Drop regions the zones exclude and rebuild the raw score from the rest (aivad.scoring)."""
+    """Drop regions the zones exclude and rebuild the raw score from the rest (aivad.model.scoring)."""
     if not zones:
         return result, list(result.regions), []
     kept: list[RegionResult] = []
@@ -130,7 +130,7 @@ class Decider:
         self.combine = self.smoother.combine = combine
         self.threshold = float(settings.threshold if settings.threshold is not None else default_threshold)
         self.smoother.sigma = max(0.0, settings.smoothing_sigma)
-        # The same rule as training's and evaluate's (aivad.alarm), with the user's settings.
+        # The same rule as training's and evaluate's (aivad.model.alarm), with the user's settings.
         rule = AlarmRule(
             self.threshold,
             1.0 - max(0.0, min(settings.hysteresis, 0.95)),

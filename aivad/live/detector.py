@@ -1,7 +1,7 @@
 """The one inference engine behind the UI, the command line and the tests.
 
 A :class:`Detector` loads a checkpoint (either backend, or anomalib's AiVad), takes frames one at
-a time and returns plain :class:`~aivad.results.FrameResult` objects: smoothed and raw score, the
+a time and returns plain :class:`~aivad.live.results.FrameResult` objects: smoothed and raw score, the
 threshold decision, and every region with its per-attribute scores, so an alarm says *why*.
 Live use is causal; :meth:`Detector.score_video` may smooth centred, since it sees the whole video.
 :class:`EventTracker` turns frame decisions into events with hysteresis, a minimum duration and a merge gap.
@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from aivad.alarm import MIN_DURATION_S, RELEASE_RATIO, AlarmRule, Event, EventTracker, RateModel  # noqa: F401  (Event, EventTracker: public here)
-from aivad.checkpoint import load_raw, require_known
-from aivad.config import ModelConfig
 from aivad.errors import UserError
-from aivad.regions_common import FrameRegions
-from aivad.results import FrameResult, RegionResult
-from aivad.scoring import (
+from aivad.features.regions_common import FrameRegions
+from aivad.live.results import FrameResult, RegionResult
+from aivad.model.alarm import MIN_DURATION_S, RELEASE_RATIO, AlarmRule, Event, EventTracker, RateModel  # noqa: F401  (Event, EventTracker: public here)
+from aivad.model.checkpoint import load_raw, require_known
+from aivad.model.config import ModelConfig
+from aivad.model.scoring import (
     FrameSmoother,
     combine_attributes,
     frame_attribute_scores,
@@ -30,13 +30,13 @@ from aivad.scoring import (
 
 def load_model(path: Path):
     """(model, info) from our checkpoint or anomalib's AiVad checkpoint."""
-    from aivad.model import AiVadModel
+    from aivad.model.aivad_model import AiVadModel
 
     path = Path(path)
     data = load_raw(path)
     kind = require_known(path, data)
     if kind == "anomalib":
-        from aivad.base import anomalib_model
+        from aivad.model.anomalib import anomalib_model
 
         model, description = anomalib_model(path, data)
         info = {"backend": "full", "source": description, "videos": [], "settings": {}, "versions": {}, "created": None}
@@ -89,9 +89,9 @@ class Detector:
         inference_precision: str | None = None,
     ) -> "Detector":
         """``weights`` and ``inference_precision`` override the checkpoint's (default: as trained)."""
-        from aivad.backends import build_backend
         from aivad.devices import INFERENCE_PRECISIONS, bf16_warning, choose_device
-        from aivad.weights import WeightsSource
+        from aivad.features.backends import build_backend
+        from aivad.features.weights import WeightsSource
 
         model, info = load_model(Path(path))
         choice = choose_device(device)
@@ -151,7 +151,7 @@ class Detector:
         The lite backend is rebuilt: it is cheap, and its OpenCV flow object must not be used by two
         threads at once. The full backend's networks are shared: in eval mode they hold no state.
         """
-        from aivad.lite import LiteBackend
+        from aivad.features.lite import LiteBackend
 
         backend = LiteBackend(self.backend.settings) if isinstance(self.backend, LiteBackend) else self.backend
         twin = Detector(self.model, self.info, backend, self.device)
@@ -266,7 +266,7 @@ class Detector:
     def score_video(
         self, path: str | Path, centred: bool = True, progress: Callable[[int], None] | None = None
     ) -> list[FrameResult]:
-        from aivad.videos import probe_video, read_frames
+        from aivad.video.files import probe_video, read_frames
 
         info = probe_video(Path(path))
         return self.score_frames(read_frames(Path(path)), info.fps, centred=centred, progress=progress)

@@ -2,7 +2,7 @@
 
 Frame AUROC says how well scores rank frames; it does not say whether an alarm rang in time or how
 often it rang for nothing. This module replays causal scores through the alarm rule
-(:mod:`aivad.alarm`) and reports, per anomalous segment, whether and after how long an alarm
+(:mod:`aivad.model.alarm`) and reports, per anomalous segment, whether and after how long an alarm
 started; the false-alarm events per hour of normal footage next to the rate the checkpoint's
 calibration predicted; and, given the injected objects' boxes, how often the region the alarm
 points at is the object (IoU >= 0.1, the criterion of the region-based detection metric RBDC).
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aivad.alarm import EventTracker
 from aivad.errors import UserError
+from aivad.model.alarm import EventTracker
 
 IOU_HIT = 0.1  # RBDC's overlap criterion
 

@@ -32,8 +32,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
-from aivad.decision import EVENT_CSV_COLUMNS, event_csv_row
 from aivad.errors import UserError
+from aivad.live.decision import EVENT_CSV_COLUMNS, event_csv_row
 
 DEFAULT_NAME = "events.sqlite3"
 SCHEMA_VERSION = 1
@@ -65,7 +65,7 @@ CREATE INDEX IF NOT EXISTS events_by_camera ON events (camera, start);
 # version n -> n + 1: SQL run, with the version bump, in the transaction that opens an older file.
 _MIGRATIONS: dict[int, str] = {}
 
-# The window's export columns (aivad.decision) first, then what only the history knows.
+# The window's export columns (aivad.live.decision) first, then what only the history knows.
 CSV_COLUMNS = (*EVENT_CSV_COLUMNS, "session", "ended_at", "region")
 
 
@@ -124,7 +124,7 @@ class StoredEvent:
         snapshot_path: str = "",
         clip_path: str = "",
     ) -> StoredEvent:
-        """From anything shaped like ``aivad.alarm.Event`` (the UI's EventRecord is too)."""
+        """From anything shaped like ``aivad.model.alarm.Event`` (the UI's EventRecord is too)."""
         now = datetime.now()
         return cls(
             camera=camera,
@@ -337,7 +337,7 @@ class EventStore:
 
 
 def write_csv(path: str | Path, events: list[StoredEvent]) -> Path:
-    """UTF-8 with a byte-order mark, so Excel on a Korean Windows reads it right (as aivad.decision's)."""
+    """UTF-8 with a byte-order mark, so Excel on a Korean Windows reads it right (as aivad.live.decision's)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from aivad.results import RegionResult
+from aivad.live.results import RegionResult
 
 # (ratio of score to threshold, RGB). Below half the threshold is calm green, at the
 # threshold amber turns red, far above it stays a saturated red.

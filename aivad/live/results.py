@@ -13,7 +13,7 @@ class RegionResult:
     """One object region in one frame."""
 
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels
-    score: float  # this region's attribute scores combined like the frame's (aivad.scoring)
+    score: float  # this region's attribute scores combined like the frame's (aivad.model.scoring)
     attributes: dict[str, float]  # normalised score per attribute
     whole_frame: bool = False  # True when no region was found and the whole frame stood in
 
@@ -29,7 +29,7 @@ class FrameResult:
     frame_index: int
     time_s: float
     score: float  # smoothed frame score (what the threshold is applied to)
-    raw_score: float  # unsmoothed frame score: attribute_scores combined (aivad.scoring)
+    raw_score: float  # unsmoothed frame score: attribute_scores combined (aivad.model.scoring)
     is_anomaly: bool
     attribute_scores: dict[str, float]  # per attribute: max over regions, this frame
     regions: list[RegionResult] = field(default_factory=list)

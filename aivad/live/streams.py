@@ -1,7 +1,7 @@
 """Cameras as jobs of the one inference scheduler, outside Qt: source -> detector -> decider -> stats.
 
 Why: the window, the stream benchmark and any headless use must run cameras the same way, on the
-same :class:`aivad.scheduler.InferenceScheduler`, so a figure measured by ``python -m aivad bench
+same :class:`aivad.live.scheduler.InferenceScheduler`, so a figure measured by ``python -m aivad bench
 --streams N`` is what the window gets. A :class:`StreamJob` is small on purpose: it takes the
 newest frame of its source (live sources drop what the model had no time for, and count it),
 scores it with the frame that really preceded it, decides, and keeps the figures a user watches:
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from aivad.decision import Decider, Decision, DecisionSettings
-from aivad.detector import Detector, process_batch
-from aivad.results import FrameResult
-from aivad.ui.sources import FrameSource, RateMeter, SourceFrame
+from aivad.live.decision import Decider, Decision, DecisionSettings
+from aivad.live.detector import Detector, process_batch
+from aivad.live.results import FrameResult
+from aivad.video.sources import FrameSource, RateMeter, SourceFrame
 
 LATENCY_WINDOW = 512  # recent frames whose latency the p95 is taken over (20 s at 25 FPS)
 DEFAULT_FPS = 10.0  # the alarm's minimum duration in frames needs a rate; used while a source reports none
@@ -101,7 +101,7 @@ class StreamJob:
     @staticmethod
     def step_batch(jobs: Sequence[StreamJob]) -> None:
         """:meth:`step` for cameras on one loaded model: their waiting frames are extracted and embedded
-        as one batch (:func:`aivad.detector.process_batch`), then each is decided on its own."""
+        as one batch (:func:`aivad.live.detector.process_batch`), then each is decided on its own."""
         taken = [(job, frame) for job in jobs if (frame := job.take()) is not None]
         if not taken:
             return
@@ -173,7 +173,7 @@ def batching_pays(device: str) -> bool:
 
 
 def batch_key(detector: Detector | None, wanted: bool | None) -> int | None:
-    """The scheduler's batching key of a camera (aivad.scheduler): its loaded model, when batching is
+    """The scheduler's batching key of a camera (aivad.live.scheduler): its loaded model, when batching is
     ``wanted`` (None: where it pays), else None (stepped alone)."""
     if detector is None:
         return None

@@ -7,7 +7,7 @@ delivered after an outage are the recent ones. A failed delivery is retried with
 backoff (1 s, 2 s, 4 s ... capped) up to ``max_attempts`` times; a 4xx answer other than 408/429
 is the receiver refusing this request, so it is not retried.
 
-urllib only, no new dependency. The payload is ``aivad.event_store.StoredEvent.to_dict()``.
+urllib only, no new dependency. The payload is ``aivad.live.event_store.StoredEvent.to_dict()``.
 """
 
 from __future__ import annotations

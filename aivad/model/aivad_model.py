@@ -10,10 +10,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from aivad.config import ModelConfig
-from aivad.density import GmmDensity, KnnDensity
-from aivad.encoders import AppearanceEncoder, build_encoder
-from aivad.regions_common import FrameRegions, too_thin_for_appearance
+from aivad.features.encoders import AppearanceEncoder, build_encoder
+from aivad.features.regions_common import FrameRegions, too_thin_for_appearance
+from aivad.model.config import ModelConfig
+from aivad.model.density import GmmDensity, KnnDensity
 
 FORMAT = "aivad-checkpoint"
 FORMAT_VERSION = 1
@@ -127,7 +127,7 @@ def appearance_rows(appearance: np.ndarray, frozen: dict[str, np.ndarray], confi
     and each other, so they set the top of the normal appearance scores (on the development set 14 of
     the 15 most unusual held-out crops of split a were slivers or cut by the frame's edge), and an odd object
     of a person's size (a pasted mandrill face) stayed below them. The gate is the one below which
-    the speed's match is not trusted either (aivad.velocity.MATCH_MIN_SIDE).
+    the speed's match is not trusted either (aivad.features.velocity.MATCH_MIN_SIDE).
     """
     thin = too_thin_for_appearance(frozen, float(config.backend_settings.get("appearance_min_side", 0)))
     if thin is None or appearance is None or len(appearance) == 0:
@@ -156,7 +156,7 @@ class AiVadModel(nn.Module):
     @classmethod
     def empty(cls, config: ModelConfig) -> "AiVadModel":
         """Same architecture with throwaway initial weights, to load a state dict into."""
-        from aivad.weights import WeightsSource
+        from aivad.features.weights import WeightsSource
 
         return cls(config, build_encoder(config.encoder, WeightsSource("random")))
 

@@ -11,7 +11,7 @@ side trains on, so that no neighbouring frame of the same people leaks across.
 Per attribute the held-out region scores set the normalisation: 0 is the median unseen normal
 region, 1 the 99th percentile. An attribute that does not generalise (geometry on a camera whose
 training footage covered few places) thus gets a wide scale and cannot drown the others, and the
-frame score, the largest of the attributes' smoothed frame maxima (aivad.scoring), names the
+frame score, the largest of the attributes' smoothed frame maxima (aivad.model.scoring), names the
 attribute and the region that raised it.
 
 The alarm, though, acts on each attribute's frame maximum smoothed in time, and there attributes differ in a way
@@ -111,7 +111,7 @@ def frame_level_scales(frame_maxima: dict[str, np.ndarray], video_index: np.ndar
     ``frame_maxima``: attribute -> region-normalised maximum over each frame pair's regions (held out);
     ``video_index``: the video of each pair (smoothing never runs across two videos).
     """
-    from aivad.scoring import smooth_causal_per_video
+    from aivad.model.scoring import smooth_causal_per_video
 
     scales = {}
     for name, per_pair in frame_maxima.items():

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from aivad.errors import UserError
-from aivad.model import FORMAT, FORMAT_VERSION
+from aivad.model.aivad_model import FORMAT, FORMAT_VERSION
 
 
 # Everything beyond tensors and plain containers that our and anomalib's (Lightning) checkpoints

@@ -39,7 +39,7 @@ class NormalisedScores(nn.Module):
         self.high = torch.maximum(high, low + 1e-6)
 
     def set_scale(self, low: float, high: float) -> None:
-        """Normalisation from scores measured elsewhere (held-out normal footage: aivad.calibration)."""
+        """Normalisation from scores measured elsewhere (held-out normal footage: aivad.model.calibration)."""
         self.low = torch.tensor(float(low))
         self.high = torch.tensor(max(float(high), float(low) + 1e-6))
 

@@ -1,7 +1,7 @@
 """From region attribute scores to frame scores: aggregation, temporal smoothing, threshold.
 
 Per attribute, the frame keeps its most unusual region (the per-attribute maxima say why an alarm
-rang). Each attribute is calibrated on held-out normal footage (aivad.calibration), so a value of 1
+rang). Each attribute is calibrated on held-out normal footage (aivad.model.calibration), so a value of 1
 means "as unusual as the top 1% of unseen normal footage" for every attribute alike. Scores are
 smoothed in time with a Gaussian (sigma 3 frames in the authors' code): centred for offline
 scoring, one-sided (past frames only) for live use, where future frames do not exist yet.

@@ -1,8 +1,8 @@
 """The appearance encoder's training loop: Mean-Shifted Contrastive training under Lightning.
 
-A Lightning ``Trainer`` runs :class:`aivad.msc.MeanShiftedTraining` on the sampled region crops and
+A Lightning ``Trainer`` runs :class:`aivad.training.msc.MeanShiftedTraining` on the sampled region crops and
 honours lr, epochs, batch size, accumulation, precision, clipping and the seed; Ctrl+C leaves a state
-that ``--resume`` continues; with several processes it trains under DDP (aivad.distributed).
+that ``--resume`` continues; with several processes it trains under DDP (aivad.training.distributed).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def train_encoder(
     from lightning.pytorch.loggers import CSVLogger
     from torch.utils.data import DataLoader
 
-    from aivad.distributed import Ranks
-    from aivad.msc import CropPairs, GlobalBatches, MeanShiftedTraining, feature_center
+    from aivad.training.distributed import Ranks
+    from aivad.training.msc import CropPairs, GlobalBatches, MeanShiftedTraining, feature_center
 
     ranks = ranks or Ranks(device=device)
 

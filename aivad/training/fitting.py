@@ -17,9 +17,9 @@ import numpy as np
 import torch
 
 from aivad.errors import UserError
-from aivad.footage import GROUP_FRAMES, Footage
-from aivad.model import AiVadModel, attribute_present
-from aivad.scoring import MAXIMUM_COMBINATIONS, smooth_sequence
+from aivad.model.aivad_model import AiVadModel, attribute_present
+from aivad.model.scoring import MAXIMUM_COMBINATIONS, smooth_sequence
+from aivad.training.footage import GROUP_FRAMES, Footage
 
 
 def footage_groups(footage: Footage) -> np.ndarray:
@@ -38,7 +38,7 @@ def missing_attribute(name: str) -> UserError:
 
 def require_attributes(frozen: dict[str, np.ndarray]) -> dict[str, int]:
     """Regions that carry each frozen attribute; fails early (before encoder training) when one has none."""
-    from aivad.regions_common import REGION_MEASURES
+    from aivad.features.regions_common import REGION_MEASURES
 
     counts = {name: int(attribute_present(rows).sum()) for name, rows in frozen.items() if name not in REGION_MEASURES}
     for name, count in counts.items():
@@ -63,9 +63,9 @@ def fit_model(
     ``pairs_per_second``: frame pairs per second of each training video (fps / frame stride), to
     turn event counts into events per hour.
     """
-    from aivad.alarm import MERGE_GAP_S, AlarmRule, RateModel
-    from aivad.calibration import frame_level_scales, heldout_raw_scores, heldout_splits, scale_from_heldout
-    from aivad.model import appearance_rows, attribute_rows, build_density
+    from aivad.model.aivad_model import appearance_rows, attribute_rows, build_density
+    from aivad.model.alarm import MERGE_GAP_S, AlarmRule, RateModel
+    from aivad.model.calibration import frame_level_scales, heldout_raw_scores, heldout_splits, scale_from_heldout
 
     model = AiVadModel(config, encoder)
     groups = torch.from_numpy(footage_groups(footage))
@@ -164,7 +164,7 @@ def causal_frame_scores(
 ) -> list[np.ndarray]:
     """Per video (``np.unique`` order), the frame scores live use would see, from each attribute's
     max over each pair's regions (:func:`attribute_frame_maxima`), combined and smoothed causally as
-    ``method`` says (aivad.scoring)."""
+    ``method`` says (aivad.model.scoring)."""
     stacked = np.stack(list(maxima.values()))
     raw = stacked.max(axis=0) if method in MAXIMUM_COMBINATIONS else stacked.sum(axis=0)
     out = []

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset, Sampler
 from torchvision.transforms import v2
 
-from aivad.encoders import AppearanceEncoder
+from aivad.features.encoders import AppearanceEncoder
 
 TEMPERATURE = 0.25  # the MSC reference value
 WEIGHT_DECAY = 5e-5  # the MSC reference value

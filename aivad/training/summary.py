@@ -14,8 +14,8 @@ import torch
 def training_summary(
     args, config, videos, footage, sample, footage_stats, base, calibration, device, precision, encoder_stats
 ) -> dict:
-    from aivad.footage import SHARD_FRAMES
-    from aivad.model import FORMAT, FORMAT_VERSION
+    from aivad.model.aivad_model import FORMAT, FORMAT_VERSION
+    from aivad.training.extraction import SHARD_FRAMES
 
     return {
         "format": FORMAT,

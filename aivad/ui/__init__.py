@@ -1,7 +1,7 @@
-"""The realtime desktop UI (PySide6): sources, inference worker and widgets kept apart.
+"""The realtime desktop UI (PySide6): inference worker and widgets kept apart.
 
-``sources`` decodes (threads, no Qt), ``worker`` runs the Detector (QThread), the widget
-modules draw, and ``app`` wires them into the main window.
+Frames come from :mod:`aivad.video` (threads, no Qt), ``worker`` runs the live stage's Detector for one
+camera, the widget modules draw, and ``app`` wires them into the main window.
 """
 
 from aivad.ui.qt_guard import protect_singletons

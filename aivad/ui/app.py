@@ -19,13 +19,12 @@ from PySide6.QtWidgets import (
     QMainWindow,
 )
 
-from aivad.render import score_rgb
-from aivad.scheduler import InferenceScheduler
-from aivad.streams import ModelCache
+from aivad.live.render import score_rgb
+from aivad.live.scheduler import InferenceScheduler
+from aivad.live.streams import ModelCache
 from aivad.ui import i18n
 from aivad.ui.automation import Automation, WindowAutomation
 from aivad.ui.cameras import Camera
-from aivad.ui.file_source import FileSource
 from aivad.ui.i18n import tr
 from aivad.ui.preload import preload_model_modules
 from aivad.ui.window_cameras import WindowCameras
@@ -33,6 +32,7 @@ from aivad.ui.window_history import WindowHistory
 from aivad.ui.window_layout import DEFAULT_SIZE, WindowLayout
 from aivad.ui.window_settings import WindowSettings
 from aivad.ui.window_sources import WindowSources
+from aivad.video.file_source import FileSource
 
 
 class MainWindow(

@@ -16,8 +16,8 @@ from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QP
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from aivad.ui.i18n import tr
-from aivad.ui.sources import format_time
 from aivad.ui.theme import COLOURS
+from aivad.video.sources import format_time
 
 
 def nice_step(rough: float) -> float:

@@ -10,17 +10,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aivad.event_store import StoredEvent, peak_region
-from aivad.render import annotate, encode_png, thumbnail
-from aivad.results import FrameResult, RegionResult
+from aivad.live.event_store import StoredEvent, peak_region
+from aivad.live.render import annotate, encode_png, thumbnail
+from aivad.live.results import FrameResult, RegionResult
 from aivad.ui import recording
 from aivad.ui.recording import BufferedFrame, ClipRecorder, EventRecord
-from aivad.ui.sources import FrameSource, SourceFrame
+from aivad.video.sources import FrameSource, SourceFrame
 
 if TYPE_CHECKING:
-    from aivad.event_store import EventStore
+    from aivad.live.event_store import EventStore
+    from aivad.live.webhook import Webhook
     from aivad.ui.worker import DetectionSettings
-    from aivad.webhook import Webhook
 
 
 class EvidenceRecorder:

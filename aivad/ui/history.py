@@ -1,4 +1,4 @@
-"""The event history window: past sessions' events from the history database (aivad.event_store).
+"""The event history window: past sessions' events from the history database (aivad.live.event_store).
 
 The live event panel shows this session only and is cleared at will; this dialog reads what every
 session, camera and command-line run wrote, filtered in the database (camera, time range,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aivad.event_store import EventStore, StoredEvent
+from aivad.live.event_store import EventStore, StoredEvent
 from aivad.ui import i18n
 from aivad.ui.i18n import tr
 from aivad.ui.theme import COLOURS

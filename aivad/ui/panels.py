@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 from aivad.ui import i18n
 from aivad.ui.i18n import tr
 from aivad.ui.recording import EventRecord
-from aivad.ui.sources import format_time
 from aivad.ui.theme import COLOURS
 from aivad.ui.video_view import bgr_to_qimage
+from aivad.video.sources import format_time
 
 ATTRIBUTES = ("velocity", "pose", "appearance", "geometry")  # what an event's main cause can be
 
@@ -73,7 +73,7 @@ class DetectionPanel(QFrame):
         self.threshold_slider.setRange(0, self.slider_steps)
         self.threshold_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout.addWidget(self.threshold_slider)
-        # What the slider's position means: the calibrated false-alarm rate (aivad.alarm.RateModel).
+        # What the slider's position means: the calibrated false-alarm rate (aivad.model.alarm.RateModel).
         self.rate_model = None
         self.expected_rate = QLabel()
         self.expected_rate.setObjectName("muted")
@@ -143,7 +143,7 @@ class DetectionPanel(QFrame):
         alarm: dict | None = None,
         false_alarm_model: dict | None = None,
     ) -> None:
-        from aivad.alarm import RateModel
+        from aivad.model.alarm import RateModel
 
         self.rate_model = RateModel.from_dict(false_alarm_model) if false_alarm_model else None
         if alarm:

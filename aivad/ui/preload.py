@@ -19,12 +19,12 @@ def preload_model_modules(checkpoint: str | Path | None = None) -> None:
 
     modules = [
         "torch",
-        "aivad.detector",
-        "aivad.backends",
-        "aivad.lite",
-        "aivad.model",
-        "aivad.checkpoint",
-        "aivad.weights",
+        "aivad.live.detector",
+        "aivad.features.backends",
+        "aivad.features.lite",
+        "aivad.model.aivad_model",
+        "aivad.model.checkpoint",
+        "aivad.features.weights",
         "aivad.devices",
     ]
     backend = ""
@@ -39,11 +39,11 @@ def preload_model_modules(checkpoint: str | Path | None = None) -> None:
             "torchvision.ops",
             "torchvision.models.detection",
             "torchvision.models.optical_flow",
-            "aivad.full",
-            "aivad.flow",
-            "aivad.pose",
-            "aivad.regions",
-            "aivad.base",
+            "aivad.features.full",
+            "aivad.features.flow",
+            "aivad.features.pose",
+            "aivad.features.regions",
+            "aivad.model.anomalib",
         ]
     for name in modules:
         try:

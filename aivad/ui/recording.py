@@ -17,10 +17,10 @@ from pathlib import Path
 import av  # at import time on the GUI thread, never first inside the clip thread
 import numpy as np
 
-from aivad.decision import event_csv_row
-from aivad.decision import write_events_csv as write_rows
-from aivad.render import annotate
-from aivad.results import RegionResult
+from aivad.live.decision import event_csv_row
+from aivad.live.decision import write_events_csv as write_rows
+from aivad.live.render import annotate
+from aivad.live.results import RegionResult
 
 
 @dataclass

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from aivad.render import label_layout, score_rgb
+from aivad.live.render import label_layout, score_rgb
 from aivad.ui import i18n
 from aivad.ui.i18n import tr
 from aivad.ui.theme import COLOURS
@@ -302,7 +302,7 @@ class VideoView(QWidget):
         self.update()
 
     def _delete_zone_at(self, point: tuple[float, float]) -> None:
-        from aivad.decision import point_in_polygon
+        from aivad.live.decision import point_in_polygon
 
         for i in range(len(self.zones) - 1, -1, -1):
             if point_in_polygon(point[0], point[1], self.zones[i]):

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from aivad.ui.i18n import tr
-from aivad.ui.sources import format_time
 from aivad.ui.theme import COLOURS
+from aivad.video.sources import format_time
 
 
 def glyph_icon(kind: str, colour: str = COLOURS["text"], size: int = 16) -> QIcon:

@@ -2,7 +2,7 @@
 
 Each camera is an :class:`aivad.ui.cameras.Camera`: its own source and its own inference worker
 (own Detector, Decider, zones and threshold), the worker a job on the window's one
-:class:`aivad.scheduler.InferenceScheduler`. The big view with the chart, zones and settings
+:class:`aivad.live.scheduler.InferenceScheduler`. The big view with the chart, zones and settings
 shows the *selected* camera; ``self.worker``, ``self.source`` and the other single-camera names
 the rest of the window uses are that camera's, so the single-camera code did not change.
 """
@@ -19,9 +19,9 @@ from PySide6.QtWidgets import QDialog
 from aivad.ui.camera_dialog import CameraDialog
 from aivad.ui.cameras import LAYOUTS, Camera, CameraConfig, load_setup, save_setup, slug
 from aivad.ui.i18n import tr
-from aivad.ui.live_sources import make_source
 from aivad.ui.preload import preload_model_modules
 from aivad.ui.worker import DetectionSettings, InferenceWorker
+from aivad.video.live_sources import make_source
 
 
 class WindowCameras:

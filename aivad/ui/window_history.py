@@ -1,8 +1,8 @@
 """The window's event history and webhook (a part of :class:`aivad.ui.app.MainWindow`).
 
-One SQLite history (aivad.event_store) per events folder serves every camera's worker: each
+One SQLite history (aivad.live.event_store) per events folder serves every camera's worker: each
 finished event is written by the worker that closed it, so a crash or a restart loses none, and
-the history dialog lists the events of earlier sessions too. The optional webhook (aivad.webhook)
+the history dialog lists the events of earlier sessions too. The optional webhook (aivad.live.webhook)
 posts the same events to a URL the user gives; it queues and retries in its own thread.
 """
 
@@ -14,9 +14,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLineEdit
 
 from aivad.errors import UserError
-from aivad.event_store import EventStore, default_path
+from aivad.live.event_store import EventStore, default_path
+from aivad.live.webhook import Webhook, check_url
 from aivad.ui.i18n import tr
-from aivad.webhook import Webhook, check_url
 
 WEBHOOK_KEY = "webhook_url"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
-from aivad.ui.file_source import FileSource
 from aivad.ui.worker import DetectionSettings
+from aivad.video.file_source import FileSource
 
 
 def as_bool(value) -> bool:

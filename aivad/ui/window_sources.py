@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from aivad.ui import recording
-from aivad.ui.file_source import FileSource
 from aivad.ui.i18n import tr
-from aivad.ui.live_sources import list_cameras, make_source
-from aivad.ui.sources import SourceStatus, redact_url
+from aivad.video.file_source import FileSource
+from aivad.video.live_sources import list_cameras, make_source
+from aivad.video.sources import SourceStatus, redact_url
 
 
 class CameraScan(QObject):

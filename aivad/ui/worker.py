@@ -1,6 +1,6 @@
 """The inference worker: owns the Detector, pulls frames from a source, decides, records.
 
-One worker per camera, run as a job of the application's one :class:`aivad.scheduler.InferenceScheduler`
+One worker per camera, run as a job of the application's one :class:`aivad.live.scheduler.InferenceScheduler`
 (not a thread of its own): with several cameras, a thread per camera plus torch's own pools
 oversubscribed the cores. The scheduler's threads call :meth:`InferenceWorker.step` whenever
 :meth:`InferenceWorker.has_work` says a command, a frame or a finished clip is waiting, so the
@@ -28,22 +28,22 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from aivad.decision import Decider, DecisionSettings
-from aivad.detector import process_batch
 from aivad.errors import UserError
-from aivad.render import heatmap_rgba
-from aivad.results import FrameResult, RegionResult
-from aivad.scheduler import InferenceScheduler
-from aivad.streams import batch_key
+from aivad.live.decision import Decider, DecisionSettings
+from aivad.live.detector import process_batch
+from aivad.live.render import heatmap_rgba
+from aivad.live.results import FrameResult, RegionResult
+from aivad.live.scheduler import InferenceScheduler
+from aivad.live.streams import batch_key
 from aivad.ui import recording
 from aivad.ui.evidence import EvidenceRecorder
 from aivad.ui.recording import ClipRecorder, EventRecord, FrameRing
-from aivad.ui.sources import FrameSource, RateMeter, SourceFrame
+from aivad.video.sources import FrameSource, RateMeter, SourceFrame
 
 
 @dataclass
 class DetectionSettings(DecisionSettings):
-    """Everything the user can change about deciding (aivad.decision) and about keeping evidence;
+    """Everything the user can change about deciding (aivad.live.decision) and about keeping evidence;
     copied into the worker as a whole."""
 
     heatmap: bool = False
@@ -107,7 +107,7 @@ class InferenceWorker(EvidenceRecorder, QObject):
     def __init__(self, scheduler: InferenceScheduler, parent=None, camera_name: str = "") -> None:
         super().__init__(parent)
         self.scheduler = scheduler
-        # Set by the window: cameras on one checkpoint share its loaded weights (aivad.streams.ModelCache).
+        # Set by the window: cameras on one checkpoint share its loaded weights (aivad.live.streams.ModelCache).
         self.model_cache = None
         self.batch_inference: bool | None = None  # None: batch cameras on one model where it pays (a GPU)
         self.camera_name = camera_name  # written into each event so one list can hold several cameras
@@ -284,7 +284,7 @@ class InferenceWorker(EvidenceRecorder, QObject):
     def _load(self, path: str, device: str) -> None:
         self.checkpoint_loading.emit(path)
         try:
-            from aivad.detector import Detector
+            from aivad.live.detector import Detector
 
             cache = self.model_cache
             detector = cache.detector(path, device) if cache is not None else Detector.load(path, device=device)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aivad.ui.sources import FrameSource, SourceFrame, SourceStatus, StatusCallback
-from aivad.videos import SeekableVideo
+from aivad.video.files import SeekableVideo
+from aivad.video.sources import FrameSource, SourceFrame, SourceStatus, StatusCallback
 
 
 # ------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Listing, checking and decoding the user's video files.
+"""Checking and decoding the user's video files (which files: aivad.video.listing).
 
 All decoding goes through PyAV: it opens paths with spaces and Korean characters on
 Windows (OpenCV's VideoCapture does not), and it lets a reader skip one damaged frame
@@ -7,9 +7,6 @@ and carry on instead of stopping at the first bad byte.
 
 from __future__ import annotations
 
-import glob
-import os
-import runpy
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -21,18 +18,8 @@ import av
 import numpy as np
 
 from aivad.errors import UserError
+from aivad.video.listing import GLOB_CHARACTERS, VIDEO_EXTENSIONS, videos_in_folder
 
-# Lower-case suffixes picked up from folders and wildcard patterns. Decodability is still
-# decided by decoding, never by this list: it only says which files in a folder to try.
-VIDEO_EXTENSIONS = frozenset(
-    {
-        ".3g2", ".3gp", ".264", ".265", ".asf", ".avi", ".divx", ".dv", ".flv", ".h264",
-        ".h265", ".hevc", ".m2ts", ".m2v", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg",
-        ".mts", ".mxf", ".ogv", ".ts", ".vob", ".webm", ".wmv",
-    }
-)  # fmt: skip
-
-_GLOB_CHARACTERS = frozenset("*?[")
 _FALLBACK_FPS = 30.0  # only for streams that state no frame rate at all
 _FIX_LIST_HINT = "fix or remove them in video_files_list.py (or --videos) and run again"
 
@@ -48,110 +35,6 @@ class VideoInfo:
     fps: float
     width: int
     height: int
-
-
-# --------------------------------------------------------------------------- listing
-
-
-def load_video_list_file(path: Path) -> list[str]:
-    """Run the user's ``video_files_list.py`` and return its ``video_files`` entries."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(
-            f"The video list file {path} does not exist; create it with a line such as "
-            'video_files = [r"D:\\cctv\\cam1.mp4"], or pass the videos with --videos.'
-        )
-    try:
-        namespace = runpy.run_path(str(path))
-    except SyntaxError as exc:
-        raise UserError(
-            f"{path} has a Python syntax error on line {exc.lineno} ({exc.msg})"
-            f"{_syntax_error_hint(exc)}; fix that line and run again."
-        ) from exc
-    except Exception as exc:
-        raise UserError(
-            f"{path} failed to run ({type(exc).__name__}: {exc}); fix the error in that file and run again."
-        ) from exc
-
-    entries = namespace.get("video_files")
-    if not isinstance(entries, (list, tuple)) or not all(isinstance(e, (str, os.PathLike)) for e in entries):
-        raise UserError(
-            f"{path} must define video_files as a list of paths, for example "
-            'video_files = ["samples/demo_normal.mp4"]; add or fix that line.'
-        )
-    entries = [os.fspath(entry) for entry in entries]
-    for entry in entries:
-        # "D:\new\a.mp4" silently becomes a newline and a bell character in Python, so the
-        # path would later look "missing" for no visible reason: say why right here.
-        if any(ord(character) < 32 for character in entry):
-            raise UserError(
-                f"In {path} the entry {entry!r} contains a control character, which is what a "
-                'Windows path with single backslashes turns into; write it as r"D:\\new\\a.mp4" '
-                'or with forward slashes ("D:/new/a.mp4").'
-            )
-    return entries
-
-
-def _syntax_error_hint(exc: SyntaxError) -> str:
-    message = str(exc.msg)
-    if "unicodeescape" in message or "escape" in message:
-        return ' - write Windows paths as r"C:\\Users\\..." or with forward slashes'
-    if "UTF-8" in message:
-        return " - save the file with UTF-8 encoding"
-    return ""
-
-
-def resolve_videos(entries: Sequence[str | Path], base_dir: Path) -> list[Path]:
-    """Expand files, folders and wildcard patterns into a list of video paths.
-
-    Relative entries resolve against ``base_dir``. An entry that matches nothing is kept
-    as its own path, so that :func:`validate_videos` reports it together with every other
-    problem instead of it vanishing from the run.
-    """
-    base_dir = Path(base_dir)
-    resolved: list[Path] = []
-    seen: set[str] = set()
-    for entry in entries:
-        text = os.path.expanduser(os.fspath(entry))
-        path = Path(text) if os.path.isabs(text) else base_dir / text
-        if path.is_dir():
-            found = _videos_in_folder(path)
-        elif not path.exists() and _GLOB_CHARACTERS.intersection(text):
-            found = _expand_pattern(text, base_dir)
-        else:
-            found = [path]
-        for video in found or [path]:
-            key = os.path.normcase(os.path.abspath(video))
-            if key not in seen:
-                seen.add(key)
-                resolved.append(video)
-    if not resolved:
-        raise UserError(
-            "No video files were given; list them as video_files = [...] in "
-            f"{base_dir / 'video_files_list.py'} or pass them with --videos."
-        )
-    return resolved
-
-
-def _videos_in_folder(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
-
-
-def _expand_pattern(pattern: str, base_dir: Path) -> list[Path]:
-    # root_dir keeps glob characters inside base_dir itself (e.g. "[2024]") literal.
-    matches = sorted(glob.glob(pattern, root_dir=base_dir, recursive=True))
-    # A pattern ending in a literal suffix ("*.dav") names the files the user wants even if
-    # the suffix is unknown to us; "*" alone must not drag in Thumbs.db or notes.txt.
-    suffix = Path(pattern).suffix
-    explicit_suffix = bool(suffix) and not _GLOB_CHARACTERS.intersection(suffix)
-    videos: list[Path] = []
-    for match in matches:
-        path = base_dir / match
-        if path.is_dir():
-            videos.extend(_videos_in_folder(path))
-        elif path.is_file() and (explicit_suffix or path.suffix.lower() in VIDEO_EXTENSIONS):
-            videos.append(path)
-    return videos
 
 
 # --------------------------------------------------------------------------- checking
@@ -188,11 +71,11 @@ def probe_video(path: Path) -> VideoInfo:
 def _file_problem(path: Path) -> str | None:
     """What is wrong with the file itself, before trying to decode it."""
     if not path.exists():
-        if _GLOB_CHARACTERS.intersection(str(path)):
+        if GLOB_CHARACTERS.intersection(str(path)):
             return "missing (no file matches this path or pattern)"
         return "missing"
     if path.is_dir():
-        if _videos_in_folder(path):
+        if videos_in_folder(path):
             return "is a folder, not a video file"
         extensions = ", ".join(sorted(VIDEO_EXTENSIONS))
         return f"is a folder with no video files in it (looked for {extensions})"

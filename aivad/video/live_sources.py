@@ -12,8 +12,8 @@ os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
 
 import cv2  # noqa: E402  (must come after the environment variable above)
 
-from aivad.ui.file_source import FileSource
-from aivad.ui.sources import FrameSource, SourceFrame, SourceStatus, StatusCallback, is_stream_url, redact_url
+from aivad.video.file_source import FileSource
+from aivad.video.sources import FrameSource, SourceFrame, SourceStatus, StatusCallback, is_stream_url, redact_url
 
 
 def camera_backend() -> int:

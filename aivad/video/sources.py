@@ -58,7 +58,7 @@ class FrameSlot:
     Holds at most one frame. ``put(block=False)`` replaces an untaken frame and counts it
     as dropped; ``put(block=True)`` waits until the consumer took the previous one.
     ``on_put`` (optional) is called after every stored frame, outside the lock: a consumer that
-    shares threads with others (aivad.scheduler) is woken by it instead of polling.
+    shares threads with others (aivad.live.scheduler) is woken by it instead of polling.
     """
 
     def __init__(self) -> None:

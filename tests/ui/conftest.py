@@ -18,10 +18,10 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QSettings  # noqa: E402
 from window_helpers import FPS, SIZE  # noqa: E402
 
-from aivad.synthetic import make_scene_video  # noqa: E402
 from aivad.ui import i18n  # noqa: E402
 from aivad.ui.app import MainWindow  # noqa: E402
 from aivad.ui.theme import apply_theme  # noqa: E402
+from aivad.video.synthetic import make_scene_video  # noqa: E402
 
 
 @pytest.fixture(scope="session")

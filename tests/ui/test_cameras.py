@@ -16,11 +16,11 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QObject, Qt, QThread  # noqa: E402
 from window_helpers import FPS, SIZE  # noqa: E402
 
-from aivad.synthetic import make_scene_video  # noqa: E402
 from aivad.ui.app import MainWindow  # noqa: E402
 from aivad.ui.camera_dialog import CameraDialog  # noqa: E402
 from aivad.ui.cameras import CameraConfig, parse_camera_arg  # noqa: E402
 from aivad.ui.i18n import tr  # noqa: E402
+from aivad.video.synthetic import make_scene_video  # noqa: E402
 
 NEVER = 500.0  # a threshold no score reaches (the panel goes up to 1000)
 ALWAYS = 1e-9  # a threshold every scored frame passes
@@ -237,12 +237,12 @@ def test_cameras_on_one_model_are_batched_where_it_pays_with_the_scores_of_one_c
 ):
     import numpy as np
 
-    import aivad.streams
-    from aivad.detector import Detector
+    import aivad.live.streams
+    from aivad.live.detector import Detector
     from aivad.ui.worker import InferenceWorker
-    from aivad.videos import read_frames
+    from aivad.video.files import read_frames
 
-    monkeypatch.setattr(aivad.streams, "batching_pays", lambda device: True)  # as on a GPU
+    monkeypatch.setattr(aivad.live.streams, "batching_pays", lambda device: True)  # as on a GPU
     sizes = []
     original = InferenceWorker.step_batch
 

@@ -16,9 +16,9 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from aivad.alarm import Event  # noqa: E402
-from aivad.event_store import EventStore, StoredEvent  # noqa: E402
-from aivad.results import RegionResult  # noqa: E402
+from aivad.live.event_store import EventStore, StoredEvent  # noqa: E402
+from aivad.live.results import RegionResult  # noqa: E402
+from aivad.model.alarm import Event  # noqa: E402
 from aivad.ui import i18n  # noqa: E402
 from aivad.ui.evidence import EvidenceRecorder  # noqa: E402
 from aivad.ui.history import EventHistoryDialog  # noqa: E402

@@ -12,9 +12,9 @@ import pytest
 pytest.importorskip("pytestqt")
 
 
-from aivad.ui.file_source import FileSource  # noqa: E402
-from aivad.ui.live_sources import StreamSource  # noqa: E402
-from aivad.ui.sources import FrameSlot, SourceFrame  # noqa: E402
+from aivad.video.file_source import FileSource  # noqa: E402
+from aivad.video.live_sources import StreamSource  # noqa: E402
+from aivad.video.sources import FrameSlot, SourceFrame  # noqa: E402
 
 
 def test_file_source_seek_step_and_live_slot(anomaly_video):

@@ -11,8 +11,8 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from aivad.render import boxes_overlap  # noqa: E402
-from aivad.results import RegionResult  # noqa: E402
+from aivad.live.render import boxes_overlap  # noqa: E402
+from aivad.live.results import RegionResult  # noqa: E402
 from aivad.ui import video_view  # noqa: E402
 from aivad.ui.video_view import VideoView  # noqa: E402
 from aivad.ui.worker import DisplayFrame  # noqa: E402

@@ -191,7 +191,7 @@ def test_slider_shows_the_expected_false_alarms_per_hour_at_its_position(qtbot, 
     assert panel.expected_false_alarms() < 1.0
     # the alarm rule comes from the checkpoint too
     assert panel.duration_spin.value() == pytest.approx(window.worker.detector.alarm_rule.min_duration_s)
-    from aivad.alarm import MERGE_GAP_S
+    from aivad.model.alarm import MERGE_GAP_S
 
     assert window.worker.detector.alarm_rule.merge_gap_s == pytest.approx(MERGE_GAP_S)  # stored by training
     assert panel.merge_spin.value() == pytest.approx(MERGE_GAP_S)
