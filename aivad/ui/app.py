@@ -27,6 +27,7 @@ from aivad.ui.automation import Automation, WindowAutomation
 from aivad.ui.cameras import Camera
 from aivad.ui.i18n import tr
 from aivad.ui.preload import preload_model_modules
+from aivad.ui.window_camera_view import WindowCameraView
 from aivad.ui.window_cameras import WindowCameras
 from aivad.ui.window_history import WindowHistory
 from aivad.ui.window_layout import DEFAULT_SIZE, WindowLayout
@@ -36,7 +37,14 @@ from aivad.video.file_source import FileSource
 
 
 class MainWindow(
-    WindowCameras, WindowHistory, WindowLayout, WindowSettings, WindowSources, WindowAutomation, QMainWindow
+    WindowCameras,
+    WindowCameraView,
+    WindowHistory,
+    WindowLayout,
+    WindowSettings,
+    WindowSources,
+    WindowAutomation,
+    QMainWindow,
 ):
     def __init__(self, settings: QSettings | None = None, automation: Automation | None = None) -> None:
         super().__init__()

@@ -13,7 +13,8 @@ import re
 from collections import deque
 from dataclasses import asdict, dataclass, field
 
-from aivad.ui.worker import DetectionSettings, DisplayFrame, FrameReport, InferenceWorker, WorkerStats
+from aivad.ui.reports import DetectionSettings, DisplayFrame, FrameReport, WorkerStats
+from aivad.ui.worker import InferenceWorker
 from aivad.video.sources import FrameSource, SourceStatus
 
 LAYOUTS = {"1": 1, "2x2": 2, "3x3": 3}  # name -> tiles per side; "1" is the selected camera alone

@@ -10,17 +10,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from aivad.live.event_store import StoredEvent, peak_region
 from aivad.live.render import annotate, encode_png, thumbnail
 from aivad.live.results import FrameResult, RegionResult
 from aivad.ui import recording
-from aivad.ui.recording import BufferedFrame, ClipRecorder, EventRecord
+from aivad.ui.recording import BufferedFrame, ClipRecorder, EventRecord, FrameRing
 from aivad.video.sources import FrameSource, SourceFrame
 
 if TYPE_CHECKING:
     from aivad.live.event_store import EventStore
     from aivad.live.webhook import Webhook
-    from aivad.ui.worker import DetectionSettings
+    from aivad.ui.reports import DetectionSettings
 
 
 class EvidenceRecorder:
@@ -31,6 +33,16 @@ class EvidenceRecorder:
     event_store: EventStore | None = None
     webhook: Webhook | None = None
     camera_name: str = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._ring = FrameRing(3.0, 25.0)
+        self._recorders: list[tuple[ClipRecorder, EventRecord]] = []
+        self._open_event: EventRecord | None = None
+        self._peak_image: np.ndarray | None = None
+        self._peak_regions: list[RegionResult] = []
+        self._events_seen = 0
+        self._session_dir: Path | None = None
 
     def _record(
         self,

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, Q
 
 from aivad.ui.cameras import Camera
 from aivad.ui.i18n import tr
+from aivad.ui.reports import DisplayFrame
 from aivad.ui.theme import COLOURS
 from aivad.ui.video_view import VideoView, bgr_to_qimage, rgba_to_qimage
-from aivad.ui.worker import DisplayFrame
 
 
 class TileVideo(VideoView):

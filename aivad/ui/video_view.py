@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from aivad.live.render import label_layout, score_rgb
 from aivad.ui import i18n
 from aivad.ui.i18n import tr
+from aivad.ui.reports import DisplayFrame
 from aivad.ui.theme import COLOURS
-from aivad.ui.worker import DisplayFrame
 
 Zone = list[tuple[float, float]]
 

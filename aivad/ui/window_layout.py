@@ -22,9 +22,10 @@ from aivad.devices import DEVICE_CHOICES
 from aivad.ui import i18n
 from aivad.ui.cameras import LAYOUTS
 from aivad.ui.chart import ScoreChart
+from aivad.ui.event_panel import EventPanel
 from aivad.ui.grid import CameraGrid
 from aivad.ui.i18n import tr
-from aivad.ui.panels import DetectionPanel, EventPanel
+from aivad.ui.panels import DetectionPanel
 from aivad.ui.video_view import VideoView
 from aivad.ui.widgets import Banner, ModelCard, StatChip, StateBadge, TransportBar
 from aivad.ui.window_sources import CameraScan

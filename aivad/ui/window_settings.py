@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
-from aivad.ui.worker import DetectionSettings
+from aivad.ui.reports import DetectionSettings
 from aivad.video.file_source import FileSource
 
 

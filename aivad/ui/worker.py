@@ -22,14 +22,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from aivad.errors import UserError
-from aivad.live.decision import Decider, DecisionSettings
+from aivad.live.decision import Decider
 from aivad.live.detector import process_batch
 from aivad.live.render import heatmap_rgba
 from aivad.live.results import FrameResult, RegionResult
@@ -37,59 +36,8 @@ from aivad.live.scheduler import InferenceScheduler
 from aivad.live.streams import batch_key
 from aivad.ui import recording
 from aivad.ui.evidence import EvidenceRecorder
-from aivad.ui.recording import ClipRecorder, EventRecord, FrameRing
+from aivad.ui.reports import DetectionSettings, DisplayFrame, FrameReport, WorkerStats, checkpoint_report
 from aivad.video.sources import FrameSource, RateMeter, SourceFrame
-
-
-@dataclass
-class DetectionSettings(DecisionSettings):
-    """Everything the user can change about deciding (aivad.live.decision) and about keeping evidence;
-    copied into the worker as a whole."""
-
-    heatmap: bool = False
-    save_events: bool = True
-    output_dir: str = ""
-    pre_s: float = 3.0
-    post_s: float = 3.0
-
-
-@dataclass
-class FrameReport:
-    """One processed frame, light enough to keep thousands of them for the chart."""
-
-    index: int
-    time_s: float
-    score: float
-    raw_score: float
-    alarm: bool
-    top_attribute: str
-    epoch: int
-
-
-@dataclass
-class DisplayFrame:
-    """The newest frame with everything the video view draws."""
-
-    image: np.ndarray  # BGR
-    index: int
-    time_s: float
-    result: FrameResult | None  # None while no checkpoint is loaded
-    regions: list[RegionResult]  # regions that counted
-    ignored: list[RegionResult]  # regions dropped by the ignore mask / outside the ROI
-    alarm: bool
-    threshold: float
-    heatmap: np.ndarray | None  # RGBA, low resolution
-    open_event: EventRecord | None
-
-
-@dataclass
-class WorkerStats:
-    source_fps: float = 0.0
-    processed_fps: float = 0.0
-    dropped: int = 0
-    latency_ms: float = 0.0  # decode to decision
-    inference_ms: float = 0.0  # the model alone
-    frames_processed: int = 0
 
 
 class InferenceWorker(EvidenceRecorder, QObject):
@@ -126,13 +74,6 @@ class InferenceWorker(EvidenceRecorder, QObject):
         self.source: FrameSource | None = None
         self._epoch = -1
         self._decider = Decider()  # zones, smoothing, threshold, events: the same object the CLI runs
-        self._ring = FrameRing(3.0, 25.0)
-        self._recorders: list[tuple[ClipRecorder, EventRecord]] = []
-        self._open_event: EventRecord | None = None
-        self._peak_image: np.ndarray | None = None
-        self._peak_regions: list[RegionResult] = []
-        self._events_seen = 0
-        self._session_dir: Path | None = None
         self._source_done_reported = False
         self._last_problem = ("", 0.0)
 
@@ -305,16 +246,7 @@ class InferenceWorker(EvidenceRecorder, QObject):
             self._settings.hysteresis = 1.0 - detector.alarm_rule.release_ratio
             self._settings.min_duration_s = detector.alarm_rule.min_duration_s
             self._settings.merge_gap_s = detector.alarm_rule.merge_gap_s
-        info = {key: value for key, value in self.checkpoint_info.items() if key != "config"}
-        info.update(
-            path=path,
-            device=detector.device,
-            threshold=float(detector.threshold),
-            smoothing_sigma=float(detector.smoothing_sigma),
-            alarm=detector.alarm_rule.to_dict(),
-            false_alarm_model=detector.rate_model.to_dict() if detector.rate_model is not None else None,
-        )
-        self.checkpoint_loaded.emit(info)
+        self.checkpoint_loaded.emit(checkpoint_report(detector, path))
 
     def _switch_source(self, source: FrameSource | None) -> None:
         if self.source is not None:

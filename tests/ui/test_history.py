@@ -23,7 +23,7 @@ from aivad.ui import i18n  # noqa: E402
 from aivad.ui.evidence import EvidenceRecorder  # noqa: E402
 from aivad.ui.history import EventHistoryDialog  # noqa: E402
 from aivad.ui.recording import EventRecord  # noqa: E402
-from aivad.ui.worker import DetectionSettings  # noqa: E402
+from aivad.ui.reports import DetectionSettings  # noqa: E402
 
 T0 = datetime(2026, 3, 1, 9, 0, 0)
 

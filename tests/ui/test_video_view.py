@@ -14,8 +14,8 @@ pytest.importorskip("pytestqt")
 from aivad.live.render import boxes_overlap  # noqa: E402
 from aivad.live.results import RegionResult  # noqa: E402
 from aivad.ui import video_view  # noqa: E402
+from aivad.ui.reports import DisplayFrame  # noqa: E402
 from aivad.ui.video_view import VideoView  # noqa: E402
-from aivad.ui.worker import DisplayFrame  # noqa: E402
 
 
 def paint_and_spy(qtbot, monkeypatch, scores, threshold):
