@@ -1,7 +1,6 @@
-"""The realtime desktop UI (PySide6): inference worker and widgets kept apart.
-
-Frames come from :mod:`aivad.video` (threads, no Qt), ``worker`` runs the live stage's Detector for one
-camera, the widget modules draw, and ``app`` wires them into the main window.
+"""The realtime desktop window (PySide6): the main window and its parts (panels, chart, camera grid, dialogs), and
+one inference worker per camera that runs the live stage on frames from :mod:`aivad.video` and hands the window plain
+reports; ``app`` wires them together. Everything that needs Qt is here, and nothing outside this folder imports it.
 """
 
 from aivad.ui.qt_guard import protect_singletons

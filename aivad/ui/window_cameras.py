@@ -1,10 +1,11 @@
-"""Several cameras in one window (a part of the main window): create, start, select, edit, remove, save.
+"""Several cameras in one window (a part of the main window): create, start, edit, remove, save.
 
 Each camera is an :class:`aivad.ui.cameras.Camera`: its own source and its own inference worker
 (own Detector, Decider, zones and threshold), the worker a job on the window's one
 :class:`aivad.live.scheduler.InferenceScheduler`. The big view with the chart, zones and settings
-shows the *selected* camera; ``self.worker``, ``self.source`` and the other single-camera names
-the rest of the window uses are that camera's, so the single-camera code did not change.
+shows the *selected* camera (:mod:`aivad.ui.window_camera_view`); ``self.worker``, ``self.source``
+and the other single-camera names the rest of the window uses are that camera's, so the
+single-camera code did not change.
 """
 
 from __future__ import annotations
