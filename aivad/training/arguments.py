@@ -18,12 +18,16 @@ from aivad.training.footage import DEFAULT_MAX_TRAIN_CROPS
 
 
 def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own videos.") -> argparse.ArgumentParser:
-    from aivad.devices import DEVICE_CHOICES, INFERENCE_PRECISIONS
-    from aivad.features.full import POSE_BOXES, FullSettings
-
-    full_defaults = FullSettings()  # the full backend's defaults live there, once
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    data = parser.add_argument_group("videos")
+    add_video_arguments(parser.add_argument_group("videos"), preset)
+    add_model_arguments(parser.add_argument_group("model"), preset)
+    add_training_arguments(parser.add_argument_group("training (appearance encoder)"), preset)
+    add_output_arguments(parser.add_argument_group("output"), preset)
+    return parser
+
+
+def add_video_arguments(data, preset: dict) -> None:
+    """Which videos, and how much of each."""
     data.add_argument(
         "--video-list",
         type=Path,
@@ -41,7 +45,13 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
     data.add_argument("--max-frames-per-video", type=int, default=None, help="cap on frame pairs per video")
     data.add_argument("--num-workers", type=int, default=2, help="DataLoader worker processes decoding video")
 
-    model = parser.add_argument_group("model")
+
+def add_model_arguments(model, preset: dict) -> None:
+    """The new model: backend, base checkpoint and the frozen stages' settings."""
+    from aivad.devices import INFERENCE_PRECISIONS
+    from aivad.features.full import POSE_BOXES, FullSettings
+
+    full_defaults = FullSettings()  # the full backend's defaults live there, once
     model.add_argument(
         "--backend",
         choices=("full", "lite"),
@@ -142,7 +152,11 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
         ),
     )
 
-    train = parser.add_argument_group("training (appearance encoder)")
+
+def add_training_arguments(train, preset: dict) -> None:
+    """The appearance encoder's training: optimiser, precision, devices and processes."""
+    from aivad.devices import DEVICE_CHOICES
+
     train.add_argument("--lr", type=float, default=preset["lr"], help="learning rate of the appearance encoder")
     train.add_argument(
         "--epochs",
@@ -188,7 +202,9 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
         "--resume", action="store_true", help="continue an interrupted run from its last state in --run-dir"
     )
 
-    out = parser.add_argument_group("output")
+
+def add_output_arguments(out, preset: dict) -> None:
+    """Where the checkpoint, its summary and the run's state go."""
     out.add_argument(
         "--output",
         type=Path,
@@ -202,7 +218,6 @@ def get_args_parser(preset: dict, description: str = "Train AI-VAD on your own v
         help="logs, region cache and resumable state (default: OUTPUT_run beside the output)",
     )
     out.add_argument("--debug", action="store_true", help="show full tracebacks")
-    return parser
 
 
 def check_arguments(args) -> None:
