@@ -24,8 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from aivad.console import QUIET, log
+from aivad.features.backends import build_backend
 from aivad.training.arguments import check_arguments, get_args_parser
 from aivad.training.distributed import Ranks
+from aivad.training.summary import plain, training_summary
 
 
 def resolve_training_videos(args) -> list:
@@ -93,9 +95,8 @@ class TrainingRun:
     precision: str  # the encoder training's precision
     ranks: Ranks  # this process among the run's processes (one, or several under DDP)
     run_dir: Path | None = None  # logs, region cache and resumable state
-    timings: dict = field(
-        default_factory=dict
-    )  # seconds per stage, in the JSON summary (benchmarks/footage_scale.py reads them)
+    # seconds per stage, in the JSON summary (benchmarks/footage_scale.py reads them)
+    timings: dict = field(default_factory=dict)
 
 
 def main(argv: list[str] | None, preset: dict) -> int:
@@ -106,9 +107,6 @@ def main(argv: list[str] | None, preset: dict) -> int:
     videos = resolve_training_videos(args)  # validates every file before any model loads
     log(f"videos: {len(videos)} file(s), {sum(v.n_frames for v in videos)} frames")
     base, config, weights = choose_model(run)
-    from aivad.features.backends import build_backend
-    from aivad.training.summary import training_summary
-
     backend = build_backend(config, weights, run.ranks.device)
     footage, sample, footage_stats = extract_regions(run, videos, backend, config)
     fit_config_to_footage(config, footage, base)
@@ -301,7 +299,6 @@ def write_checkpoint(run: TrainingRun, model, config, summary: dict) -> None:
     import lightning
 
     from aivad.model.checkpoint import save_checkpoint, save_json, summary_path
-    from aivad.training.summary import plain
 
     output = run.args.output
     summary["duration_s"] = round(time.time() - run.started, 1)
