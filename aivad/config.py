@@ -32,6 +32,7 @@ class ModelConfig:
     appearance_features: str = "normalised"  # "raw" for anomalib's own CLIP memories
     velocity_units: dict = field(default_factory=lambda: dict(PIXELS))  # aivad.model.velocity_in_units
     geometry_units: dict = field(default_factory=lambda: dict(FRAME_GEOMETRY))  # aivad.model.geometry_in_units
+    scene_baseline: dict | None = None  # attribute -> held-out median frame maximum (aivad.drift); None: no re-centring
     alarm: dict | None = None  # aivad.alarm.AlarmRule, set by training
     false_alarm_model: dict | None = None  # aivad.alarm.RateModel, set by training
 
@@ -57,7 +58,7 @@ class ModelConfig:
 
 def build_config(args, base) -> ModelConfig:
     from aivad.full import FullSettings, frozen_attributes
-    from aivad.lite import NEW_MODEL_APPEARANCE_MIN_SIDE, NEW_MODEL_VELOCITY_FEATURE, LiteBackend, LiteSettings
+    from aivad.lite import lite_frozen_attributes, new_model_settings
     from aivad.model import default_density_config
 
     if base is not None:
@@ -70,12 +71,8 @@ def build_config(args, base) -> ModelConfig:
     else:
         backend = args.backend or "full"
     if backend == "lite":
-        settings = LiteSettings(
-            diff_threshold=args.motion_threshold,
-            velocity_feature=NEW_MODEL_VELOCITY_FEATURE,
-            appearance_min_side=NEW_MODEL_APPEARANCE_MIN_SIDE,
-        ).to_dict()
-        attributes = [*LiteBackend.frozen_attributes, "appearance"]
+        settings = new_model_settings(args.motion_threshold).to_dict()
+        attributes = [*lite_frozen_attributes(settings["person_model"]), "appearance"]
         encoder = "small_cnn"
     else:
         settings = (
