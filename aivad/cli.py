@@ -158,10 +158,37 @@ def load_detector(args):
     return detector
 
 
-def score_with_progress(detector, video: Path, centred: bool):
-    from aivad.videos import validate_videos
+def check_paths(args):
+    """Every path the command reads or writes, before the model loads; returns the video's VideoInfo."""
+    from aivad.errors import check_output_paths
+    from aivad.videos import inspect_video
 
-    info = validate_videos([video])[0]
+    inputs = {"checkpoint": args.checkpoint, "VIDEO": args.video}
+    if args.command == "score":
+        outputs = {"--csv": args.csv, "--annotated": args.annotated, "--events": args.events}
+        outputs["--events-db"] = args.events_db
+        inputs["--zones"] = args.zones
+    else:
+        outputs = {"--csv": args.csv, "--json": args.json}
+        inputs.update({"--labels": args.labels, "--segments": args.segments, "--boxes": args.boxes})
+    check_output_paths(outputs, inputs=inputs)
+    for flag, path in inputs.items():
+        if flag == "VIDEO" or path is None:
+            continue
+        if not path.exists():
+            raise UserError(f"{flag} {path} does not exist; check the path and run again.")
+        if path.is_dir():
+            raise UserError(f"{flag} {path} is a folder; give the path of a file in it.")
+    info = inspect_video(args.video)
+    if isinstance(info, str):  # the command line named it: say so, not the training scripts' video list
+        raise UserError(
+            f"the video {args.video} given to python -m aivad {args.command} cannot be used ({info}); check the "
+            "path and that the file plays in a video player, then run again."
+        )
+    return info
+
+
+def score_with_progress(detector, video: Path, info, centred: bool):
     show = sys.stderr.isatty() or info.n_frames > 200
 
     def progress(done: int) -> None:
@@ -195,6 +222,7 @@ def write_annotated(path: Path, video: Path, results, threshold: float, fps: flo
     by_index = {r.frame_index: r for r in results}
     writer = None
     tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    path.parent.mkdir(parents=True, exist_ok=True)  # as the other outputs' writers do; OpenCV would not
     try:
         for index, frame in read_frames(video):
             result = by_index.get(index)
@@ -265,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     args = get_args_parser().parse_args(argv)
     if args.command == "info":
         return print_info(args.checkpoint)
+    video_info = check_paths(args)  # a wrong path fails now, not after the whole video is scored
     detector = load_detector(args)
     print(
         f"device: {detector.device} ({detector.info.get('device_reason', '')}); backend "
@@ -273,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if "precision_warning" in detector.info:
         print(f"warning: {detector.info['precision_warning']}", file=sys.stderr)
-    results, info = score_with_progress(detector, args.video, centred=not args.causal)
+    results, info = score_with_progress(detector, args.video, video_info, centred=not args.causal)
     if args.command == "score":
         if args.zones is not None or args.events is not None or args.events_db is not None:
             results = decide(args, detector, results, info)
@@ -373,9 +402,10 @@ def print_info(path: Path) -> int:
     for video in info.get("videos", []):
         print(f"video:      {video['path']} ({video.get('frames')} frames, {video.get('regions', '?')} regions)")
     settings = info.get("settings", {})
-    for key in ("lr", "epochs", "batch_size", "accumulate_grad_batches", "frame_stride", "weights"):
+    for key in ("lr", "epochs", "batch_size", "accumulate_grad_batches", "frame_stride"):
         if key in settings:
             print(f"{key + ':':<12}{settings[key]}")
+    print(f"weights:    {weights_line(model.config, settings)}")
     memory = {
         name: int(d.bank.shape[0]) if hasattr(d, "bank") else f"GMM x{d.means.shape[0]}"
         for name, d in model.densities.items()
@@ -386,3 +416,13 @@ def print_info(path: Path) -> int:
     for name, version in info.get("versions", {}).items():
         print(f"{name + ':':<12}{version}")
     return 0
+
+
+def weights_line(config, settings: dict) -> str:
+    """What the model's networks started from. The training flag --weights (default pretrained) only
+    concerns the full backend's frozen networks: the lite backend has none, and its small CNN starts random."""
+    if config.backend != "lite":
+        return config.weights
+    base = settings.get("init_checkpoint")
+    start = f"fine-tuned from {base}" if base else "trained from random initialisation"
+    return f"none (lite backend: no pretrained networks; the appearance encoder is {start} on your footage)"

@@ -24,7 +24,7 @@ import numpy as np
 
 from aivad.config import MEMORY_BANK_SIZE, SMOOTHING_SIGMA
 from aivad.console import QUIET, log
-from aivad.errors import UserError
+from aivad.errors import UserError, check_output_paths
 from aivad.footage import DEFAULT_MAX_TRAIN_CROPS
 
 # Settings shared by both scripts. The preset-specific ones (lr, epochs, accumulation, output and
@@ -270,10 +270,13 @@ def check_arguments(args) -> None:
         raise UserError("--false-alarms-per-hour must be above 0, for example 1 (one false alarm an hour) or 0.1.")
     if args.flow_size[0] % 8 or args.flow_size[1] % 8 or min(args.flow_size) < 128:
         raise UserError("--flow-size H W must both be multiples of 8 and at least 128 (RAFT's requirements).")
-    if args.output.exists() and args.output.is_dir():
-        raise UserError(f"--output {args.output} is a folder; give a file name such as {args.output / 'model.ckpt'}.")
     if args.init_checkpoint is not None and args.output.resolve() == Path(args.init_checkpoint).resolve():
         raise UserError("--output must differ from --init-checkpoint: the base checkpoint is never modified.")
+    check_output_paths({"--output": args.output}, folders={"--run-dir": run_dir_of(args)})  # before hours of work
+
+
+def run_dir_of(args) -> Path:
+    return args.run_dir or args.output.with_name(args.output.stem + "_run")
 
 
 def load_or_extract_footage(videos, backend, args, config, run_dir: Path, device: str, ranks=None):
@@ -341,7 +344,7 @@ def main(argv: list[str] | None, preset: dict) -> int:
     if config.backend == "full" and (warning := bf16_warning(config.inference_precision, choice.device)):
         log(f"warning: {warning}")
     weights = WeightsSource(args.weights, args.weights_dir)
-    run_dir = args.run_dir or args.output.with_name(args.output.stem + "_run")
+    run_dir = run_dir_of(args)
     run_dir.mkdir(parents=True, exist_ok=True)
 
     from aivad.backends import build_backend
