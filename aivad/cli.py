@@ -398,6 +398,9 @@ def print_info(path: Path) -> int:
     print(f"kind:       {info.get('source')}")
     print(f"backend:    {info.get('backend')}")
     print(f"threshold:  {info['threshold']:.4f}")
+    rate_line = false_alarm_line(model.config, info.get("calibration") or {})
+    if rate_line:
+        print(f"alarms:     {rate_line}")
     print(f"created:    {info.get('created')}")
     for video in info.get("videos", []):
         print(f"video:      {video['path']} ({video.get('frames')} frames, {video.get('regions', '?')} regions)")
@@ -416,6 +419,25 @@ def print_info(path: Path) -> int:
     for name, version in info.get("versions", {}).items():
         print(f"{name + ':':<12}{version}")
     return 0
+
+
+def false_alarm_line(config, calibration: dict) -> str | None:
+    """What the stored threshold promises, and what the training footage could support."""
+    from aivad.alarm import RateModel
+
+    if not config.false_alarm_model:
+        return None
+    rate_model = RateModel.from_dict(config.false_alarm_model)
+    expected = rate_model.expected_per_hour(float(config.alarm["threshold"])) if config.alarm else None
+    if expected is None:
+        return None
+    line = f"about {expected:.3g} false alarm(s) per hour of normal footage like the training footage"
+    if expected <= rate_model.rarest_countable_per_hour * 1.02 and rate_model.hours < 1.0:
+        line += (
+            f" (the rarest rate {rate_model.hours * 3600:.0f} s of held-out footage can count; "
+            "train on more footage for fewer)"
+        )
+    return line
 
 
 def weights_line(config, settings: dict) -> str:

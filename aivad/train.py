@@ -446,8 +446,8 @@ def main(argv: list[str] | None, preset: dict) -> int:
     )
     timings["fitting"] = round(time.time() - stage, 2)
     log(
-        f"calibration: threshold {float(model.threshold):.4f} for {args.false_alarms_per_hour:g} false "
-        "alarm(s) per hour "
+        f"calibration: threshold {float(model.threshold):.4f} for "
+        f"{calibration['false_alarms_per_hour_supported']:.3g} false alarm(s) per hour "
         f"(estimated on {calibration['heldout']} of normal footage the densities did not see, "
         f"{calibration['heldout_hours'] * 3600:.0f} s)"
     )

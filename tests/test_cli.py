@@ -125,6 +125,9 @@ def test_info_describes_the_checkpoint(capsys, lite_checkpoint, lite_training_vi
     text = capsys.readouterr().out
     assert "backend:    lite" in text and "threshold:" in text
     assert all(p.name in text for p in lite_training_videos)
+    # seconds of footage: the default is the rarest rate they can count, and info says what gives fewer
+    (alarms,) = [line for line in text.splitlines() if line.startswith("alarms:")]
+    assert "false alarm(s) per hour" in alarms and "train on more footage for fewer" in alarms
 
 
 @pytest.mark.parametrize(
