@@ -12,8 +12,6 @@ import numpy as np
 from aivad.devices import DEVICE_CHOICES, INFERENCE_PRECISIONS
 from aivad.errors import UserError
 
-CSV_COLUMNS = ["frame_index", "time_s", "score", "raw_score", "is_anomaly", "n_regions", "top_attribute"]
-
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -158,10 +156,37 @@ def load_detector(args):
     return detector
 
 
-def score_with_progress(detector, video: Path, centred: bool):
-    from aivad.video.files import validate_videos
+def check_paths(args):
+    """Every path the command reads or writes, before the model loads; returns the video's VideoInfo."""
+    from aivad.errors import check_output_paths
+    from aivad.video.files import inspect_video
 
-    info = validate_videos([video])[0]
+    inputs = {"checkpoint": args.checkpoint, "VIDEO": args.video}
+    if args.command == "score":
+        outputs = {"--csv": args.csv, "--annotated": args.annotated, "--events": args.events}
+        outputs["--events-db"] = args.events_db
+        inputs["--zones"] = args.zones
+    else:
+        outputs = {"--csv": args.csv, "--json": args.json}
+        inputs.update({"--labels": args.labels, "--segments": args.segments, "--boxes": args.boxes})
+    check_output_paths(outputs, inputs=inputs)
+    for flag, path in inputs.items():
+        if flag == "VIDEO" or path is None:
+            continue
+        if not path.exists():
+            raise UserError(f"{flag} {path} does not exist; check the path and run again.")
+        if path.is_dir():
+            raise UserError(f"{flag} {path} is a folder; give the path of a file in it.")
+    info = inspect_video(args.video)
+    if isinstance(info, str):  # the command line named it: say so, not the training scripts' video list
+        raise UserError(
+            f"the video {args.video} given to python -m aivad {args.command} cannot be used ({info}); check the "
+            "path and that the file plays in a video player, then run again."
+        )
+    return info
+
+
+def score_with_progress(detector, video: Path, info, centred: bool):
     show = sys.stderr.isatty() or info.n_frames > 200
 
     def progress(done: int) -> None:
@@ -172,49 +197,6 @@ def score_with_progress(detector, video: Path, centred: bool):
     if show:
         print(file=sys.stderr)
     return results, info
-
-
-def write_csv(path: Path, results) -> None:
-    from aivad.model.checkpoint import atomic_write_bytes
-
-    lines = [",".join(CSV_COLUMNS)]
-    for r in results:
-        lines.append(
-            f"{r.frame_index},{r.time_s:.3f},{r.score:.6f},{r.raw_score:.6f},{int(r.is_anomaly)},{r.n_regions},{r.top_attribute}"
-        )
-    text = ("\n".join(lines) + "\n").encode("utf-8")
-    atomic_write_bytes(path, lambda handle: handle.write(text))
-
-
-def write_annotated(path: Path, video: Path, results, threshold: float, fps: float) -> None:
-    import cv2
-
-    from aivad.live.render import annotate
-    from aivad.video.files import read_frames
-
-    by_index = {r.frame_index: r for r in results}
-    writer = None
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
-        for index, frame in read_frames(video):
-            result = by_index.get(index)
-            if result is None:
-                continue
-            canvas = annotate(
-                frame, result.regions, threshold, result.is_anomaly, caption=f"{result.score:.3f} / {threshold:.3f}"
-            )
-            if writer is None:
-                height, width = canvas.shape[:2]
-                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps or 10.0, (width, height))
-                if not writer.isOpened():
-                    raise UserError(
-                        f"cannot write the annotated video {path}; check the folder exists and is writable."
-                    )
-            writer.write(canvas)
-    finally:
-        if writer is not None:
-            writer.release()
-    tmp.replace(path)
 
 
 def load_labels(path: Path, n_frames: int) -> np.ndarray:
@@ -265,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     args = get_args_parser().parse_args(argv)
     if args.command == "info":
         return print_info(args.checkpoint)
+    video_info = check_paths(args)  # a wrong path fails now, not after the whole video is scored
     detector = load_detector(args)
     print(
         f"device: {detector.device} ({detector.info.get('device_reason', '')}); backend "
@@ -273,8 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if "precision_warning" in detector.info:
         print(f"warning: {detector.info['precision_warning']}", file=sys.stderr)
-    results, info = score_with_progress(detector, args.video, centred=not args.causal)
+    results, info = score_with_progress(detector, args.video, video_info, centred=not args.causal)
     if args.command == "score":
+        from aivad.live.render import write_annotated
+        from aivad.live.results import write_csv
+
         if args.zones is not None or args.events is not None or args.events_db is not None:
             results = decide(args, detector, results, info)
         write_csv(args.csv, results)
@@ -329,6 +315,7 @@ def evaluate(args, detector, results, info) -> int:
     import json
 
     from aivad.live.evaluation import event_report, format_report, load_boxes, load_segments
+    from aivad.live.results import write_csv
     from aivad.model.scoring import resmoothed
 
     labels = load_labels(args.labels, len(results))
@@ -363,19 +350,25 @@ def evaluate(args, detector, results, info) -> int:
 
 def print_info(path: Path) -> int:
     from aivad.live.detector import load_model
+    from aivad.model.alarm import false_alarm_line
+    from aivad.model.config import weights_line
 
     model, info = load_model(path)
     print(f"checkpoint: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     print(f"kind:       {info.get('source')}")
     print(f"backend:    {info.get('backend')}")
     print(f"threshold:  {info['threshold']:.4f}")
+    rate_line = false_alarm_line(model.config, info.get("calibration") or {})
+    if rate_line:
+        print(f"alarms:     {rate_line}")
     print(f"created:    {info.get('created')}")
     for video in info.get("videos", []):
         print(f"video:      {video['path']} ({video.get('frames')} frames, {video.get('regions', '?')} regions)")
     settings = info.get("settings", {})
-    for key in ("lr", "epochs", "batch_size", "accumulate_grad_batches", "frame_stride", "weights"):
+    for key in ("lr", "epochs", "batch_size", "accumulate_grad_batches", "frame_stride"):
         if key in settings:
             print(f"{key + ':':<12}{settings[key]}")
+    print(f"weights:    {weights_line(model.config, settings)}")
     memory = {
         name: int(d.bank.shape[0]) if hasattr(d, "bank") else f"GMM x{d.means.shape[0]}"
         for name, d in model.densities.items()

@@ -77,6 +77,37 @@ def dev_preset(backend: str, lr: float | None = None, epochs: int | None = None)
     return preset
 
 
+def normal_frame_attributes(results, labels: np.ndarray) -> dict:
+    """Per attribute, the median and 99th percentile over the test video's normal frames of its frame
+    maximum (calibrated scale: 0 = median held-out normal region, 1 = the alarm level of normal footage),
+    raw and causally smoothed: how far the calibration on training footage predicts new footage."""
+    normal = [r for r, label in zip(results, labels) if label == 0 and r.regions]
+    out = {}
+    for name in results[-1].attribute_scores:
+        for kind, values in (
+            ("raw", [r.attribute_scores.get(name, 0.0) for r in normal]),
+            ("smoothed", [r.smoothed_attribute_scores.get(name, 0.0) for r in normal]),
+        ):
+            out.setdefault(name, {})[kind] = {
+                "median": float(np.median(values)),
+                "p99": float(np.percentile(values, 99)),
+            }
+    return out
+
+
+def write_regions(path: Path, results) -> None:
+    """Every scored region of the test video (frame, box, per-attribute score; NaN where it has none),
+    for analyses that need no retraining (combinations, baselines)."""
+    names = list(results[-1].attribute_scores)
+    rows = [
+        (r.frame_index, *region.box, *(region.attributes.get(n, np.nan) for n in names))
+        for r in results
+        for region in r.regions
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, names=np.array(names), rows=np.array(rows, dtype=np.float64).reshape(-1, 5 + len(names)))
+
+
 OPERATING_POINTS = (1.0, 10.0, 100.0, 1000.0)  # expected false alarms per hour (the rate model's thresholds)
 
 
@@ -116,7 +147,22 @@ def evaluate_split(
         causal = detector.score_video(test_video, centred=False)
         score_s = time.time() - started
         centred, alone = smooth_results(causal, detector.smoothing_sigma, detector.combine, centred=True)
+        write_regions(out / f"{name}_regions.npz", causal)
+        # The same model without the scene baseline (aivad.model.drift), to see what re-centring does; its
+        # threshold was set for the re-centred scores, so only threshold-free figures are compared.
+        reference, detector.model.config.scene_baseline = detector.model.config.scene_baseline, None
+        plain = detector.sibling()
+        detector.model.config.scene_baseline = reference
+        plain_causal = plain.score_video(test_video, centred=False)
+        plain_centred, _ = smooth_results(plain_causal, detector.smoothing_sigma, detector.combine, centred=True)
+        write_regions(out / f"{name}_regions_not_recentred.npz", plain_causal)
         entry = {
+            "not_recentred": {
+                "centred": segment_aurocs(labels, plain_centred, segments),
+                "causal": segment_aurocs(labels, np.array([r.score for r in plain_causal]), segments),
+                "normal_frames_attribute": normal_frame_attributes(plain_causal, labels),
+            },
+            "normal_frames_attribute": normal_frame_attributes(causal, labels),
             "centred": segment_aurocs(labels, centred, segments),
             "causal": segment_aurocs(labels, np.array([r.score for r in causal]), segments),
             "attribute_alone_centred": {a: segment_aurocs(labels, scores, segments) for a, scores in alone.items()},
@@ -160,12 +206,20 @@ def evaluate_split(
 def print_table(reports: dict) -> None:
     splits = list(reports)
     print("\nframe AUROC (trained)             " + "  ".join(f"{s:>28}" for s in splits))
-    for mode in ("centred", "causal"):
+    for label, pick in (
+        ("centred", lambda t: t["centred"]),
+        ("causal", lambda t: t["causal"]),
+        ("centred, not re-centred", lambda t: t.get("not_recentred", {}).get("centred")),
+        ("causal, not re-centred", lambda t: t.get("not_recentred", {}).get("causal")),
+    ):
         cells = []
         for s in splits:
-            r = reports[s]["trained"][mode]
+            r = pick(reports[s]["trained"])
+            if r is None:
+                cells.append("-")
+                continue
             cells.append(f"{r['overall']:.3f} (" + " ".join(f"{v:.3f}" for k, v in r.items() if k != "overall") + ")")
-        print(f"  {mode:32s}" + "  ".join(f"{c:>28}" for c in cells))
+        print(f"  {label:32s}" + "  ".join(f"{c:>28}" for c in cells))
     for s in splits:
         e = reports[s]["trained"]["events"]
         detected = ", ".join(
@@ -181,6 +235,11 @@ def print_table(reports: dict) -> None:
             f"({e['false_alarms_per_hour']:.0f}/h measured, "
             f"{e['false_alarms_per_hour_expected'] or float('nan'):.2g}/h expected); "
             f"normal frames in alarm {e['normal_frames_in_alarm']}; top region on object: {loc}"
+        )
+        drift = reports[s]["trained"].get("normal_frames_attribute", {})
+        print(
+            "  normal test frames, median / p99 (raw frame maximum): "
+            + ", ".join(f"{n} {v['raw']['median']:.2f} / {v['raw']['p99']:.2f}" for n, v in drift.items())
         )
         for point in reports[s]["trained"].get("operating_points", []):
             detected = ", ".join(

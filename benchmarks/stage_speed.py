@@ -38,7 +38,7 @@ if __name__ == "__main__":  # run as a script: the package is one folder up
 
 from aivad.devices import DEVICE_CHOICES  # noqa: E402
 
-STAGES = ("decode", "flow", "regions", "velocity", "pose", "appearance", "density", "other")
+STAGES = ("decode", "flow", "regions", "velocity", "pose", "person", "appearance", "density", "other")
 # Result-changing speed settings, offered as training options (aivad.training.pipeline). bfloat16 alone is
 # also timed at the default sizes, so its share of the speed-up is visible.
 BF16_FULL_SETTINGS = {"inference_precision": "bf16"}
@@ -434,10 +434,11 @@ def build_detector(backend_name: str, settings: dict, device: str):
 
     weights = WeightsSource("random")
     if backend_name == "lite":
-        from aivad.features.lite import LiteBackend, LiteSettings
+        from aivad.features.lite import lite_frozen_attributes, new_model_settings
 
-        settings = LiteSettings(**settings).to_dict()
-        attributes, encoder_name = [*LiteBackend.frozen_attributes, "appearance"], "small_cnn"
+        settings = {**new_model_settings().to_dict(), **settings}  # what a model trained by this version runs
+        attributes = [*lite_frozen_attributes(settings["person_model"]), "appearance"]
+        encoder_name = "small_cnn"
     else:
         from aivad.features.full import FullSettings, frozen_attributes
 
@@ -494,6 +495,8 @@ class DetectorPipeline:
         else:
             backend._flow = _TimedFlow(backend._flow, timer)
             timer.wrap(backend, "foreground_boxes", "regions")
+            if backend._person is not None:
+                timer.wrap(backend._person, "score", "person")
         timer.wrap(backend, "velocity", "velocity")
         timer.wrap(model.encoder, "embed", "appearance")
         timer.wrap(model, "region_scores", "density")

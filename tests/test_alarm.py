@@ -69,8 +69,11 @@ def test_a_rate_rarer_than_the_footage_can_count_comes_with_a_note_saying_what_t
     assert note.startswith("40 s of held-out normal footage can count false alarms down to about 90 per hour")
     assert "train on at least 1 hour(s) of normal footage" in note
     assert model.extrapolation_note(100.0) is None  # countable: no note
+    assert model.supported_rate(1.0) == pytest.approx(90.0)  # the default is set where the footage can count
+    assert model.supported_rate(200.0) == 200.0
     hour = RateModel.fit([(normal_scores(36_000, 6), FPS)], AlarmRule(threshold=0.0))
     assert hour.extrapolation_note(1.0) is None
+    assert hour.supported_rate(1.0) == 1.0  # an hour of footage counts one per hour
 
 
 def alarm_states_and_events(scores, rule: AlarmRule) -> tuple[list[bool], list[tuple[int, int, int]]]:

@@ -1,16 +1,16 @@
 """Issue 4: the scoring commands, smoothing modes, threshold override and checkpoint info."""
 
 import csv
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_process
 
-from aivad.cli import CSV_COLUMNS
 from aivad.cli import main as cli_main
 from aivad.console import run_main
+from aivad.live.results import CSV_COLUMNS
 from aivad.model.scoring import smooth_sequence
 from aivad.video.synthetic import make_scene_video
 
@@ -125,6 +125,9 @@ def test_info_describes_the_checkpoint(capsys, lite_checkpoint, lite_training_vi
     text = capsys.readouterr().out
     assert "backend:    lite" in text and "threshold:" in text
     assert all(p.name in text for p in lite_training_videos)
+    # seconds of footage: the default is the rarest rate they can count, and info says what gives fewer
+    (alarms,) = [line for line in text.splitlines() if line.startswith("alarms:")]
+    assert "false alarm(s) per hour" in alarms and "train on more footage for fewer" in alarms
 
 
 @pytest.mark.parametrize(
@@ -140,10 +143,78 @@ def test_bad_arguments_give_one_line(tmp_path, capsys, args, expected):
     assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+def _blocked(tmp_path: Path, kind: str) -> Path:
+    """An output path the user cannot have meant: under an existing file, or an existing folder."""
+    if kind == "under-a-file":
+        (tmp_path / "some_file").write_text("not a folder", encoding="utf-8")
+        return tmp_path / "some_file" / "out.csv"
+    (tmp_path / "a folder").mkdir()
+    return tmp_path / "a folder"
+
+
+@pytest.mark.parametrize("kind, expected", [("under-a-file", "is a file, not a folder"), ("folder", "is a folder")])
+@pytest.mark.parametrize(
+    "command, flag",
+    [
+        ("score", "--csv"),
+        ("score", "--annotated"),
+        ("score", "--events"),
+        ("score", "--events-db"),
+        ("evaluate", "--csv"),
+        ("evaluate", "--json"),
+    ],
+)
+def test_unwritable_output_paths_fail_before_any_work(
+    tmp_path, capsys, monkeypatch, tiny_video, command, flag, kind, expected
+):
+    from aivad.live.detector import Detector
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the model was loaded before the output paths were checked")
+
+    monkeypatch.setattr(Detector, "load", no_work)
+    checkpoint = tmp_path / "model.ckpt"
+    checkpoint.write_bytes(b"never read: the paths are wrong")
+    labels = tmp_path / "labels.npy"
+    np.save(labels, np.zeros(12, np.uint8))
+    outputs = {"--csv": tmp_path / "scores.csv", flag: _blocked(tmp_path, kind)}
+    args = [command, checkpoint, tiny_video(), *(["--labels", labels] if command == "evaluate" else [])]
+    for name, path in outputs.items():
+        args += [name, path]
+    assert run_cli(*args) == 2
+    err = capsys.readouterr().err
+    assert f"{flag} {outputs[flag]} " in err and expected in err
+    assert "Traceback" not in err and "unexpected" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_output_never_replaces_an_input(tmp_path, capsys, tiny_video):
+    video = tiny_video()
+    checkpoint = tmp_path / "model.ckpt"
+    checkpoint.write_bytes(b"never read")
+    assert run_cli("score", checkpoint, video, "--csv", tmp_path / "s.csv", "--annotated", video) == 2
+    assert "--annotated" in capsys.readouterr().err
+    assert run_cli("score", checkpoint, video, "--csv", tmp_path / "s.csv", "--events", tmp_path / "s.csv") == 2
+    assert "--csv and --events both name" in capsys.readouterr().err
+
+
+def test_a_missing_video_names_the_command_line_argument(tmp_path, capsys, lite_checkpoint):
+    missing = tmp_path / "missing.mp4"
+    assert run_cli("score", lite_checkpoint, missing, "--csv", tmp_path / "out.csv") == 2
+    err = capsys.readouterr().err
+    assert f"the video {missing} given to python -m aivad score cannot be used (missing)" in err
+    assert "video_files_list.py" not in err and "--videos" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_info_says_a_lite_model_has_no_pretrained_weights(capsys, lite_checkpoint):
+    assert run_cli("info", lite_checkpoint) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (weights,) = [line for line in lines if line.startswith("weights:")]
+    assert weights.startswith("weights:    none (lite backend") and "trained from random initialisation" in weights
+
+
 def test_module_help_runs_as_a_process():
-    result = subprocess.run(
-        [sys.executable, "-m", "aivad", "score", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
+    result = run_process([sys.executable, "-m", "aivad", "score", "--help"], cwd=REPO)
     assert result.returncode == 0 and "--annotated" in result.stdout and "--causal" in result.stdout
 
 
@@ -224,15 +295,18 @@ def test_checkpoint_stores_a_threshold_for_the_requested_false_alarm_rate(
     from aivad.live.detector import Detector
 
     detector = Detector.load(lite_checkpoint, device="cpu")
-    assert detector.expected_false_alarms_per_hour() == pytest.approx(1.0, rel=1e-3)
-    assert detector.expected_false_alarms_per_hour(detector.threshold * 0.5) > 1.0
-    assert detector.alarm_rule.threshold == pytest.approx(detector.threshold)
     calibration = detector.info["calibration"]
+    # seconds of footage cannot count 1 per hour: the default is the rarest rate they can count, not a guess
+    supported = calibration["false_alarms_per_hour_supported"]
+    assert supported == pytest.approx(calibration["rarest_countable_per_hour"]) and supported > 100
+    assert detector.expected_false_alarms_per_hour() == pytest.approx(supported, rel=1e-3)
+    assert detector.expected_false_alarms_per_hour(detector.threshold * 0.5) > supported
+    assert detector.alarm_rule.threshold == pytest.approx(detector.threshold)
     assert calibration["heldout"].startswith("2 folds (whole videos")
-    assert set(calibration["attribute_scale"]) == {"velocity", "geometry", "appearance"}
-    # seconds of synthetic footage cannot count 1 false alarm per hour: the summary says so and what to do
-    assert calibration["rarest_countable_per_hour"] > 100
-    assert "per hour is extrapolated" in calibration["extrapolation_note"]
+    assert set(calibration["attribute_scale"]) == {"velocity", "geometry", "person", "appearance"}
+    # the summary says why the default is not 1 per hour and what to do for fewer
+    assert "the default threshold is set for about" in calibration["extrapolation_note"]
+    assert "train on at least 1 hour(s) of normal footage" in calibration["extrapolation_note"]
 
 
 def test_score_adds_its_events_to_the_event_history(tmp_path, lite_checkpoint, test_video):

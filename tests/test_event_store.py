@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from helpers import REPO_ROOT
+from helpers import REPO_ROOT, started
 
 from aivad.errors import UserError
 from aivad.live.event_store import SCHEMA_VERSION, EventStore, StoredEvent, default_path, peak_region
@@ -129,7 +128,7 @@ def test_concurrent_writers_lose_nothing(tmp_path):
 
 
 _WRITER = """
-import sys, time
+import sys, threading
 from datetime import datetime
 from aivad.model.alarm import Event
 from aivad.live.event_store import EventStore, StoredEvent
@@ -137,7 +136,7 @@ store = EventStore(sys.argv[1], session="killed")
 for i in range(int(sys.argv[2])):
     store.add(StoredEvent.of(Event(i, i + 5, i * 1.0, i + 0.5, 3.0, i + 2, "pose"), "cam", datetime.now()))
 print("written", flush=True)
-time.sleep(60)  # still running, connection open, when the parent kills it
+threading.Event().wait()  # still running, connection open, until the parent kills it
 """
 
 
@@ -145,17 +144,11 @@ def test_events_survive_a_killed_process(tmp_path):
     path = tmp_path / "events.sqlite3"
     n = 7
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    process = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, str(path), str(n)], stdout=subprocess.PIPE, text=True, env=env, cwd=tmp_path
-    )
-    try:
-        assert process.stdout.readline().strip() == "written"
-        assert process.poll() is None, "the writer must still be running when it is killed"
-    finally:
-        process.kill()  # SIGKILL on POSIX: no cleanup, no close()
-        process.wait(10)
-        process.stdout.close()
-    assert process.returncode != 0
+    with started([sys.executable, "-c", _WRITER, path, n], env=env, cwd=tmp_path) as writer:
+        writer.wait_for_line("written")
+        assert writer.process.poll() is None, "the writer must still be running when it is killed"
+    # Leaving the block killed it: SIGKILL on POSIX, no cleanup, no close().
+    assert writer.process.returncode != 0
 
     with EventStore(path) as store:
         events = store.events()

@@ -3,15 +3,13 @@
 import os
 import pickle
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from helpers import LITE_FAST, REPO_ROOT, train, train_as_user
+from helpers import LITE_FAST, REPO_ROOT, run_process, started, train, train_as_user, wait_until
 
 from aivad.console import run_main
 from aivad.video.synthetic import make_scene_video
@@ -53,6 +51,29 @@ def test_bad_video_inputs_fail_with_one_clear_message(tmp_path, capsys, make_inp
     code, err = run_training(capsys, "--videos", *paths, "--output", output, *LITE_FAST)
     assert code == 2 and expected in err and "Traceback" not in err
     assert not output.exists()
+
+
+@pytest.mark.parametrize("flag", ["--output", "--run-dir"])
+def test_output_paths_under_a_file_fail_before_any_work(tmp_path, capsys, lite_training_videos, flag):
+    blocker = tmp_path / "some_file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    paths = {"--output": tmp_path / "model.ckpt", "--run-dir": tmp_path / "run"}
+    paths[flag] = blocker / "inside"
+    code = train_as_user(
+        "from_scratch",
+        [
+            "--videos",
+            lite_training_videos[0],
+            *[a for item in paths.items() for a in item],
+            "--epochs",
+            "1",
+            *LITE_FAST,
+        ],
+    )
+    out, err = capsys.readouterr()
+    assert code == 2 and f"{flag} {paths[flag]} cannot be created because {blocker} is a file" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "videos:" not in out  # nothing was read, extracted or trained
 
 
 def test_empty_video_list_file(tmp_path, capsys):
@@ -222,28 +243,9 @@ def test_failed_write_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatc
     assert list(tmp_path.iterdir()) == [target]  # no partial file left behind
 
 
-def _start_training(args: list[str]) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.Popen(
-        [sys.executable, SCRATCH, *args],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-
-
-def _wait_for(process: subprocess.Popen, text: str, timeout: float = 120) -> str:
-    seen, deadline = [], time.time() + timeout
-    while time.time() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        seen.append(line)
-        if text in line:
-            return "".join(seen)
-    raise AssertionError(f"never saw {text!r}: {''.join(seen)[-2000:]}")
+def _training(args: list[str]):
+    """The from-scratch script as a user runs it; ended when the test ends (helpers.started)."""
+    return started([sys.executable, SCRATCH, *args], cwd=REPO_ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
 
 
 def test_ctrl_c_leaves_a_resumable_state_and_resume_continues(tmp_path, lite_training_videos):
@@ -261,21 +263,21 @@ def test_ctrl_c_leaves_a_resumable_state_and_resume_continues(tmp_path, lite_tra
         "400",
         *LITE_FAST,
     ]
-    process = _start_training(args)
-    _wait_for(process, "encoder: Mean-Shifted Contrastive training")
-    deadline = time.monotonic() + 120
-    while not (run_dir / "checkpoints" / "last.ckpt").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)  # the first epoch ends with its state saved: interrupt after it, however slow the machine
-    time.sleep(1)
-    process.send_signal(signal.SIGINT)
-    rest, _ = process.communicate(timeout=120)
-    assert process.returncode == 130, rest[-2000:]
+    last = run_dir / "checkpoints" / "last.ckpt"
+    with _training(args) as training:
+        training.wait_for_line("encoder: Mean-Shifted Contrastive training")
+        # The first epoch ends with its state saved: interrupt after that, however slow the machine.
+        assert training.wait_until(last.exists), "training ended before its first epoch's state was saved"
+        training.process.send_signal(signal.SIGINT)
+        code = training.wait()
+        rest = training.output
+    assert code == 130, rest[-2000:]
     assert "--resume" in rest and not output.exists()
-    state = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False, map_location="cpu")
+    state = torch.load(last, weights_only=False, map_location="cpu")
     epochs_before = state["epoch"]
     assert epochs_before >= 1
 
-    resumed = subprocess.run(
+    resumed = run_process(
         [
             sys.executable,
             SCRATCH,
@@ -286,9 +288,6 @@ def test_ctrl_c_leaves_a_resumable_state_and_resume_continues(tmp_path, lite_tra
             "--resume",
         ],
         cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
     )
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
     assert "resume: continuing from" in resumed.stdout and "regions: reusing" in resumed.stdout
@@ -296,6 +295,33 @@ def test_ctrl_c_leaves_a_resumable_state_and_resume_continues(tmp_path, lite_tra
 
     summary = json.loads(Path(str(output) + ".json").read_text())
     assert summary["encoder_training"]["epochs_done"] == epochs_before + 2
+
+
+_PARENT = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+print("child", child.pid, flush=True)
+time.sleep(3600)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"  # ended, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+def test_a_test_that_fails_still_ends_the_processes_it_started():
+    """The training a failed test had started kept running for 20 minutes: helpers.started ends it, and what
+    it started, however the test ends."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    with pytest.raises(AssertionError, match="the test failed"), started([sys.executable, "-c", _PARENT]) as parent:
+        child = int(parent.wait_for_line("child ").split()[-1])
+        raise AssertionError("the test failed")
+    assert parent.process.poll() is not None
+    wait_until(lambda: _gone(child), "the killed child to end")  # SIGKILL was sent; it ends at once, if not instantly
 
 
 def test_sigkill_never_leaves_a_corrupt_output(tmp_path, lite_checkpoint, lite_training_videos):
@@ -306,11 +332,18 @@ def test_sigkill_never_leaves_a_corrupt_output(tmp_path, lite_checkpoint, lite_t
     output = tmp_path / "model.ckpt"
     output.write_bytes(lite_checkpoint.read_bytes())  # an existing good model that must survive
     args = ["--videos", str(lite_training_videos[0]), "--output", str(output), "--epochs", "1", *LITE_FAST]
-    for delay in (2.0, 5.0, 8.0, 11.0):
-        process = _start_training(args)
-        time.sleep(delay)
-        process.kill()
-        process.wait()
+
+    def writing() -> bool:  # the new checkpoint is being written next to the old one (checkpoint.atomic_write_bytes)
+        return any(tmp_path.glob(f".{output.name}.*.partial"))
+
+    # Killed at each stage, told by what the process prints or writes, not by the clock: extracting regions,
+    # training the encoder, writing the checkpoint (when the write is caught; it takes milliseconds), done.
+    for stage in ("regions:", "encoder: Mean-Shifted", writing, "wrote"):
+        with _training(args) as training:
+            if callable(stage):
+                training.wait_until(stage)
+            else:
+                training.wait_for_line(stage)
         load_model(output)  # old or new, but always complete
 
 

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from helpers import TINY_SIZE
+from helpers import SAFETY_LIMIT_S, TINY_SIZE, wait_until
 
 from aivad.cli import main as cli_main
 from aivad.live.scheduler import InferenceScheduler
@@ -41,7 +41,7 @@ def test_scheduler_serves_four_jobs_fairly_and_never_one_job_on_two_threads():
     for job in jobs:
         scheduler.add(job)
     scheduler.start()
-    time.sleep(0.6)
+    wait_until(lambda: min(job.steps for job in jobs) > 40, "every job stepped 40 times")  # however busy the CPU
     scheduler.stop()
     counts = [job.steps for job in jobs]
     assert all(job.overlaps == 0 for job in jobs)
@@ -76,7 +76,10 @@ def test_ready_jobs_of_one_key_are_stepped_together_up_to_the_batch_size():
     for job in jobs:
         scheduler.add(job)
     scheduler.start()
-    time.sleep(0.5)
+    wait_until(
+        lambda: all(job.steps > 10 for job in jobs) and any(len(batch) == 3 for batch in BatchingJob.batches),
+        "every job stepped 10 times and a full batch",
+    )
     scheduler.stop()
     assert all(job.overlaps == 0 for job in jobs), "a job in a batch is never stepped elsewhere at once"
     assert all(job.steps > 10 for job in jobs), [job.steps for job in jobs]
@@ -101,7 +104,7 @@ def test_a_job_removing_itself_does_not_wait_for_itself():
     scheduler.add(Quitter())
     scheduler.start()
     try:
-        assert done.wait(2.0)
+        assert done.wait(SAFETY_LIMIT_S)  # a job waiting for its own step would never get here
         assert scheduler.jobs == []
     finally:
         scheduler.stop()
@@ -174,9 +177,7 @@ def test_stream_jobs_score_every_frame_as_the_detector_does(clips, tiny_lite, gr
     scheduler.start()
     for job in jobs:
         job.source.start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not all(job.source.finished and not job.has_work() for job in jobs):
-        time.sleep(0.02)
+    wait_until(lambda: all(job.source.finished and not job.has_work() for job in jobs), "every clip played")
     scheduler.stop()  # joins the workers: a step that took the last frame has finished
     for job in jobs:
         job.source.stop()

@@ -171,12 +171,13 @@ def test_help_lists_every_flag_with_defaults(capsys):
 
 def test_script_runs_as_a_process_with_spawned_decoding_workers(tmp_path, lite_training_videos):
     """The real entry point, as a double-click runs it: spawn workers re-import the script safely."""
-    import subprocess
     import sys
+
+    from helpers import run_process
 
     repo = Path(__file__).resolve().parents[1]
     output = tmp_path / "결과 모델.ckpt"
-    result = subprocess.run(
+    result = run_process(
         [
             sys.executable,
             str(repo / "train_aivad_from_scratch.py"),
@@ -194,10 +195,6 @@ def test_script_runs_as_a_process_with_spawned_decoding_workers(tmp_path, lite_t
             "cpu",
         ],
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert result.stdout.startswith("device: cpu (CPU forced with --device cpu)")

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import torch
 
+from aivad.features.person import PERSON_MODEL, PersonScorer
 from aivad.features.regions_common import REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
 from aivad.features.velocity import MATCH_MIN_SIDE, region_displacements, velocity_features
 
@@ -38,6 +39,8 @@ class LiteSettings:
     # Regions whose shorter side is under this many processing pixels have no appearance score
     # (aivad.model.aivad_model.appearance_rows says why); 0, what older checkpoints imply, scores every region.
     appearance_min_side: int = 0
+    # The pretrained person attribute (aivad.features.person): "" (what older checkpoints imply) computes none.
+    person_model: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -51,6 +54,16 @@ NEW_MODEL_APPEARANCE_MIN_SIDE = MATCH_MIN_SIDE  # as thin as a box whose match t
 MAX_THIN_SHARE = 0.5
 
 
+def new_model_settings(diff_threshold: int = LiteSettings.diff_threshold) -> LiteSettings:
+    """The settings a lite model trained by this version extracts with (older checkpoints keep theirs)."""
+    return LiteSettings(
+        diff_threshold=diff_threshold,
+        velocity_feature=NEW_MODEL_VELOCITY_FEATURE,
+        appearance_min_side=NEW_MODEL_APPEARANCE_MIN_SIDE,
+        person_model=PERSON_MODEL,
+    )
+
+
 def appearance_gate_for(footage_frozen: dict, min_side: float) -> tuple[float, float]:
     """(the gate training keeps, the share of training regions under ``min_side``)."""
     from aivad.features.regions_common import too_thin_for_appearance
@@ -62,11 +75,12 @@ def appearance_gate_for(footage_frozen: dict, min_side: float) -> tuple[float, f
 
 class LiteBackend:
     name = "lite"
-    frozen_attributes = ("velocity", "geometry")
 
     def __init__(self, settings: LiteSettings | None = None) -> None:
         self.settings = settings or LiteSettings()
         self.crop_size = self.settings.crop_size
+        self.frozen_attributes = lite_frozen_attributes(self.settings.person_model)
+        self._person = PersonScorer() if self.settings.person_model else None
         self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
         self._last: tuple[np.ndarray, np.ndarray, float] | None = None  # (frame, its grey image, scale)
 
@@ -125,15 +139,15 @@ class LiteBackend:
             moved = region_displacements(previous_grey, grey, boxes * scale) / scale
             velocity = np.maximum(velocity, moved[:, None])
         side = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) * scale  # at processing size
+        frozen = {
+            "velocity": velocity,
+            "geometry": box_geometry(boxes, height, width),
+            REGION_SIDE: side[:, None].astype(np.float32),
+        }
+        if self._person is not None:  # not on the whole-frame stand-in (slivers: aivad_model.attribute_rows)
+            frozen["person"] = self._person.score(frame, boxes, np.full(len(boxes), not whole_frame))
         return FrameRegions(
-            boxes=boxes,
-            whole_frame=whole_frame,
-            frozen={
-                "velocity": velocity,
-                "geometry": box_geometry(boxes, height, width),
-                REGION_SIDE: side[:, None].astype(np.float32),
-            },
-            crops=crop_regions(frame, boxes, self.crop_size),
+            boxes=boxes, whole_frame=whole_frame, frozen=frozen, crops=crop_regions(frame, boxes, self.crop_size)
         )
 
     def crops(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -142,6 +156,11 @@ class LiteBackend:
 
     def extract(self, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[FrameRegions]:
         return [self.extract_pair(previous, frame) for previous, frame in pairs]
+
+
+def lite_frozen_attributes(person_model: str) -> tuple[str, ...]:
+    """The frozen attributes a lite model with these settings scores (older models: no person)."""
+    return ("velocity", "geometry", "person") if person_model else ("velocity", "geometry")
 
 
 def box_geometry(boxes: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -20,6 +20,7 @@ from aivad.live.results import FrameResult, RegionResult
 from aivad.model.alarm import MIN_DURATION_S, RELEASE_RATIO, AlarmRule, Event, EventTracker, RateModel  # noqa: F401  (Event, EventTracker: public here)
 from aivad.model.checkpoint import load_raw, require_known
 from aivad.model.config import ModelConfig
+from aivad.model.drift import SceneBaseline
 from aivad.model.scoring import (
     FrameSmoother,
     combine_attributes,
@@ -68,6 +69,7 @@ class Detector:
         self._precision = model.config.inference_precision
         self.combine = model.config.combine
         self._smoother = FrameSmoother(float(model.config.smoothing_sigma), self.combine)
+        self._baseline = SceneBaseline(model.config.scene_baseline)  # this stream's own normal level
         # Checkpoints from before the rate-calibrated alarm get the default rule at their threshold.
         self.alarm_rule = (
             AlarmRule(**model.config.alarm)
@@ -143,6 +145,7 @@ class Detector:
         self._previous = None
         self._index = 0
         self._smoother.reset()
+        self._baseline.reset()
 
     def sibling(self) -> "Detector":
         """Another stream on the same loaded model: the weights are shared (loaded once), the stream
@@ -189,6 +192,10 @@ class Detector:
         self, regions: FrameRegions, region_scores: dict[str, np.ndarray]
     ) -> tuple[float, dict[str, float], list[RegionResult]]:
         attribute_scores = frame_attribute_scores(region_scores)
+        shifts = self._baseline.shifts(attribute_scores)  # this stream's drift above the calibrated level
+        if any(shifts.values()):
+            region_scores = {name: scores - shifts.get(name, 0.0) for name, scores in region_scores.items()}
+            attribute_scores = {name: value - shifts.get(name, 0.0) for name, value in attribute_scores.items()}
         results = []
         for i, box in enumerate(regions.boxes):
             attributes = {name: float(scores[i]) for name, scores in region_scores.items() if not np.isnan(scores[i])}

@@ -6,9 +6,12 @@ same colours mean the same thing on screen, in snapshots and in clips.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
+from aivad.errors import UserError
 from aivad.live.results import RegionResult
 
 # (ratio of score to threshold, RGB). Below half the threshold is calm green, at the
@@ -21,7 +24,7 @@ _SCALE: tuple[tuple[float, tuple[int, int, int]], ...] = (
     (2.0, (220, 20, 60)),
 )
 
-SHORT_ATTRIBUTE = {"velocity": "VEL", "pose": "POSE", "appearance": "APP", "geometry": "GEO"}
+SHORT_ATTRIBUTE = {"velocity": "VEL", "pose": "POSE", "person": "PERS", "appearance": "APP", "geometry": "GEO"}
 
 
 def score_rgb(score: float, threshold: float) -> tuple[int, int, int]:
@@ -174,3 +177,32 @@ def encode_png(image_bgr: np.ndarray) -> bytes:
 def thumbnail(image_bgr: np.ndarray, width: int = 128) -> np.ndarray:
     height = max(1, round(image_bgr.shape[0] * width / image_bgr.shape[1]))
     return cv2.resize(image_bgr, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def write_annotated(path: Path, video: Path, results, threshold: float, fps: float) -> None:
+    from aivad.video.files import read_frames
+
+    by_index = {r.frame_index: r for r in results}
+    writer = None
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    path.parent.mkdir(parents=True, exist_ok=True)  # as the other outputs' writers do; OpenCV would not
+    try:
+        for index, frame in read_frames(video):
+            result = by_index.get(index)
+            if result is None:
+                continue
+            canvas = annotate(
+                frame, result.regions, threshold, result.is_anomaly, caption=f"{result.score:.3f} / {threshold:.3f}"
+            )
+            if writer is None:
+                height, width = canvas.shape[:2]
+                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps or 10.0, (width, height))
+                if not writer.isOpened():
+                    raise UserError(
+                        f"cannot write the annotated video {path}; check the folder exists and is writable."
+                    )
+            writer.write(canvas)
+    finally:
+        if writer is not None:
+            writer.release()
+    tmp.replace(path)

@@ -6,6 +6,7 @@ No tensors here on purpose: the UI and the command line only ever see these obje
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -45,3 +46,18 @@ class FrameResult:
         """What the (smoothed) score comes from; the current frame's when nothing was smoothed."""
         scores = self.smoothed_attribute_scores or self.attribute_scores
         return max(scores, key=scores.get) if scores else ""
+
+
+CSV_COLUMNS = ["frame_index", "time_s", "score", "raw_score", "is_anomaly", "n_regions", "top_attribute"]
+
+
+def write_csv(path: Path, results) -> None:
+    from aivad.model.checkpoint import atomic_write_bytes
+
+    lines = [",".join(CSV_COLUMNS)]
+    for r in results:
+        lines.append(
+            f"{r.frame_index},{r.time_s:.3f},{r.score:.6f},{r.raw_score:.6f},{int(r.is_anomaly)},{r.n_regions},{r.top_attribute}"
+        )
+    text = ("\n".join(lines) + "\n").encode("utf-8")
+    atomic_write_bytes(path, lambda handle: handle.write(text))

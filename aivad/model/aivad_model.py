@@ -29,6 +29,7 @@ def default_density_config(attributes: list[str]) -> dict[str, dict]:
         "pose": {"kind": "knn", "n_neighbors": 1},
         "appearance": {"kind": "knn", "n_neighbors": 1},
         "geometry": {"kind": "knn", "n_neighbors": 1},
+        "person": {"kind": "knn", "n_neighbors": 1},
     }
     return {name: kinds[name] for name in attributes}
 
@@ -116,6 +117,24 @@ def attribute_rows(name: str, frozen: dict[str, np.ndarray], boxes: np.ndarray, 
         return velocity_in_units(rows, boxes, config.velocity_units)
     if name == "geometry":
         return geometry_in_units(rows, config.geometry_units)
+    if name == "person":
+        return person_rows(rows, frozen, config)
+    return rows
+
+
+def person_rows(margins: np.ndarray, frozen: dict[str, np.ndarray], config: ModelConfig) -> np.ndarray:
+    """The person margin (aivad.features.person) beside the box's size for its place (perspective geometry).
+
+    Why the size: frame-difference regions are often parts of people (legs, a head, a bag), whose
+    margin is low; a low margin on a region as large as a whole person where it stands is what an
+    object of another kind looks like. Regions too thin for an appearance have no person attribute
+    either: a sliver scaled to a person's height is no evidence of anything.
+    """
+    size_for_place = geometry_in_units(frozen["geometry"], config.geometry_units)[:, :1]
+    rows = np.concatenate([np.asarray(margins, dtype=np.float32), size_for_place], axis=1)
+    thin = too_thin_for_appearance(frozen, float(config.backend_settings.get("appearance_min_side", 0)))
+    if thin is not None:
+        rows[thin] = np.nan
     return rows
 
 

@@ -205,6 +205,18 @@ class RateModel:
         """One event in all the held-out footage: rarer rates are extrapolated, not counted."""
         return 1.0 / self.hours if self.hours > 0 else math.inf
 
+    def supported_rate(self, per_hour: float) -> float:
+        """The rate the default threshold is set for: ``per_hour``, or the rarest one the footage can count.
+
+        Why not extrapolate: from 40 seconds of held-out footage, one false alarm per hour lies about 90
+        times beyond the rarest countable rate, and the exponential tail put that threshold above
+        every anomaly's first second on the development set (silent on real events, which gets a
+        detector switched off). The rarest countable rate is about one event in all the held-out
+        footage: the threshold then sits at the top of what normal footage was seen to do, where the
+        ranking separates anomalies. With an hour or more of footage the target itself is counted.
+        """
+        return max(float(per_hour), self.rarest_countable_per_hour)
+
     def extrapolation_note(self, per_hour: float) -> str | None:
         """What a user should know when ``per_hour`` lies beyond what the footage can count; else None."""
         if per_hour >= self.rarest_countable_per_hour:
@@ -212,10 +224,10 @@ class RateModel:
         seconds = self.hours * 3600.0
         return (
             f"{seconds:.0f} s of held-out normal footage can count false alarms down to about "
-            f"{self.rarest_countable_per_hour:.0f} per hour, so {per_hour:g} per hour is extrapolated from it "
-            "and the threshold is a cautious guess that may stay silent on real events: train on at least "
-            f"{1.0 / per_hour:.3g} hour(s) of normal footage per camera for a threshold you can trust, or choose "
-            "another level on the UI's slider."
+            f"{self.rarest_countable_per_hour:.0f} per hour, so the default threshold is set for about "
+            f"{self.rarest_countable_per_hour:.0f} per hour instead of {per_hour:g} (a rarer rate would be a guess "
+            f"that may stay silent on real events): train on at least {1.0 / per_hour:.3g} hour(s) of normal "
+            "footage per camera for fewer, or raise the threshold on the UI's slider."
         )
 
     def to_dict(self) -> dict:
@@ -256,3 +268,20 @@ class RateModel:
         rates = list(np.maximum.accumulate(np.array(rates)[::-1])[::-1])  # non-increasing in the level
         rates = [max(float(r), tail_rate) for r in rates]
         return cls(levels, rates, base, tail_rate, scale, int(len(peaks)), hours)
+
+
+def false_alarm_line(config, calibration: dict) -> str | None:
+    """What the stored threshold promises, and what the training footage could support."""
+    if not config.false_alarm_model:
+        return None
+    rate_model = RateModel.from_dict(config.false_alarm_model)
+    expected = rate_model.expected_per_hour(float(config.alarm["threshold"])) if config.alarm else None
+    if expected is None:
+        return None
+    line = f"about {expected:.3g} false alarm(s) per hour of normal footage like the training footage"
+    if expected <= rate_model.rarest_countable_per_hour * 1.02 and rate_model.hours < 1.0:
+        line += (
+            f" (the rarest rate {rate_model.hours * 3600:.0f} s of held-out footage can count; "
+            "train on more footage for fewer)"
+        )
+    return line

@@ -30,6 +30,7 @@ class ModelConfig:
     appearance_features: str = "normalised"  # "raw" for anomalib's own CLIP memories
     velocity_units: dict = field(default_factory=lambda: dict(PIXELS))  # aivad.model.aivad_model.velocity_in_units
     geometry_units: dict = field(default_factory=lambda: dict(FRAME_GEOMETRY))  # aivad_model.geometry_in_units
+    scene_baseline: dict | None = None  # attribute -> held-out median frame maximum (drift.py); None: no re-centring
     alarm: dict | None = None  # aivad.model.alarm.AlarmRule, set by training
     false_alarm_model: dict | None = None  # aivad.model.alarm.RateModel, set by training
 
@@ -51,3 +52,13 @@ class ModelConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known and v is not None}
         return cls(**values)
+
+
+def weights_line(config, settings: dict) -> str:
+    """What the model's networks started from. The training flag --weights (default pretrained) only
+    concerns the full backend's frozen networks: the lite backend has none, and its small CNN starts random."""
+    if config.backend != "lite":
+        return config.weights
+    base = settings.get("init_checkpoint")
+    start = f"fine-tuned from {base}" if base else "trained from random initialisation"
+    return f"none (lite backend: no pretrained networks; the appearance encoder is {start} on your footage)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aivad.errors import UserError
+from aivad.errors import UserError, check_output_paths
 from aivad.model.config import MEMORY_BANK_SIZE, SMOOTHING_SIGMA, ModelConfig
 from aivad.training.footage import DEFAULT_MAX_TRAIN_CROPS
 
@@ -249,15 +249,18 @@ def check_arguments(args) -> None:
         raise UserError("--false-alarms-per-hour must be above 0, for example 1 (one false alarm an hour) or 0.1.")
     if args.flow_size[0] % 8 or args.flow_size[1] % 8 or min(args.flow_size) < 128:
         raise UserError("--flow-size H W must both be multiples of 8 and at least 128 (RAFT's requirements).")
-    if args.output.exists() and args.output.is_dir():
-        raise UserError(f"--output {args.output} is a folder; give a file name such as {args.output / 'model.ckpt'}.")
     if args.init_checkpoint is not None and args.output.resolve() == Path(args.init_checkpoint).resolve():
         raise UserError("--output must differ from --init-checkpoint: the base checkpoint is never modified.")
+    check_output_paths({"--output": args.output}, folders={"--run-dir": run_dir_of(args)})  # before hours of work
+
+
+def run_dir_of(args) -> Path:
+    return args.run_dir or args.output.with_name(args.output.stem + "_run")
 
 
 def build_config(args, base) -> ModelConfig:
     from aivad.features.full import FullSettings, frozen_attributes
-    from aivad.features.lite import NEW_MODEL_APPEARANCE_MIN_SIDE, NEW_MODEL_VELOCITY_FEATURE, LiteBackend, LiteSettings
+    from aivad.features.lite import lite_frozen_attributes, new_model_settings
     from aivad.model.aivad_model import default_density_config
 
     if base is not None:
@@ -270,12 +273,8 @@ def build_config(args, base) -> ModelConfig:
     else:
         backend = args.backend or "full"
     if backend == "lite":
-        settings = LiteSettings(
-            diff_threshold=args.motion_threshold,
-            velocity_feature=NEW_MODEL_VELOCITY_FEATURE,
-            appearance_min_side=NEW_MODEL_APPEARANCE_MIN_SIDE,
-        ).to_dict()
-        attributes = [*LiteBackend.frozen_attributes, "appearance"]
+        settings = new_model_settings(args.motion_threshold).to_dict()
+        attributes = [*lite_frozen_attributes(settings["person_model"]), "appearance"]
         encoder = "small_cnn"
     else:
         settings = (

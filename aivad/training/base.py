@@ -41,7 +41,7 @@ def _same_extractor(name: str, old: ModelConfig, new: ModelConfig) -> bool:
 
     if old.backend != new.backend:
         return False
-    if name == "geometry" and old.geometry_units != new.geometry_units:
+    if name in ("geometry", "person") and old.geometry_units != new.geometry_units:
         return False  # a base from before the perspective geometry stored frame positions
     relevant = {
         "velocity": (
@@ -55,6 +55,7 @@ def _same_extractor(name: str, old: ModelConfig, new: ModelConfig) -> bool:
         ),
         "pose": ("detector_size", "pose_boxes"),
         "geometry": (),
+        "person": ("person_model", "appearance_min_side"),
         "appearance": ("crop_size",),
     }[name]
     # settings added after a checkpoint was written take their default there

@@ -68,7 +68,12 @@ def train_encoder(
         accumulate_grad_batches=args.accumulate_grad_batches,
         gradient_clip_val=args.gradient_clip_val or None,
         logger=CSVLogger(run_dir, name="logs"),
-        callbacks=[ModelCheckpoint(dirpath=checkpoints, save_last=True, save_top_k=0), SaveOnInterrupt()],
+        # Every epoch's state in last.ckpt, so that --resume also continues after a kill or a crash. (Not
+        # save_last=True with save_top_k=0: Lightning 2.6 writes "last" only after a top-k save, so never.)
+        callbacks=[
+            ModelCheckpoint(dirpath=checkpoints, filename="last", save_top_k=1, enable_version_counter=False),
+            SaveOnInterrupt(),
+        ],
         default_root_dir=run_dir,
         enable_model_summary=False,
         num_sanity_val_steps=0,

@@ -114,6 +114,9 @@ def fit_model(
             scales[name] = [low, low + (high - low) * stretch]
             model.densities[name].set_scale(*scales[name])
             maxima[name] = maxima[name] / stretch  # the max over regions of scores divided by the stretch
+    if method in MAXIMUM_COMBINATIONS:  # each stream re-centres its attributes live: count alarms on the same
+        config.scene_baseline = {name: float(np.median(values)) for name, values in maxima.items()}
+        maxima = recentred_maxima(maxima, footage.video_index, config.scene_baseline)
     smoothed = causal_frame_scores(maxima, footage.video_index, method, config.smoothing_sigma)
     videos = np.unique(footage.video_index)
     rates = pairs_per_second or [10.0] * len(videos)
@@ -122,7 +125,8 @@ def fit_model(
     # tail's slope steeper, and the 1-per-hour threshold rose from 1.88 to 3.84 on the development set.
     rule = AlarmRule(threshold=0.0)
     rate_model = RateModel.fit([(s, rates[int(v)]) for s, v in zip(smoothed, videos)], rule)
-    rule.threshold = float(rate_model.threshold_for(false_alarms_per_hour))
+    supported = rate_model.supported_rate(false_alarms_per_hour)  # never an extrapolation (RateModel says why)
+    rule.threshold = float(rate_model.threshold_for(supported))
     rule.merge_gap_s = MERGE_GAP_S
     model.threshold = torch.tensor(rule.threshold)
     config.alarm = rule.to_dict()
@@ -131,6 +135,7 @@ def fit_model(
     calibration = {
         "threshold": rule.threshold,
         "false_alarms_per_hour_target": false_alarms_per_hour,
+        "false_alarms_per_hour_supported": supported,
         "false_alarms_per_hour_expected": rate_model.expected_per_hour(rule.threshold),
         "heldout": f"{len(splits)} folds ({'whole videos' if len(videos) > 1 else 'contiguous blocks with a gap'})",
         "heldout_hours": rate_model.hours,
@@ -139,6 +144,7 @@ def fit_model(
         "extrapolation_note": rate_model.extrapolation_note(false_alarms_per_hour),
         "normal_score_median": float(np.median(everything)),
         "normal_score_max": float(np.max(everything)),
+        "scene_baseline": config.scene_baseline,
         "attribute_scale": scales,
         "kept_from_base": kept,
         "memory_rows": {name: int(getattr(d, "bank", torch.zeros(0)).shape[0]) for name, d in model.densities.items()},
@@ -156,6 +162,22 @@ def attribute_frame_maxima(footage: Footage, region_scores: dict[str, np.ndarray
             per_pair, footage.region_pair, np.where(np.isnan(scores), -np.inf, scores)
         )  # NaN: region lacks it
         out[name] = np.where(np.isfinite(per_pair), per_pair, 0.0)
+    return out
+
+
+def recentred_maxima(
+    maxima: dict[str, np.ndarray], video_index: np.ndarray, reference: dict[str, float]
+) -> dict[str, np.ndarray]:
+    """Each attribute's frame maxima as a live stream's scene baseline leaves them (aivad.model.drift), per video."""
+    from aivad.model.drift import recentred_sequence
+
+    out = {}
+    for name, values in maxima.items():
+        recentred = np.array(values, dtype=np.float64, copy=True)
+        for video in np.unique(video_index):
+            mine = video_index == video
+            recentred[mine] = recentred_sequence(values[mine], reference[name])
+        out[name] = recentred
     return out
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from aivad.console import QUIET, log
 from aivad.features.backends import build_backend
-from aivad.training.arguments import check_arguments, get_args_parser
+from aivad.training.arguments import check_arguments, get_args_parser, run_dir_of
 from aivad.training.distributed import Ranks
 from aivad.training.summary import plain, training_summary
 
@@ -171,7 +171,7 @@ def choose_model(run: TrainingRun):
     if config.backend == "full" and (warning := bf16_warning(config.inference_precision, run.device)):
         log(f"warning: {warning}")
     weights = WeightsSource(args.weights, args.weights_dir)
-    run.run_dir = args.run_dir or args.output.with_name(args.output.stem + "_run")
+    run.run_dir = run_dir_of(args)
     run.run_dir.mkdir(parents=True, exist_ok=True)
     return base, config, weights
 
@@ -284,8 +284,8 @@ def fit_and_calibrate(run: TrainingRun, config, encoder, footage, appearance, ba
     )
     run.timings["fitting"] = round(time.time() - stage, 2)
     log(
-        f"calibration: threshold {float(model.threshold):.4f} for {args.false_alarms_per_hour:g} false "
-        "alarm(s) per hour "
+        f"calibration: threshold {float(model.threshold):.4f} for "
+        f"{calibration['false_alarms_per_hour_supported']:.3g} false alarm(s) per hour "
         f"(estimated on {calibration['heldout']} of normal footage the densities did not see, "
         f"{calibration['heldout_hours'] * 3600:.0f} s)"
     )

@@ -82,6 +82,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "(extrapolated from {seconds} s of training footage: a guess; train on more to trust it)",
         "ko": "(학습 영상 {seconds}초에서 외삽한 추정치입니다. 신뢰하려면 더 긴 영상으로 학습하세요)",
     },
+    "expected_false_alarms_floor": {
+        "en": "(the rarest rate {seconds} s of training footage can count; train on more footage for fewer)",
+        "ko": "(학습 영상 {seconds}초로 셀 수 있는 가장 낮은 빈도입니다. 더 줄이려면 더 긴 영상으로 학습하세요)",
+    },
     "expected_false_alarms_unknown": {
         "en": "false-alarm rate unknown (checkpoint from an older version)",
         "ko": "오경보율 알 수 없음 (이전 버전 체크포인트)",
@@ -125,6 +129,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "driven_by": {"en": "Driven by {attribute}", "ko": "주 원인: {attribute}"},
     "attr_velocity": {"en": "velocity", "ko": "속도"},
     "attr_pose": {"en": "pose", "ko": "자세"},
+    "attr_person": {"en": "person shape", "ko": "사람 형태"},
     "attr_appearance": {"en": "appearance", "ko": "외형"},
     "attr_geometry": {"en": "geometry", "ko": "위치·크기"},
     # video area

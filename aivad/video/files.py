@@ -49,14 +49,11 @@ def validate_videos(paths: Sequence[Path]) -> list[VideoInfo]:
     infos: list[VideoInfo] = []
     problems: list[str] = []
     for path in map(Path, paths):
-        problem = _file_problem(path)
-        if problem is None:
-            info_or_problem = _inspect(path)
-            if isinstance(info_or_problem, VideoInfo):
-                infos.append(info_or_problem)
-                continue
-            problem = info_or_problem
-        problems.append(f"  {path}: {problem}")
+        info_or_problem = inspect_video(path)
+        if isinstance(info_or_problem, VideoInfo):
+            infos.append(info_or_problem)
+        else:
+            problems.append(f"  {path}: {info_or_problem}")
     if problems:
         header = f"{len(problems)} of {len(paths)} video file(s) cannot be used; {_FIX_LIST_HINT}:"
         raise UserError("\n".join([header, *problems]))
@@ -66,6 +63,12 @@ def validate_videos(paths: Sequence[Path]) -> list[VideoInfo]:
 def probe_video(path: Path) -> VideoInfo:
     """Frame count, frame rate and size of one video; :class:`UserError` if it is unusable."""
     return validate_videos([Path(path)])[0]
+
+
+def inspect_video(path: Path) -> VideoInfo | str:
+    """One file's VideoInfo, or what is wrong with it (for a caller that says how to fix it in its own words)."""
+    path = Path(path)
+    return _file_problem(path) or _inspect(path)
 
 
 def _file_problem(path: Path) -> str | None:

@@ -1,0 +1,153 @@
+"""Development splits d and e: objects that are not people, at walking pace and faster, on paths and lawn.
+
+    python benchmarks/make_vtest_objects.py vtest-dev-d --split d
+    python benchmarks/make_vtest_objects.py vtest-dev-e --split e
+    python benchmarks/dev_quality.py vtest-dev vtest-dev-b vtest-dev-c vtest-dev-d vtest-dev-e
+
+Splits a, b and c (``../shared/bench/make_vtest_dev.py``, ``make_vtest_split_c.py``) inject a crowd at
+a faster pace, a sprinter, a pasted mandrill face and a van. A detector tuned on them may have
+learnt "fast" and "large" rather than "does not belong". These splits inject other objects, built
+from the same real footage and Debian's opencv-doc example images beside it:
+- ``cart``: a cardboard box (box.png) pushed along the walkway at a walker's pace;
+- ``vehicle``: a car (licenseplate_motion.jpg), about as large as two people side by side, crossing
+  at three times a walker's pace;
+- ``animal``: a squirrel (squirrel_cls.jpg, cut out with GrabCut) at a dog's size running across the lawn;
+- ``carried_object``: a person walking at an ordinary pace with a large box held in front.
+Split d trains on the source's second half (frames 395-794, two videos) and tests on its first;
+split e the other way round, with the objects on other paths and at other speeds. Both write the
+files make_vtest_dev.py writes (train/*.mp4, test/dev_test.mp4, labels.npy, labels.csv,
+segments.csv, boxes.csv), so dev_quality.py and ``python -m aivad evaluate`` read them alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+WALK = 4.0  # pixels per frame of an ordinary walker at the middle of the frame (about 85 px tall), at 10 fps
+
+
+def rounded_mask(height: int, width: int, radius: int) -> np.ndarray:
+    mask = np.zeros((height, width), np.uint8)
+    cv2.rectangle(mask, (radius, 0), (width - radius - 1, height - 1), 1, -1)
+    cv2.rectangle(mask, (0, radius), (width - 1, height - radius - 1), 1, -1)
+    for cx, cy in ((radius, radius), (width - radius - 1, radius), (radius, height - radius - 1)):
+        cv2.circle(mask, (cx, cy), radius, 1, -1)
+    cv2.circle(mask, (width - radius - 1, height - radius - 1), radius, 1, -1)
+    return mask
+
+
+def cut_out(image: np.ndarray, rect: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The object inside ``rect`` (x, y, w, h) of a photo and its GrabCut mask."""
+    mask = np.zeros(image.shape[:2], np.uint8)
+    background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(image, mask, rect, background, foreground, 5, cv2.GC_INIT_WITH_RECT)
+    x, y, w, h = rect
+    keep = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)[y : y + h, x : x + w]
+    return image[y : y + h, x : x + w], keep
+
+
+def objects(data: Path, person: np.ndarray, person_mask: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """name -> (BGR patch, 0/1 mask) at the size each object has near the middle of the frame."""
+    box = cv2.imread(str(data / "box.png"))
+    cart = cv2.resize(box, (62, 44), interpolation=cv2.INTER_AREA)
+    car_photo = cv2.imread(str(data / "licenseplate_motion.jpg"))[30:460, 20:580]
+    car = cv2.resize(car_photo, (84, 66), interpolation=cv2.INTER_AREA)
+    squirrel, squirrel_mask = cut_out(cv2.imread(str(data / "squirrel_cls.jpg")), (125, 105, 245, 260))
+    squirrel = cv2.resize(squirrel, (54, 58), interpolation=cv2.INTER_AREA)
+    squirrel_mask = cv2.resize(squirrel_mask, (54, 58), interpolation=cv2.INTER_NEAREST)
+    carrier, carrier_mask = person.copy(), person_mask.copy()
+    held = cv2.resize(box, (46, 34), interpolation=cv2.INTER_AREA)  # wider than the person: held in front
+    pad = (held.shape[1] - carrier.shape[1] + 1) // 2 + 2
+    carrier = cv2.copyMakeBorder(carrier, 0, 0, pad, pad, cv2.BORDER_CONSTANT)
+    carrier_mask = cv2.copyMakeBorder(carrier_mask, 0, 0, pad, pad, cv2.BORDER_CONSTANT)
+    top, left = 26, (carrier.shape[1] - held.shape[1]) // 2
+    carrier[top : top + held.shape[0], left : left + held.shape[1]] = held
+    carrier_mask[top : top + held.shape[0], left : left + held.shape[1]] = 1
+    return {
+        "cart": (cart, np.ones(cart.shape[:2], np.uint8)),
+        "vehicle": (car, rounded_mask(*car.shape[:2], 10)),
+        "animal": (squirrel, squirrel_mask),
+        "carried_object": (carrier, carrier_mask),
+    }
+
+
+# Per split: (name, first source frame, frames, start x, start y, step x per frame, step y per frame).
+# Paths are the walkways and road of the scene; the lawn is its lower left. Split e uses other
+# places, directions and speeds, so that nothing is tuned on one path.
+PLANS = {
+    "d": [
+        ("cart", 40, 45, 700, 205, -WALK, 0.4),  # along the walkway, walker's pace
+        ("vehicle", 130, 28, -80, 250, 3 * WALK, 0.5),  # across the road, 3x a walker's pace
+        ("animal", 215, 34, 40, 420, 2.5 * WALK, -1.5),  # running across the lawn
+        ("carried_object", 300, 45, 620, 300, -WALK, -0.6),  # an ordinary walk with a box in front
+    ],
+    "e": [
+        ("vehicle", 35, 30, 760, 330, -3.5 * WALK, -1.0),  # across the lower road, faster
+        ("animal", 120, 40, 380, 470, -2 * WALK, -1.0),  # on the lawn, at a trot
+        ("cart", 210, 40, 60, 225, 1.2 * WALK, 0.2),  # along the walkway, a little faster than walking
+        ("carried_object", 300, 45, 80, 330, WALK, 0.8),  # on the lawn's edge
+    ],
+}
+TRAIN_AND_TEST = {"d": ((395, 595, 795), (0, 395)), "e": ((0, 198, 395), (395, 795))}
+
+
+def main(out: Path, split: str) -> None:
+    sys.path.insert(0, str(BENCH))
+    from make_vtest_dev import DATA, paste, read_all, sprite, write
+
+    frames = read_all(DATA / "vtest.avi")
+    (a, b, c), (first, last) = TRAIN_AND_TEST[split]
+    write(out / "train" / "dev_train_a.mp4", frames[a:b])
+    write(out / "train" / "dev_train_b.mp4", frames[b:c])
+    source = frames[first:last]
+    person, person_mask = sprite(frames, 299, (185, 150, 220, 235))
+    patches = objects(DATA, person, person_mask)
+    height, width = frames[0].shape[:2]
+    labels = np.zeros(len(source), np.uint8)
+    segments, boxes = [], []
+    test = [frame.copy() for frame in source]
+    for name, start, count, x0, y0, dx, dy in PLANS[split]:
+        patch, mask = patches[name]
+        for k in range(count):
+            x, y = int(round(x0 + dx * k)), int(round(y0 + dy * k))
+            paste(test[start + k], patch, mask, x, y)
+            bx0, by0 = max(x, 0), max(y, 0)
+            bx1, by1 = min(x + patch.shape[1], width), min(y + patch.shape[0], height)
+            if bx1 > bx0 and by1 > by0:
+                boxes.append((start + k, name, bx0, by0, bx1, by1))
+                labels[start + k] = 1
+        frames_in_view = [row[0] for row in boxes if row[1] == name]
+        segments.append((name, min(frames_in_view), max(frames_in_view)))
+    write(out / "test" / "dev_test.mp4", test)
+    np.save(out / "test" / "labels.npy", labels)
+    with open(out / "test" / "labels.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["frame_index", "label"])
+        writer.writerows(enumerate(labels.tolist()))
+    with open(out / "test" / "segments.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "first_frame", "last_frame"])
+        writer.writerows(segments)
+    with open(out / "test" / "boxes.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["frame_index", "name", "x0", "y0", "x1", "y1"])
+        writer.writerows(boxes)
+    print(out.resolve())
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    chosen = "d"
+    if "--split" in arguments:
+        at = arguments.index("--split")
+        chosen = arguments[at + 1] if at + 1 < len(arguments) else ""
+        del arguments[at : at + 2]
+    if chosen not in PLANS:
+        sys.exit(f"--split must be one of {', '.join(PLANS)}")
+    main(Path(arguments[0]) if arguments else Path(f"vtest-dev-{chosen}"), chosen)
