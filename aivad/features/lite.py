@@ -144,8 +144,8 @@ class LiteBackend:
             "geometry": box_geometry(boxes, height, width),
             REGION_SIDE: side[:, None].astype(np.float32),
         }
-        if self._person is not None:  # not on the whole-frame stand-in (slivers: aivad_model.attribute_rows)
-            frozen["person"] = self._person.score(frame, boxes, np.full(len(boxes), not whole_frame))
+        if self._person is not None:  # the whole-frame stand-in too, as for every attribute (slivers: aivad_model.attribute_rows)
+            frozen["person"] = self._person.score(frame, boxes, np.ones(len(boxes), dtype=bool))
         return FrameRegions(
             boxes=boxes, whole_frame=whole_frame, frozen=frozen, crops=crop_regions(frame, boxes, self.crop_size)
         )

@@ -101,6 +101,9 @@ def fit_model(
         raw = heldout_raw_scores(
             lambda: build_density(spec, max_bank), rows, footage.region_pair[present], splits, extra=old, seed=seed
         )
+        if not np.isfinite(raw).any():  # no held-out fold has a region with it (tiny footage): its own scores
+            with torch.no_grad():
+                raw = density.raw_scores(features).numpy().astype(np.float32)
         low, high = scale_from_heldout(raw)
         density.set_scale(low, high)
         scales[name] = [low, high]
