@@ -144,7 +144,8 @@ class LiteBackend:
             "geometry": box_geometry(boxes, height, width),
             REGION_SIDE: side[:, None].astype(np.float32),
         }
-        if self._person is not None:  # the whole-frame stand-in too, as for every attribute (slivers: aivad_model.attribute_rows)
+        # every region, the whole-frame stand-in too, as for every attribute (slivers: aivad_model.attribute_rows)
+        if self._person is not None:
             frozen["person"] = self._person.score(frame, boxes, np.ones(len(boxes), dtype=bool))
         return FrameRegions(
             boxes=boxes, whole_frame=whole_frame, frozen=frozen, crops=crop_regions(frame, boxes, self.crop_size)

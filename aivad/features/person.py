@@ -15,9 +15,10 @@ tall, the size the detector's 64x128 window was trained at, with a margin), not 
 with OpenCV's default hit threshold of 0, about one ordinary region in eight gets no detection at
 all, which would put a large share of normal regions at one floor value. Windows with a margin
 under ``MARGIN_FLOOR`` are not reported by OpenCV; a crop with none gets the floor. Regions with no
-person attribute (NaN): slivers too thin to hold a person at processing size (the gate of the appearance
-attribute, aivad.model.aivad_model.appearance_rows). The whole-frame stand-in of a frame with no motion gets the
-whole frame's margin, as it gets every other attribute: footage with no motion at all still trains.
+person attribute (NaN): slivers too thin to hold a person at processing size (the gate of the
+appearance attribute, aivad.model.aivad_model.appearance_rows). The whole-frame stand-in of a frame
+with no motion gets the whole frame's margin, as it gets every other attribute: footage with no
+motion at all still trains.
 
 The margin is not a rule "person = normal": it is scored by a density fitted on the training
 footage like every other attribute (aivad.model.aivad_model.attribute_rows pairs it with the box's size for its
