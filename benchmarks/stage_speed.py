@@ -506,6 +506,8 @@ class DetectorPipeline:
 
     def prepare(self) -> None:
         """Warm-up pairs, whose features fit the densities (scoring needs fitted ones); not timed."""
+        from aivad.model.aivad_model import attribute_rows
+
         detector, timer = self.detector, self.timer
         backend, model = detector.backend, detector.model
         collected: dict[str, list[np.ndarray]] = defaultdict(list)
@@ -517,8 +519,9 @@ class DetectorPipeline:
             if frame is None:
                 break
             regions = backend.extract([(previous, frame)])[0]
-            for name in regions.frozen:
-                collected[name].append(regions.frozen[name])
+            for name in model.densities:  # the rows each density sees (the person margin beside the box's size)
+                if name != "appearance":
+                    collected[name].append(attribute_rows(name, regions.frozen, regions.boxes, model.config))
             collected["appearance"].append(
                 model.encoder.embed(
                     regions.crops, device=self.device, normalise=normalise, precision=detector._precision
