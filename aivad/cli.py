@@ -1,4 +1,4 @@
-"""``python -m aivad score | evaluate | info | bench``: run a trained model from the command line."""
+"""``python -m aivad score | evaluate | info | teach | bench``: run a trained model from the command line."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 
 from aivad.devices import DEVICE_CHOICES, INFERENCE_PRECISIONS
 from aivad.errors import UserError
+from aivad.live import teach_command
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -118,6 +119,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     info.add_argument("checkpoint", type=Path)
     info.add_argument("--debug", action="store_true")
 
+    teach_command.add_parser(commands)
     bench = commands.add_parser("bench", help="time every stage per backend (benchmarks/stage_speed.py)")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -247,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     args = get_args_parser().parse_args(argv)
     if args.command == "info":
         return print_info(args.checkpoint)
+    if args.command == "teach":
+        return teach_command.main(args)
     video_info = check_paths(args)  # a wrong path fails now, not after the whole video is scored
     detector = load_detector(args)
     print(
@@ -350,6 +354,7 @@ def evaluate(args, detector, results, info) -> int:
 
 def print_info(path: Path) -> int:
     from aivad.live.detector import load_model
+    from aivad.model import teach
     from aivad.model.alarm import false_alarm_line
     from aivad.model.config import weights_line
 
@@ -374,6 +379,8 @@ def print_info(path: Path) -> int:
         for name, d in model.densities.items()
     }
     print(f"memory:     {memory}")
+    for line in teach.taught_lines(info):
+        print(line)
     n_params = sum(p.numel() for p in model.encoder.parameters())
     print(f"encoder:    {model.config.encoder} ({n_params / 1e6:.2f} M parameters)")
     for name, version in info.get("versions", {}).items():

@@ -1,0 +1,318 @@
+"""Teaching a trained model what is normal: a stretch of video added to every attribute's normal memory, in a new file.
+
+A false alarm that comes back every day is answered here, not by raising the threshold for every
+event: the regions of the stretch the user says is normal are extracted as the model sees them (the
+checkpoint's own backend and appearance encoder), and added to each attribute's memory. A kNN bank
+gets them as rows (then capped by the same coreset rule as training); the velocity GMM gets
+components fitted on them beside its own. The result is a new checkpoint that records what it was
+taught; the original file is never written. The window (aivad.ui) and ``python -m aivad teach``
+(aivad.live.teach_command) both call :func:`teach`; it lives in the model stage so the window may.
+
+Calibration stays honest by construction: after teaching, no region can score higher on any
+attribute than it did before (see :func:`add_to_knn` and :func:`add_to_gmm` for why), so the stored
+threshold, rate model and scene baseline stay valid, and the expected false-alarm rate the
+checkpoint states stays an upper bound: teaching never makes the threshold promise more than it can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from aivad.errors import UserError
+
+TAUGHT_SUFFIX = "_taught"
+PAIRS_PER_BATCH = 16  # frame pairs through the backend and the encoder at once
+ROWS_PER_COMPONENT = 5  # taught velocity rows per new GMM component (speeds are 1-D in lite: a few rows pin one)
+GMM_COMPONENT_FACTOR = 8  # a GMM grows to at most this many times its trained components
+HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Frames FIRST..LAST (inclusive) of one video that the user says are normal."""
+
+    video: Path
+    first: int
+    last: int
+
+
+def parse_frames(text: str) -> tuple[int, int]:
+    """``FIRST:LAST`` (inclusive frame indices) -> (first, last)."""
+    parts = str(text).split(":")
+    try:
+        first, last = (int(p) for p in parts) if len(parts) == 2 else (None, None)
+    except ValueError:
+        first = last = None
+    if first is None or first < 0 or last < first:
+        raise UserError(
+            f"--frames {text} is not a frame range; give FIRST:LAST with 0 <= FIRST <= LAST, e.g. --frames 120:180."
+        )
+    return first, last
+
+
+def default_output(checkpoint: Path) -> Path:
+    """``<stem>_taught.ckpt`` beside the checkpoint; ``_taught2``, ``_taught3`` ... when that exists."""
+    checkpoint = Path(checkpoint)
+    stem = checkpoint.stem
+    base = stem[: stem.rindex(TAUGHT_SUFFIX)] if TAUGHT_SUFFIX in stem else stem
+    number = 1
+    while True:
+        name = f"{base}{TAUGHT_SUFFIX}{'' if number == 1 else number}{checkpoint.suffix}"
+        candidate = checkpoint.with_name(name)
+        if candidate != checkpoint and not candidate.exists():
+            return candidate
+        number += 1
+
+
+def video_identity(path: Path) -> str:
+    """The file's content hash: the same recording under another name or folder is the same video."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
+
+
+def taught_frames(records: list[dict], identity: str) -> set[int]:
+    """Frames of the video ``identity`` that earlier lessons already taught."""
+    out: set[int] = set()
+    for record in records:
+        for stretch in record.get("stretches", []):
+            if stretch.get("video_id") == identity:
+                out.update(range(int(stretch["first"]), int(stretch["last"]) + 1))
+    return out
+
+
+def runs(frames: list[int]) -> list[tuple[int, int]]:
+    """Sorted frame indices as (first, last) runs of consecutive frames."""
+    out: list[tuple[int, int]] = []
+    for frame in frames:
+        if out and frame == out[-1][1] + 1:
+            out[-1] = (out[-1][0], frame)
+        else:
+            out.append((frame, frame))
+    return out
+
+
+def check_request(checkpoint: Path, output: Path) -> None:
+    from aivad.errors import check_output_paths
+
+    if not Path(checkpoint).is_file():
+        raise UserError(f"checkpoint {checkpoint} does not exist; check the path.")
+    if Path(output).resolve() == Path(checkpoint).resolve():
+        raise UserError(
+            f"--output {output} is the checkpoint being taught; teaching never overwrites it, give another name "
+            f"(or leave --output out for {default_output(checkpoint).name})."
+        )
+    check_output_paths({"--output": Path(output)}, inputs={"checkpoint": Path(checkpoint)})
+
+
+def extract_stretch(model, backend, path: Path, first: int, last: int, device: str):
+    """Per attribute, the feature rows of the regions of frames first..last, as the model scores them."""
+    from aivad.model.aivad_model import appearance_rows, attribute_present, attribute_rows
+    from aivad.video.files import iter_frame_pairs
+
+    config = model.config
+    rows: dict[str, list[np.ndarray]] = {name: [] for name in model.densities}
+    pending: list[tuple[np.ndarray, np.ndarray]] = []
+    normalise = config.appearance_features == "normalised"
+
+    def flush() -> None:
+        for regions in backend.extract(pending) if pending else []:
+            appearance = None
+            if "appearance" in model.densities and len(regions.crops):
+                appearance = model.encoder.embed(
+                    regions.crops, device=device, normalise=normalise, precision=config.inference_precision
+                )
+            for name in model.densities:
+                found = (
+                    appearance_rows(appearance, regions.frozen, config)
+                    if name == "appearance"
+                    else attribute_rows(name, regions.frozen, regions.boxes, config)
+                )
+                if found is None:
+                    continue
+                found = np.asarray(found, dtype=np.float32)
+                rows[name].append(found[attribute_present(found)])
+        pending.clear()
+
+    # A frame's regions come from it and the frame before (motion), as the detector scores it: frame 0 has none.
+    for index, previous, frame in iter_frame_pairs(path, start=max(first, 1)):
+        if index > last:
+            break
+        pending.append((previous.copy(), frame.copy()))  # the reader reuses its arrays
+        if len(pending) >= PAIRS_PER_BATCH:
+            flush()
+    flush()
+    return {name: np.concatenate(parts) if parts else np.zeros((0, 0), np.float32) for name, parts in rows.items()}
+
+
+def add_to_knn(density, rows: torch.Tensor, seed: int = 0) -> dict:
+    """Append the taught rows to a kNN bank, capped by the training's coreset rule.
+
+    Why the scale may move: while the bank is under its cap every old row stays, so every distance to
+    the bank can only shrink and the stored scale is kept as it is. Over the cap the coreset drops some
+    rows; a query whose nearest row was dropped is then at most ``radius`` farther from the bank (the
+    largest distance of a dropped row to the rows kept: triangle inequality, exact for the 1-NN every
+    attribute uses). Raising both ends of the scale by that radius keeps every score at or below the one
+    the threshold was calibrated with, instead of recalibrating on footage teaching has not seen.
+    """
+    from aivad.model.density import coreset_indices
+
+    old = density.bank.float()
+    features = torch.cat([old, rows.float()]) if len(old) else rows.float()
+    groups = torch.cat([density.bank_groups, torch.full((len(rows),), -2, dtype=torch.long)])
+    keep = coreset_indices(features, density.max_bank, seed=seed)
+    kept = torch.zeros(len(features), dtype=torch.bool)
+    kept[keep] = True
+    radius = 0.0
+    dropped = ~kept[: len(old)]
+    if dropped.any():
+        radius = float(torch.cdist(old[dropped], features[keep]).min(dim=1).values.max())
+        density.set_scale(float(density.low) + radius, float(density.high) + radius)
+    density.bank = features[keep].contiguous()
+    density.bank_groups = groups[keep].contiguous()
+    return {"rows_kept": int(kept[len(old) :].sum()), "bank_rows": int(len(keep)), "scale_shift": radius}
+
+
+def add_to_gmm(density, rows: torch.Tensor, mass: float, seed: int = 0) -> dict:
+    """Beside the GMM's components, components fitted on the taught rows, each weighing as much as the trained GMM.
+
+    Why not refit one GMM of the trained size on samples plus the taught rows: a small taught stretch
+    either gets no component of its own (its alarm stays) or bends the components that described the
+    training footage, raising some normal scores above what the threshold was calibrated on. Here the
+    trained components together carry mass 1 and every taught component mass 1 (``mass``: the total
+    so far), so the density is (trained density + taught components' densities) / mass, and its negative
+    log-likelihood is ``-log(sum) + log(mass)``. Adding K components and raising the scale's two ends by
+    ``log(mass + K) - log(mass)`` therefore leaves every score at or below the old one (a region is as
+    normal as its best explanation, the taught stretch as normal as the footage's most usual speed),
+    and exactly where it was far from the taught rows. Fine-tuning samples all components, so keeps them.
+    """
+    from sklearn.mixture import GaussianMixture
+
+    data = rows.double().cpu().numpy()
+    cap = GMM_COMPONENT_FACTOR * density.n_components
+    new = max(1, min(density.n_components, len(data) // ROWS_PER_COMPONENT))
+    if len(density.means) + new > cap:
+        raise UserError(
+            f"this model's velocity memory has been taught as much as it holds ({cap} components); fine-tune a "
+            "model from this checkpoint (train_aivad_finetune.py --init-checkpoint with --epochs 0) to fold what "
+            "it was taught in, then teach that one."
+        )
+    gmm = GaussianMixture(new, covariance_type="full", reg_covar=density.reg_covar, random_state=seed).fit(data)
+    precisions = density.precisions_cholesky @ density.precisions_cholesky.transpose(-1, -2)
+    old_covariances = torch.linalg.inv(precisions).numpy()
+    total = mass + new
+    weights = np.concatenate([np.exp(density.log_weights.numpy()) * mass / total, np.full(new, 1.0 / total)])
+    density.set_parameters(
+        np.concatenate([density.means.numpy(), gmm.means_]),
+        np.concatenate([old_covariances, gmm.covariances_]),
+        weights / weights.sum(),
+    )
+    shift = math.log(total / mass)
+    density.set_scale(float(density.low) + shift, float(density.high) + shift)
+    return {"components_added": int(new), "components": int(len(weights)), "scale_shift": shift}
+
+
+def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str = "auto", log=print) -> dict:
+    """Write ``output``: ``checkpoint`` with the regions of ``stretches`` in every attribute's normal memory.
+
+    Frames an earlier lesson of this checkpoint already taught (same video content, same frames) are
+    left out, so teaching the same stretch twice adds nothing the second time. Returns the lesson's record.
+    """
+    from aivad.devices import choose_device
+    from aivad.features.backends import build_backend
+    from aivad.features.weights import WeightsSource
+    from aivad.model.aivad_model import AiVadModel
+    from aivad.model.checkpoint import load_raw, require_known, save_checkpoint, save_json, summary_path
+    from aivad.model.config import ModelConfig
+    from aivad.video.files import inspect_video
+
+    checkpoint, output = Path(checkpoint), Path(output)
+    check_request(checkpoint, output)
+    data = load_raw(checkpoint)
+    if require_known(checkpoint, data) != "aivad":
+        raise UserError(
+            f"{checkpoint} was written by anomalib's AiVad; fine-tune a model of this project from it first "
+            "(train_aivad_finetune.py --init-checkpoint), then teach that one."
+        )
+    config = ModelConfig.from_dict(data["hyper_parameters"])
+    model = AiVadModel.empty(config)
+    model.load_state_dict(data["state_dict"])
+    model.eval()
+    summary = dict(data["aivad"])
+    lessons = [dict(r) for r in summary.get("taught", [])]
+    choice = choose_device(device)
+    backend = build_backend(config, WeightsSource(config.weights), choice.device)
+    model.encoder.to(choice.device)
+    found: dict[str, list[np.ndarray]] = {name: [] for name in model.densities}
+    done, skipped = [], []
+    for stretch in stretches:
+        info = inspect_video(stretch.video)
+        if isinstance(info, str):
+            raise UserError(f"the video {stretch.video} cannot be used ({info}); check the path and that it plays.")
+        if stretch.first >= info.n_frames:
+            raise UserError(
+                f"--frames {stretch.first}:{stretch.last}: {stretch.video} has {info.n_frames} frames "
+                f"(0 to {info.n_frames - 1}); give a range inside it."
+            )
+        last = min(stretch.last, info.n_frames - 1)
+        identity = video_identity(stretch.video)
+        seen = taught_frames(lessons, identity) | taught_frames([{"stretches": done}], identity)
+        fresh = [f for f in range(stretch.first, last + 1) if f not in seen]
+        if len(fresh) < last - stretch.first + 1:
+            skipped.append(f"{stretch.video.name} {stretch.first}:{last}")
+        for first, end in runs(fresh):
+            log(f"teach: extracting the regions of {stretch.video} frames {first}:{end} ...")
+            for name, rows in extract_stretch(model, backend, stretch.video, first, end, choice.device).items():
+                found[name].append(rows)
+            done.append({"video": str(stretch.video), "video_id": identity, "first": first, "last": end})
+    if skipped:
+        log(f"teach: already taught, not added again: {', '.join(skipped)}")
+    regions, memory = {}, {}
+    # the trained GMM's mass (1) plus one per component earlier lessons added (see add_to_gmm)
+    mass = 1 + sum(r.get("memory", {}).get("velocity", {}).get("components_added", 0) for r in lessons)
+    for name, density in model.densities.items():
+        parts = [p for p in found[name] if len(p)]
+        rows = torch.from_numpy(np.concatenate(parts)) if parts else torch.zeros(0)
+        regions[name] = int(len(rows))
+        if not len(rows):
+            continue
+        if hasattr(density, "bank"):
+            memory[name] = add_to_knn(density, rows)
+        else:
+            memory[name] = add_to_gmm(density, rows, mass=mass)
+    record = {
+        "at": datetime.now().isoformat(timespec="seconds"),
+        "from": str(checkpoint),
+        "stretches": done,
+        "regions": regions,
+        "memory": memory,
+    }
+    if done:
+        lessons.append(record)
+    summary.update(taught=lessons, taught_from=summary.get("taught_from") or str(checkpoint))
+    payload = {**data, "state_dict": model.state_dict(), "aivad": summary}
+    save_checkpoint(output, payload)
+    save_json(summary_path(output), summary)
+    added = ", ".join(f"{name} {count}" for name, count in regions.items())
+    log(f"teach: wrote {output} ({'regions added: ' + added if done else 'nothing new to teach'})")
+    return record
+
+
+def taught_lines(info: dict) -> list[str]:
+    """What ``python -m aivad info`` says about what a checkpoint was taught."""
+    lines = []
+    for lesson in info.get("taught", []):
+        regions = ", ".join(f"{name} {count}" for name, count in lesson.get("regions", {}).items())
+        for stretch in lesson.get("stretches", []):
+            lines.append(f"taught:     {stretch['video']} frames {stretch['first']}:{stretch['last']} ({lesson['at']})")
+        lines.append(f"            regions added: {regions}")
+    return lines
