@@ -1,4 +1,4 @@
-"""``python -m aivad score | evaluate | info | teach | bench``: run a trained model from the command line."""
+"""``python -m aivad score | evaluate | info | teach | bench | watch``: run a trained model from the command line."""
 
 from __future__ import annotations
 
@@ -122,6 +122,10 @@ def get_args_parser() -> argparse.ArgumentParser:
     teach_command.add_parser(commands)
     bench = commands.add_parser("bench", help="time every stage per backend (benchmarks/stage_speed.py)")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
+
+    from aivad.live.watch import add_watch_command
+
+    add_watch_command(commands)  # cameras without a window: aivad/live/watch.py
     return parser
 
 
@@ -249,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     args = get_args_parser().parse_args(argv)
     if args.command == "info":
         return print_info(args.checkpoint)
+    if args.command == "watch":
+        from aivad.live.watch import run_watch
+
+        return run_watch(args)
     if args.command == "teach":
         return teach_command.main(args)
     video_info = check_paths(args)  # a wrong path fails now, not after the whole video is scored

@@ -53,5 +53,6 @@ set "STATUS=%ERRORLEVEL%"
 :end
 echo.
 if "%STATUS%"=="0" (echo Finished successfully.) else (echo Finished with exit status %STATUS%.)
-pause
+rem A scheduled task (AIVAD_NO_PAUSE set) has nobody to press a key: end at once.
+if not defined AIVAD_NO_PAUSE pause
 endlocal & exit /b %STATUS%

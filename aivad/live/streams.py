@@ -52,6 +52,8 @@ class StreamJob:
 
     ``on_decision(frame, result, decision)`` is called on the scheduler's thread after each decided
     frame; ``result`` is the detector's own, ``decision`` the decider's (zones, smoothing, alarm).
+    ``decision_overrides`` (DecisionSettings fields, e.g. zones) change the checkpoint's rule that a
+    job without its own ``decider`` configures once the source knows its rate.
     """
 
     def __init__(
@@ -61,12 +63,14 @@ class StreamJob:
         decider: Decider | None = None,
         on_decision: DecisionCallback | None = None,
         latency_window: int = LATENCY_WINDOW,
+        decision_overrides: dict | None = None,
     ) -> None:
         self.source = source
         self.detector = detector
         self.decider = decider or Decider()
         self._configure = decider is None  # ours: the checkpoint's rule, once the source knows its rate
         self.on_decision = on_decision
+        self._overrides = dict(decision_overrides or {})
         self._epoch: int | None = None
         self._lock = threading.Lock()  # stats are read from other threads
         self._latencies: deque[float] = deque(maxlen=latency_window)
@@ -128,7 +132,10 @@ class StreamJob:
             self._configure = False
             fps = self.source.fps or DEFAULT_FPS
             self.decider.configure(
-                DecisionSettings.of_detector(self.detector), self.detector.threshold, self.detector.combine, fps
+                DecisionSettings.of_detector(self.detector, **self._overrides),
+                self.detector.threshold,
+                self.detector.combine,
+                fps,
             )
         height, width = frame.image.shape[:2]
         decision = self.decider.decide(result, width, height)

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aivad.live.recording import EventRecord
 from aivad.ui import i18n
 from aivad.ui.i18n import tr
-from aivad.ui.recording import EventRecord
 from aivad.ui.theme import COLOURS
 from aivad.ui.video_view import bgr_to_qimage
 from aivad.video.sources import format_time

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from aivad.live.decision import DecisionSettings
+from aivad.live.recording import EventRecord
 from aivad.live.results import FrameResult, RegionResult
-from aivad.ui.recording import EventRecord
 
 
 @dataclass

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
-from aivad.ui import recording
+from aivad.live import recording
 from aivad.ui.i18n import tr
 from aivad.video.file_source import FileSource
 from aivad.video.live_sources import list_cameras, make_source

@@ -28,14 +28,14 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from aivad.errors import UserError
+from aivad.live import recording
 from aivad.live.decision import Decider
 from aivad.live.detector import process_batch
+from aivad.live.evidence import EvidenceRecorder
 from aivad.live.render import heatmap_rgba
 from aivad.live.results import FrameResult, RegionResult
 from aivad.live.scheduler import InferenceScheduler
 from aivad.live.streams import batch_key
-from aivad.ui import recording
-from aivad.ui.evidence import EvidenceRecorder
 from aivad.ui.reports import DetectionSettings, DisplayFrame, FrameReport, WorkerStats, checkpoint_report
 from aivad.video.sources import FrameSource, RateMeter, SourceFrame
 

@@ -17,12 +17,12 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from aivad.live.event_store import EventStore, StoredEvent  # noqa: E402
+from aivad.live.evidence import EvidenceRecorder  # noqa: E402
+from aivad.live.recording import EventRecord  # noqa: E402
 from aivad.live.results import RegionResult  # noqa: E402
 from aivad.model.alarm import Event  # noqa: E402
 from aivad.ui import i18n  # noqa: E402
-from aivad.ui.evidence import EvidenceRecorder  # noqa: E402
 from aivad.ui.history import EventHistoryDialog  # noqa: E402
-from aivad.ui.recording import EventRecord  # noqa: E402
 from aivad.ui.reports import DetectionSettings  # noqa: E402
 
 T0 = datetime(2026, 3, 1, 9, 0, 0)

@@ -223,7 +223,7 @@ def test_event_list_shows_several_events_at_the_default_window_size(qtbot, windo
     alarm-rule settings (two a row) keep their labels whole in both languages."""
     import numpy as np
 
-    from aivad.ui.recording import EventRecord
+    from aivad.live.recording import EventRecord
     from aivad.ui.window_layout import DEFAULT_SIZE
 
     i18n.set_language(language)

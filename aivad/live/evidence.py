@@ -1,6 +1,12 @@
-"""The live view's evidence of each alarm: a snapshot of its peak frame and a clip around it.
+"""Evidence of each alarm: a snapshot of its peak frame, a clip around it, its row in the history, the webhook.
 
-Kept apart from the worker's thread: these methods run on it but only write files and report.
+Kept apart from the camera's thread: these methods run on it but only write files and report. Qt-free,
+so that the window's inference worker (aivad.ui.worker) and ``python -m aivad watch`` (aivad.live.watch)
+keep evidence the same way. The class that mixes it in provides ``_decider``, ``detector``, ``_lock``,
+``_settings`` (with ``save_events``, ``output_dir``, ``pre_s`` and ``post_s``, as
+aivad.ui.reports.DetectionSettings has them), ``_report_problem(message)`` and the three announcements
+``event_started``, ``event_finished`` and ``event_saved``: anything with ``emit(event)``, a Qt signal in
+the window, a :class:`Announcement` without one.
 """
 
 from __future__ import annotations
@@ -12,17 +18,30 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from aivad.live import recording
 from aivad.live.event_store import StoredEvent, peak_region
+from aivad.live.recording import BufferedFrame, ClipRecorder, EventRecord, FrameRing
 from aivad.live.render import annotate, encode_png, thumbnail
 from aivad.live.results import FrameResult, RegionResult
-from aivad.ui import recording
-from aivad.ui.recording import BufferedFrame, ClipRecorder, EventRecord, FrameRing
 from aivad.video.sources import FrameSource, SourceFrame
 
 if TYPE_CHECKING:
     from aivad.live.event_store import EventStore
     from aivad.live.webhook import Webhook
-    from aivad.ui.reports import DetectionSettings
+
+
+class Announcement:
+    """A Qt signal's ``emit`` without Qt: calls each listener, in the emitting thread."""
+
+    def __init__(self) -> None:
+        self.listeners: list = []
+
+    def connect(self, listener) -> None:
+        self.listeners.append(listener)
+
+    def emit(self, *values) -> None:
+        for listener in self.listeners:
+            listener(*values)
 
 
 class EvidenceRecorder:
@@ -52,7 +71,7 @@ class EvidenceRecorder:
         alarm: bool,
         finished,
         threshold: float,
-        settings: DetectionSettings,
+        settings,
         source: FrameSource,
     ) -> None:
         buffered = BufferedFrame(frame.image, frame.index, frame.time_s, result.score, alarm, regions)
@@ -75,9 +94,7 @@ class EvidenceRecorder:
                 self._peak_regions = regions
         self._ring.append(buffered)
 
-    def _open_new_event(
-        self, current, buffered: BufferedFrame, threshold, settings: DetectionSettings, source: FrameSource
-    ) -> None:
+    def _open_new_event(self, current, buffered: BufferedFrame, threshold, settings, source: FrameSource) -> None:
         self._events_seen += 1
         event = EventRecord(
             number=self._events_seen,
@@ -190,7 +207,7 @@ class EvidenceRecorder:
             except sqlite3.Error as error:
                 self._report_problem(f"event history: {error}")
 
-    def _events_dir(self, settings: DetectionSettings) -> Path:
+    def _events_dir(self, settings) -> Path:
         if self._session_dir is None or self._session_dir.parent != Path(settings.output_dir):
             self._session_dir = recording.session_folder(Path(settings.output_dir))
         self._session_dir.mkdir(parents=True, exist_ok=True)
