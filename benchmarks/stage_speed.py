@@ -459,6 +459,17 @@ def build_detector(backend_name: str, settings: dict, device: str):
     return Detector(model, {"backend": backend_name, "device_reason": "bench"}, backend, device)
 
 
+def frozen_density_rows(model, regions) -> dict[str, np.ndarray]:
+    """The rows each frozen attribute's density scores for these regions (the person margin beside the box's size)."""
+    from aivad.model.aivad_model import attribute_rows
+
+    return {
+        name: attribute_rows(name, regions.frozen, regions.boxes, model.config)
+        for name in model.densities
+        if name != "appearance"
+    }
+
+
 def fit_detector_densities(detector, region_features: dict[str, list[np.ndarray]], rows: int, seed: int = 0) -> None:
     """Fit every density on the collected features, repeated with small noise up to ``rows`` rows."""
     from aivad.model.aivad_model import attribute_present
@@ -506,8 +517,6 @@ class DetectorPipeline:
 
     def prepare(self) -> None:
         """Warm-up pairs, whose features fit the densities (scoring needs fitted ones); not timed."""
-        from aivad.model.aivad_model import attribute_rows
-
         detector, timer = self.detector, self.timer
         backend, model = detector.backend, detector.model
         collected: dict[str, list[np.ndarray]] = defaultdict(list)
@@ -519,9 +528,8 @@ class DetectorPipeline:
             if frame is None:
                 break
             regions = backend.extract([(previous, frame)])[0]
-            for name in model.densities:  # the rows each density sees (the person margin beside the box's size)
-                if name != "appearance":
-                    collected[name].append(attribute_rows(name, regions.frozen, regions.boxes, model.config))
+            for name, rows in frozen_density_rows(model, regions).items():
+                collected[name].append(rows)
             collected["appearance"].append(
                 model.encoder.embed(
                     regions.crops, device=self.device, normalise=normalise, precision=detector._precision

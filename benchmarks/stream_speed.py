@@ -89,7 +89,7 @@ def lite_detector(video: Path, pairs: int = MODEL_PAIRS, bank_rows: int = 2048, 
     Built as ``python -m aivad bench`` builds its lite pipeline (stage_speed.build_detector), so the
     cost per frame is a trained model's: same networks, same memory bank size.
     """
-    from stage_speed import build_detector, fit_detector_densities
+    from stage_speed import build_detector, fit_detector_densities, frozen_density_rows
 
     from aivad.video.files import read_frames
 
@@ -100,7 +100,7 @@ def lite_detector(video: Path, pairs: int = MODEL_PAIRS, bank_rows: int = 2048, 
     for count, (_, frame) in enumerate(read_frames(video)):
         if previous is not None:
             regions = backend.extract([(previous, frame)])[0]
-            for name, rows in regions.frozen.items():
+            for name, rows in frozen_density_rows(model, regions).items():
                 collected[name].append(rows)
             collected["appearance"].append(model.encoder.embed(regions.crops, device=device))
         previous = frame
