@@ -33,6 +33,7 @@ from aivad.ui.window_history import WindowHistory
 from aivad.ui.window_layout import DEFAULT_SIZE, WindowLayout
 from aivad.ui.window_settings import WindowSettings
 from aivad.ui.window_sources import WindowSources
+from aivad.ui.window_teach import WindowTeach
 from aivad.video.file_source import FileSource
 
 
@@ -43,6 +44,7 @@ class MainWindow(
     WindowLayout,
     WindowSettings,
     WindowSources,
+    WindowTeach,
     WindowAutomation,
     QMainWindow,
 ):
@@ -74,6 +76,7 @@ class MainWindow(
         self._restore_settings()
         self._restore_cameras()
         self._open_history()  # after the cameras: it hands the history to each of them
+        self._setup_teaching()
         self.retranslate()
         self.video.setFocus()  # not a spin box: Space and the arrows go to the player
 

@@ -38,6 +38,8 @@ class EventPanel(QFrame):
     activated = Signal(object)  # EventRecord
     export_requested = Signal()
     folder_requested = Signal()
+    teach_requested = Signal(object)  # EventRecord: "Not an anomaly" (aivad.ui.window_teach)
+    undo_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +89,7 @@ class EventPanel(QFrame):
         self.table.setIconSize(QSize(64, 36))
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.cellDoubleClicked.connect(self._double_clicked)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
         layout.addWidget(self.table, 1)
 
         self.empty = QLabel()
@@ -106,6 +109,19 @@ class EventPanel(QFrame):
         self.export_button.clicked.connect(self.export_requested)
         self.folder_button.clicked.connect(self.folder_requested)
         self.clear_button.clicked.connect(self.clear)
+        teach = QHBoxLayout()
+        self.teach_button = QPushButton()  # the selected event is normal: teach the camera's model
+        self.undo_teach_button = QPushButton()
+        for button in (self.teach_button, self.undo_teach_button):
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.setEnabled(False)
+            teach.addWidget(button)
+        teach.addStretch(1)
+        layout.addLayout(teach)
+        self.teach_button.clicked.connect(self._teach_selected)
+        self.undo_teach_button.clicked.connect(self.undo_requested)
+        self._teaching = False
+        self.taught: set[tuple[str, int]] = set()  # (camera, number) of the events taught as normal
 
         self.events: list[EventRecord] = []
         self.cameras: list[str] = []  # names offered by the camera filter, in the window's order
@@ -136,6 +152,34 @@ class EventPanel(QFrame):
         self.events.clear()
         self.table.setRowCount(0)
         self._update_count()
+
+    # --- teaching normal (aivad.ui.window_teach) ----------------------------------------
+    def selected_event(self) -> EventRecord | None:
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        return self.events[min(rows)] if rows and min(rows) < len(self.events) else None
+
+    def _selection_changed(self) -> None:
+        event = self.selected_event()
+        self.teach_button.setEnabled(not self._teaching and event is not None and not event.ongoing)
+
+    def _teach_selected(self) -> None:
+        event = self.selected_event()
+        if event is not None:
+            self.teach_requested.emit(event)
+
+    def set_teaching(self, busy: bool) -> None:
+        self._teaching = busy
+        self._selection_changed()
+
+    def set_undo_available(self, available: bool) -> None:
+        self.undo_teach_button.setEnabled(available)
+
+    def mark_taught(self, event: EventRecord, taught: bool) -> None:
+        key = (event.camera, event.number)
+        self.taught.add(key) if taught else self.taught.discard(key)
+        for row, known in enumerate(self.events):
+            if (known.camera, known.number) == key:
+                self._fill_row(row, known)
 
     # --- filter --------------------------------------------------------------------------
     def set_cameras(self, names: list[str]) -> None:
@@ -186,6 +230,8 @@ class EventPanel(QFrame):
             first = event.started_at.strftime("%H:%M:%S")
         time_item = QTableWidgetItem(f"{first}\n{second}")
         cause = i18n.attribute_name(event.main_attribute) if event.main_attribute else "–"
+        if (event.camera, event.number) in self.taught:
+            cause += " · " + tr("event_taught")
         peak = QTableWidgetItem(f"{event.peak_score:.2f}\n{cause}")
         peak.setForeground(QColor(COLOURS["anomaly"] if not event.ongoing else COLOURS["warning"]))
         if event.ongoing:
@@ -225,6 +271,9 @@ class EventPanel(QFrame):
         self.export_button.setText(tr("export_csv"))
         self.folder_button.setText(tr("open_folder"))
         self.clear_button.setText(tr("clear_events"))
+        self.teach_button.setText(tr("teach_not_anomaly"))
+        self.teach_button.setToolTip(tr("teach_tooltip"))
+        self.undo_teach_button.setText(tr("teach_undo"))
         for row, event in enumerate(self.events):
             self._fill_row(row, event)
         self._update_count()

@@ -214,6 +214,29 @@ STRINGS: dict[str, dict[str, str]] = {
     "export_csv": {"en": "Export CSV", "ko": "CSV 내보내기"},
     "open_folder": {"en": "Folder", "ko": "폴더"},
     "clear_events": {"en": "Clear", "ko": "지우기"},
+    # teaching normal (aivad.ui.window_teach)
+    "teach_not_anomaly": {"en": "Not an anomaly", "ko": "이상 아님"},
+    "teach_tooltip": {
+        "en": "Teach the camera's model that this stretch is normal (a new checkpoint; Undo returns to this one)",
+        "ko": "이 구간이 정상이라고 카메라의 모델에 가르칩니다 (새 체크포인트, 되돌리기로 지금 것으로 돌아감)",
+    },
+    "teach_undo": {"en": "Undo", "ko": "되돌리기"},
+    "event_taught": {"en": "taught normal", "ko": "정상으로 학습"},
+    "teach_running": {"en": "Teaching the model… ({name})", "ko": "모델에 가르치는 중… ({name})"},
+    "teach_done": {"en": "Taught: the camera now uses {name}", "ko": "학습함: 카메라가 이제 {name} 을(를) 씁니다"},
+    "teach_undone": {"en": "Undone: the camera uses {name} again", "ko": "되돌림: 카메라가 다시 {name} 을(를) 씁니다"},
+    "teach_failed": {"en": "Teaching failed: {message}", "ko": "가르치지 못했습니다: {message}"},
+    "teach_busy": {
+        "en": "Still teaching the last event; try again when it is done.",
+        "ko": "앞의 사건을 아직 가르치는 중입니다. 끝나면 다시 하세요.",
+    },
+    "teach_ongoing": {"en": "Wait until the event has ended, then teach it.", "ko": "사건이 끝난 뒤에 가르치세요."},
+    "teach_not_file": {
+        "en": "Only an event of a video file, on a camera with a checkpoint, can be taught here; teach a recording "
+        "with python -m aivad teach.",
+        "ko": "체크포인트가 있는 카메라의 동영상 파일 사건만 여기서 가르칠 수 있습니다. 녹화본은 python -m aivad teach "
+        "로 가르치세요.",
+    },
     "event_open_clip": {"en": "Open clip", "ko": "클립 열기"},
     "event_open_snapshot": {"en": "Open snapshot", "ko": "스냅샷 열기"},
     "event_seek": {"en": "Jump to event", "ko": "이벤트로 이동"},
