@@ -44,14 +44,29 @@ def test_crops_are_a_persons_height_with_context_never_stretched():
     assert wide.shape[0] == CROP_HEIGHT and wide.shape[1] <= CROP_HEIGHT * 4 * 1.7 + 1
 
 
-def test_new_lite_models_score_a_person_attribute_and_older_ones_do_not():
+def test_lite_models_trained_with_the_person_attribute_score_it_and_others_do_not():
     from aivad.video.synthetic import render_scene
 
     frames, _ = render_scene(3, (320, 240), seed=1, walkers=3)
-    new = LiteBackend(new_model_settings()).extract_pair(frames[0], frames[1])
+    new = LiteBackend(new_model_settings(person=True)).extract_pair(frames[0], frames[1])
     assert new.frozen["person"].shape == (len(new.boxes), 1)
     assert np.isfinite(new.frozen["person"]).all()
-    still = LiteBackend(new_model_settings()).extract_pair(frames[0], frames[0])  # no motion: the whole frame
+    still = LiteBackend(new_model_settings(person=True)).extract_pair(
+        frames[0], frames[0]
+    )  # no motion: the whole frame
     assert still.whole_frame and np.isfinite(still.frozen["person"]).all()  # stands in, with every attribute
-    old = LiteBackend(LiteSettings()).extract_pair(frames[0], frames[1])
-    assert "person" not in old.frozen and LiteBackend(LiteSettings()).frozen_attributes == ("velocity", "geometry")
+    for settings in (LiteSettings(), new_model_settings()):  # older checkpoints, and the default of this version
+        plain = LiteBackend(settings).extract_pair(frames[0], frames[1])
+        assert "person" not in plain.frozen and LiteBackend(settings).frozen_attributes == ("velocity", "geometry")
+
+
+def test_the_training_flag_adds_the_person_attribute_to_a_lite_model():
+    from aivad.training.arguments import build_config, get_args_parser
+    from train_aivad_from_scratch import PRESET
+
+    parser = get_args_parser(PRESET)
+    plain = build_config(parser.parse_args(["--backend", "lite"]), None)
+    with_person = build_config(parser.parse_args(["--backend", "lite", "--person-attribute"]), None)
+    assert "person" not in plain.density and plain.backend_settings["person_model"] == ""
+    assert list(with_person.density) == ["velocity", "geometry", "person", "appearance"]
+    assert with_person.density["person"]["kind"] == "knn" and with_person.backend_settings["person_model"]

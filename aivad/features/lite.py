@@ -54,13 +54,18 @@ NEW_MODEL_APPEARANCE_MIN_SIDE = MATCH_MIN_SIDE  # as thin as a box whose match t
 MAX_THIN_SHARE = 0.5
 
 
-def new_model_settings(diff_threshold: int = LiteSettings.diff_threshold) -> LiteSettings:
-    """The settings a lite model trained by this version extracts with (older checkpoints keep theirs)."""
+def new_model_settings(diff_threshold: int = LiteSettings.diff_threshold, person: bool = False) -> LiteSettings:
+    """The settings a lite model trained by this version extracts with (older checkpoints keep theirs).
+
+    ``person`` (``--person-attribute``) adds the person attribute (aivad.features.person). It is not on
+    by default: as a fourth attribute of the frame score it found nothing the others missed on the
+    development splits and lowered split c (docs/experiments.md).
+    """
     return LiteSettings(
         diff_threshold=diff_threshold,
         velocity_feature=NEW_MODEL_VELOCITY_FEATURE,
         appearance_min_side=NEW_MODEL_APPEARANCE_MIN_SIDE,
-        person_model=PERSON_MODEL,
+        person_model=PERSON_MODEL if person else "",
     )
 
 
