@@ -142,12 +142,10 @@ def main(out: Path, split: str) -> None:
 
 
 if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    chosen = "d"
-    if "--split" in arguments:
-        at = arguments.index("--split")
-        chosen = arguments[at + 1] if at + 1 < len(arguments) else ""
-        del arguments[at : at + 2]
-    if chosen not in PLANS:
-        sys.exit(f"--split must be one of {', '.join(PLANS)}")
-    main(Path(arguments[0]) if arguments else Path(f"vtest-dev-{chosen}"), chosen)
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path, nargs="?", default=None, help="folder to write (default: vtest-dev-SPLIT)")
+    parser.add_argument("--split", choices=sorted(PLANS), default="d")
+    args = parser.parse_args()
+    main(args.out or Path(f"vtest-dev-{args.split}"), args.split)
