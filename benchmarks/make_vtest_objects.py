@@ -21,7 +21,6 @@ segments.csv, boxes.csv), so dev_quality.py and ``python -m aivad evaluate`` rea
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -100,6 +99,7 @@ TRAIN_AND_TEST = {"d": ((395, 595, 795), (0, 395)), "e": ((0, 198, 395), (395, 7
 def main(out: Path, split: str) -> None:
     sys.path.insert(0, str(BENCH))
     from make_vtest_dev import DATA, paste, read_all, sprite, write
+    from make_vtest_split_c import write_labels
 
     frames = read_all(DATA / "vtest.avi")
     (a, b, c), (first, last) = TRAIN_AND_TEST[split]
@@ -125,19 +125,7 @@ def main(out: Path, split: str) -> None:
         frames_in_view = [row[0] for row in boxes if row[1] == name]
         segments.append((name, min(frames_in_view), max(frames_in_view)))
     write(out / "test" / "dev_test.mp4", test)
-    np.save(out / "test" / "labels.npy", labels)
-    with open(out / "test" / "labels.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["frame_index", "label"])
-        writer.writerows(enumerate(labels.tolist()))
-    with open(out / "test" / "segments.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["name", "first_frame", "last_frame"])
-        writer.writerows(segments)
-    with open(out / "test" / "boxes.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["frame_index", "name", "x0", "y0", "x1", "y1"])
-        writer.writerows(boxes)
+    write_labels(out / "test", labels, segments, boxes)
     print(out.resolve())
 
 

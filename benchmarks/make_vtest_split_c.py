@@ -80,16 +80,22 @@ def main(out: Path) -> None:
         add(source[i].copy(), 0)
 
     write(out / "test" / "dev_test.mp4", test)
-    np.save(out / "test" / "labels.npy", np.array(labels, np.uint8))
-    with open(out / "test" / "segments.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["name", "first_frame", "last_frame"])
-        writer.writerows(segments)
-    with open(out / "test" / "boxes.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["frame_index", "name", "x0", "y0", "x1", "y1"])
-        writer.writerows(boxes)
+    write_labels(out / "test", np.array(labels, np.uint8), segments, boxes)
     print(out.resolve())
+
+
+def write_labels(folder: Path, labels: np.ndarray, segments: list, boxes: list) -> None:
+    """labels.npy, labels.csv, segments.csv and boxes.csv of a test video, as make_vtest_dev.py writes them."""
+    np.save(folder / "labels.npy", labels)
+    for name, header, rows in (
+        ("labels.csv", ["frame_index", "label"], enumerate(labels.tolist())),
+        ("segments.csv", ["name", "first_frame", "last_frame"], segments),
+        ("boxes.csv", ["frame_index", "name", "x0", "y0", "x1", "y1"], boxes),
+    ):
+        with open(folder / name, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
 
 
 if __name__ == "__main__":
