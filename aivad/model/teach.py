@@ -304,7 +304,26 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
     save_json(summary_path(output), summary)
     added = ", ".join(f"{name} {count}" for name, count in regions.items())
     log(f"teach: wrote {output} ({'regions added: ' + added if done else 'nothing new to teach'})")
+    for name, change in memory.items():
+        lowered = lowered_everywhere(model.densities[name], change.get("scale_shift", 0.0))
+        if lowered >= NOTICEABLE_LOWERING:
+            # Why say so: keeping "no score rises" moves the scale's ends, which lowers this attribute for
+            # every region, real events included (on a development split a 3-frame lesson hid two of three
+            # anomalies at a low threshold). The user should check that the events that matter still alarm.
+            log(
+                f"teach: note: {name} scores are now up to {lowered:.2f} lower for every region, not only near "
+                "the taught stretch; score a video with a real event to check that it still alarms, or undo."
+            )
     return record
+
+
+NOTICEABLE_LOWERING = 0.1  # of the calibrated scale (1 = the alarm level of normal footage)
+
+
+def lowered_everywhere(density, shift: float) -> float:
+    """How much a scale shift of ``shift`` (raw units) lowers every calibrated score of this density."""
+    spread = float(density.high) - float(density.low)
+    return shift / spread if spread > 0 else 0.0
 
 
 def taught_lines(info: dict) -> list[str]:
