@@ -371,7 +371,7 @@ def print_info(path: Path) -> int:
     print(f"kind:       {info.get('source')}")
     print(f"backend:    {info.get('backend')}")
     print(f"threshold:  {info['threshold']:.4f}")
-    rate_line = false_alarm_line(model.config, info.get("calibration") or {})
+    rate_line = false_alarm_line(model.config)
     if rate_line:
         print(f"alarms:     {rate_line}")
     print(f"created:    {info.get('created')}")

@@ -29,6 +29,9 @@ MIN_DURATION_S = 0.3  # the score must stay above the threshold this long to rai
 # runner whose score dips for a few frames (a missed region, a merge with a passer-by) is one event,
 # one notification and one clip, not two. Models trained by this version store it; older ones merge nothing.
 MERGE_GAP_S = 2.0
+# A rate within 2% of the rarest countable one is that one: a threshold shown and stored to 3 decimals
+# gives back its rate only that closely.
+FLOOR_TOLERANCE = 0.02
 MIN_TAIL_EVENTS = 5  # events above the tail's base level needed to estimate its slope
 CURVE_POINTS = 40  # counted (level, rate) points between the median and the maximum normal score
 
@@ -217,6 +220,16 @@ class RateModel:
         """
         return max(float(per_hour), self.rarest_countable_per_hour)
 
+    def footage_limit(self, per_hour: float) -> str | None:
+        """Where ``per_hour`` stands against what the footage can count: "extrapolated" (rarer),
+        "floor" (the rarest countable rate itself, the default of short footage), or None (counted)."""
+        rarest = self.rarest_countable_per_hour
+        if per_hour < rarest * (1 - FLOOR_TOLERANCE):
+            return "extrapolated"
+        if per_hour <= rarest * (1 + FLOOR_TOLERANCE):
+            return "floor"
+        return None
+
     def extrapolation_note(self, per_hour: float) -> str | None:
         """What a user should know when ``per_hour`` lies beyond what the footage can count; else None."""
         if per_hour >= self.rarest_countable_per_hour:
@@ -270,7 +283,7 @@ class RateModel:
         return cls(levels, rates, base, tail_rate, scale, int(len(peaks)), hours)
 
 
-def false_alarm_line(config, calibration: dict) -> str | None:
+def false_alarm_line(config) -> str | None:
     """What the stored threshold promises, and what the training footage could support."""
     if not config.false_alarm_model:
         return None
@@ -279,7 +292,7 @@ def false_alarm_line(config, calibration: dict) -> str | None:
     if expected is None:
         return None
     line = f"about {expected:.3g} false alarm(s) per hour of normal footage like the training footage"
-    if expected <= rate_model.rarest_countable_per_hour * 1.02 and rate_model.hours < 1.0:
+    if rate_model.footage_limit(expected) == "floor":
         line += (
             f" (the rarest rate {rate_model.hours * 3600:.0f} s of held-out footage can count; "
             "train on more footage for fewer)"

@@ -19,8 +19,6 @@ from PySide6.QtWidgets import (
 
 from aivad.ui.i18n import tr
 
-FLOOR_TOLERANCE = 0.02  # a rate within 2% of the rarest countable one is that one (threshold shown to 3 decimals)
-
 
 # --------------------------------------------------------------------------------------
 class DetectionPanel(QFrame):
@@ -166,11 +164,9 @@ class DetectionPanel(QFrame):
         else:
             shown = f"{rate:.0f}" if rate >= 10 else f"{rate:.1f}" if rate >= 0.1 else f"{rate:.2g}"
             text = tr("expected_false_alarms", rate=shown)
-            rarest, seconds = self.rate_model.rarest_countable_per_hour, f"{self.rate_model.hours * 3600:.0f}"
-            if rate < rarest * (1 - FLOOR_TOLERANCE):  # rarer than the footage could count
-                text += " " + tr("expected_false_alarms_extrapolated", seconds=seconds)
-            elif rate <= rarest * (1 + FLOOR_TOLERANCE):  # the default of short footage: say what more would give
-                text += " " + tr("expected_false_alarms_floor", seconds=seconds)
+            limit = self.rate_model.footage_limit(rate)  # rarer than it can count, or the default of short footage
+            if limit is not None:
+                text += " " + tr(f"expected_false_alarms_{limit}", seconds=f"{self.rate_model.hours * 3600:.0f}")
             self.expected_rate.setText(text)
 
     def set_threshold(self, value: float, emit: bool = True) -> None:
