@@ -31,7 +31,7 @@ def test_the_pretrained_detector_prefers_a_persons_shape_to_a_box_or_the_backgro
     draw_person(image, 80, 60)
     cv2.rectangle(image, (180, 90), (280, 150), (40, 40, 40), -1)  # a dark box, as wide as two people
     boxes = np.array([[58, 60, 102, 150], [180, 90, 280, 150], [190, 10, 230, 50]], np.float32)
-    margins = PersonScorer().score(image, boxes, np.ones(3, bool))[:, 0]
+    margins = PersonScorer().score(image, boxes)[:, 0]
     assert margins[0] > margins[1] + 1.0 and margins[0] > margins[2] + 1.0
     assert (margins >= MARGIN_FLOOR).all()  # a continuous score, floored where no window reaches the floor
 

@@ -151,7 +151,7 @@ class LiteBackend:
         }
         # every region, the whole-frame stand-in too, as for every attribute (slivers: aivad_model.attribute_rows)
         if self._person is not None:
-            frozen["person"] = self._person.score(frame, boxes, np.ones(len(boxes), dtype=bool))
+            frozen["person"] = self._person.score(frame, boxes)
         return FrameRegions(
             boxes=boxes, whole_frame=whole_frame, frozen=frozen, crops=crop_regions(frame, boxes, self.crop_size)
         )

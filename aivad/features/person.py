@@ -66,12 +66,9 @@ class PersonScorer:
         )
         return float(np.max(weights)) if len(weights) else MARGIN_FLOOR
 
-    def score(self, frame_bgr: np.ndarray, boxes: np.ndarray, present: np.ndarray) -> np.ndarray:
-        """(N, 1) float32 margins; NaN where ``present`` is False."""
-        out = np.full((len(boxes), 1), np.nan, dtype=np.float32)
-        for i in np.flatnonzero(present):
-            out[i, 0] = self.margin(person_crop(frame_bgr, boxes[i]))
-        return out
+    def score(self, frame_bgr: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """(N, 1) float32 margins of the boxes (x0, y0, x1, y1 in frame pixels)."""
+        return np.array([[self.margin(person_crop(frame_bgr, box))] for box in boxes], dtype=np.float32).reshape(-1, 1)
 
 
 def person_crop(frame_bgr: np.ndarray, box: np.ndarray) -> np.ndarray:

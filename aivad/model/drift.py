@@ -86,9 +86,6 @@ class SceneBaseline:
 
 def recentred_sequence(values: np.ndarray, reference: float) -> np.ndarray:
     """:class:`SceneBaseline` over one video's frame maxima of one attribute, all at once (training, replays)."""
-    median = RunningMedian(reference)
-    out = np.empty(len(values), dtype=np.float64)
-    for i, value in enumerate(np.asarray(values, dtype=np.float64)):
-        median.add(float(value))
-        out[i] = value - max(0.0, median.median() - reference)
-    return out
+    baseline = SceneBaseline({"attribute": reference})
+    values = np.asarray(values, dtype=np.float64)
+    return np.array([value - baseline.shifts({"attribute": float(value)})["attribute"] for value in values])
