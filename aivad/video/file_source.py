@@ -1,4 +1,4 @@
-"""A video file as a frame source: played at its own rate or frame by frame, with seeking."""
+"""A video file (or a frame folder) as a frame source: played at its own rate or frame by frame, with seeking."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ class _FileCommand:
 
 
 class FileSource(FrameSource):
-    """A video file decoded with PyAV, played at its own rate or frame by frame."""
+    """A video file decoded with PyAV, or a frame folder (aivad.video.frame_folders), played at its own rate
+    or frame by frame. ``fps`` is a frame folder's rate (None: FRAME_FOLDER_FPS); a video file keeps its own."""
 
     kind = "file"
     seekable = True
@@ -36,9 +37,11 @@ class FileSource(FrameSource):
         every_frame: bool = False,
         start_paused: bool = False,
         preroll_frames: int = 1,
+        fps: float | None = None,
     ) -> None:
         super().__init__(Path(path).name, on_status)
         self.path = str(path)
+        self.folder_fps = fps
         self.every_frame = every_frame
         self.preroll_frames = preroll_frames  # frames decoded before a seek target to warm the model
         self._paused = start_paused
@@ -80,11 +83,11 @@ class FileSource(FrameSource):
     # --- decoding thread -------------------------------------------------------------
     def _run(self) -> None:
         self._report(SourceStatus("opening"))
-        if not os.path.isfile(self.path):
+        if not os.path.exists(self.path):
             self._report(SourceStatus("failed", detail=f"not found: {self.path}"))
             return
         try:
-            reader = SeekableVideo(self.path)
+            reader = SeekableVideo(self.path, fps=self.folder_fps)
         except Exception as error:
             self._report(SourceStatus("failed", detail=f"{type(error).__name__}: {error}"))
             return

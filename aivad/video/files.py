@@ -1,5 +1,8 @@
 """Checking and decoding the user's video files (which files: aivad.video.listing).
 
+A frame folder (a folder of numbered images) is a video here too: every public function dispatches it to
+aivad.video.frame_folders, and ``fps`` is its frame rate (video files keep their own).
+
 All decoding goes through PyAV: it opens paths with spaces and Korean characters on
 Windows (OpenCV's VideoCapture does not), and it lets a reader skip one damaged frame
 and carry on instead of stopping at the first bad byte.
@@ -18,7 +21,8 @@ import av
 import numpy as np
 
 from aivad.errors import UserError
-from aivad.video.listing import GLOB_CHARACTERS, VIDEO_EXTENSIONS, videos_in_folder
+from aivad.video.frame_folders import SeekableFrameFolder, inspect_frame_folder, is_image, open_frame_folder
+from aivad.video.listing import GLOB_CHARACTERS, VIDEO_EXTENSIONS, is_frame_folder, videos_in_folder
 
 _FALLBACK_FPS = 30.0  # only for streams that state no frame rate at all
 _FIX_LIST_HINT = "fix or remove them in video_files_list.py (or --videos) and run again"
@@ -40,16 +44,16 @@ class VideoInfo:
 # --------------------------------------------------------------------------- checking
 
 
-def validate_videos(paths: Sequence[Path]) -> list[VideoInfo]:
+def validate_videos(paths: Sequence[Path], fps: float | None = None) -> list[VideoInfo]:
     """Check every file by decoding it; report every bad file in one :class:`UserError`.
 
     Meant to run before any model loads, so a typo in the tenth path does not cost the
-    user a model download and nine videos of waiting.
+    user a model download and nine videos of waiting. ``fps``: the rate of frame folders.
     """
     infos: list[VideoInfo] = []
     problems: list[str] = []
     for path in map(Path, paths):
-        info_or_problem = inspect_video(path)
+        info_or_problem = inspect_video(path, fps)
         if isinstance(info_or_problem, VideoInfo):
             infos.append(info_or_problem)
         else:
@@ -60,14 +64,22 @@ def validate_videos(paths: Sequence[Path]) -> list[VideoInfo]:
     return infos
 
 
-def probe_video(path: Path) -> VideoInfo:
+def probe_video(path: Path, fps: float | None = None) -> VideoInfo:
     """Frame count, frame rate and size of one video; :class:`UserError` if it is unusable."""
-    return validate_videos([Path(path)])[0]
+    return validate_videos([Path(path)], fps)[0]
 
 
-def inspect_video(path: Path) -> VideoInfo | str:
-    """One file's VideoInfo, or what is wrong with it (for a caller that says how to fix it in its own words)."""
+def inspect_video(path: Path, fps: float | None = None) -> VideoInfo | str:
+    """One video's VideoInfo, or what is wrong with it (for a caller that says how to fix it in its own words).
+
+    ``fps`` is the rate of a frame folder (None: frame_folders.FRAME_FOLDER_FPS); a video file keeps its own.
+    """
     path = Path(path)
+    if is_frame_folder(path):
+        folder = inspect_frame_folder(path, fps)
+        if isinstance(folder, str):
+            return folder
+        return VideoInfo(path=path, n_frames=folder.n_frames, fps=folder.fps, width=folder.width, height=folder.height)
     return _file_problem(path) or _inspect(path)
 
 
@@ -79,11 +91,13 @@ def _file_problem(path: Path) -> str | None:
         return "missing"
     if path.is_dir():
         if videos_in_folder(path):
-            return "is a folder, not a video file"
+            return "is a folder of several videos, not one video; give one of them"
         extensions = ", ".join(sorted(VIDEO_EXTENSIONS))
-        return f"is a folder with no video files in it (looked for {extensions})"
+        return f"is a folder with no video files and no images in it (looked for {extensions} and images)"
     if not path.is_file():
         return "not a file"
+    if is_image(path):
+        return "is one image, not a video; give the folder of numbered images it belongs to (a frame folder)"
     if path.stat().st_size == 0:
         return "empty file (0 bytes)"
     return None
@@ -169,9 +183,15 @@ def _open_video(path: Path) -> Iterator[tuple[av.container.InputContainer, av.vi
 class SeekableVideo:
     """A video file frame by frame with seeking, for the live view: the same decoder, frame rate
     and frame numbering as :func:`read_frames` (so the window's events and the command line's
-    rows name the same frames). After a seek the first frame is placed by its timestamp."""
+    rows name the same frames). After a seek the first frame is placed by its timestamp.
+    A frame folder opens as frame_folders.SeekableFrameFolder (same interface) at ``fps``."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __new__(cls, path: str | Path, fps: float | None = None):
+        if is_frame_folder(Path(path)):
+            return SeekableFrameFolder(Path(path), fps)
+        return super().__new__(cls)
+
+    def __init__(self, path: str | Path, fps: float | None = None) -> None:
         self.path = Path(path)
         try:
             self._container, self._stream = _open_container(self.path)
@@ -302,10 +322,14 @@ def read_frames(
     Decodes sequentially from the beginning (frame-exact, unlike seeking); frames that are
     not yielded are decoded but never converted, which is most of the cost saved.
     Damaged frames are skipped with one :class:`CorruptFramesWarning` per read.
+    A frame folder reads only the images it yields (a damaged one is a :class:`UserError`).
     """
     if stride < 1:
         raise ValueError(f"stride must be at least 1, got {stride}")
     if max_frames is not None and max_frames <= 0:
+        return
+    if is_frame_folder(Path(path)):
+        yield from open_frame_folder(Path(path)).frames(stride, max_frames, start)
         return
     yielded = 0
     with _decoded_frames(Path(path)) as frames:
@@ -327,11 +351,14 @@ def iter_frame_pairs(
     consecutive frames), so a pair whose previous frame was damaged is left out. With
     stride 1 the same array is one pair's ``frame`` and the next pair's ``previous``:
     treat the arrays as read-only. Pairs before frame ``start`` are decoded but not converted
-    or yielded (a resumed extraction); they still count towards ``max_pairs``.
+    or yielded (a resumed extraction); they still count towards ``max_pairs``. A frame folder: as read_frames.
     """
     if stride < 1:
         raise ValueError(f"stride must be at least 1, got {stride}")
     if max_pairs is not None and max_pairs <= 0:
+        return
+    if is_frame_folder(Path(path)):
+        yield from open_frame_folder(Path(path)).frame_pairs(stride, max_pairs, start)
         return
     yielded = 0
     previous_index = -1

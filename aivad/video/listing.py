@@ -1,4 +1,8 @@
-"""Which videos the user means: the list file (``video_files_list.py``), folders and wildcard patterns."""
+"""Which videos the user means: the list file (``video_files_list.py``), folders and wildcard patterns.
+
+A folder stands for the video files in it, or, when it holds images instead, is itself one video (a frame
+folder), or else stands for its sub-folders that are frame folders: :func:`videos_in_folder`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aivad.errors import UserError
+from aivad.video.frame_folders import is_image, natural_key
 
 # Lower-case suffixes picked up from folders and wildcard patterns. Decodability is still
 # decided by decoding, never by this list: it only says which files in a folder to try.
@@ -72,7 +77,7 @@ def _syntax_error_hint(exc: SyntaxError) -> str:
 
 
 def resolve_videos(entries: Sequence[str | Path], base_dir: Path) -> list[Path]:
-    """Expand files, folders and wildcard patterns into a list of video paths.
+    """Expand files, folders and wildcard patterns into a list of video paths (a frame folder is one path).
 
     Relative entries resolve against ``base_dir``. An entry that matches nothing is kept
     as its own path, so that :func:`aivad.video.files.validate_videos` reports it together with every other
@@ -104,7 +109,32 @@ def resolve_videos(entries: Sequence[str | Path], base_dir: Path) -> list[Path]:
 
 
 def videos_in_folder(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
+    """The videos a folder stands for, by the first rule that finds any:
+
+    1. the video files in it (sorted by name; images beside them are left alone);
+    2. the folder itself, when it holds images: one frame folder (aivad.video.frame_folders);
+    3. its sub-folders that are frame folders, in natural order (UCSD's ``Train/Train001, Train002, ...``),
+       leaving out ``*_gt`` folders, where UCSD keeps each test video's ground-truth masks.
+
+    Empty when none applies. Only one level down: a folder of folders of videos is not searched.
+    """
+    entries = list(Path(folder).iterdir())
+    videos = sorted(p for p in entries if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
+    if videos:
+        return videos
+    if any(is_image(p) and p.is_file() for p in entries):
+        return [Path(folder)]
+    frame_folders = [p for p in entries if not p.name.lower().endswith("_gt") and is_frame_folder(p)]
+    return sorted(frame_folders, key=lambda p: natural_key(p.name))
+
+
+def is_frame_folder(path: Path) -> bool:
+    """A folder that is one video: it holds images and no video file (videos_in_folder's rule 2)."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    entries = [p for p in path.iterdir() if p.is_file()]
+    return any(map(is_image, entries)) and not any(p.suffix.lower() in VIDEO_EXTENSIONS for p in entries)
 
 
 def _expand_pattern(pattern: str, base_dir: Path) -> list[Path]:
