@@ -12,6 +12,7 @@ import numpy as np
 from aivad.devices import DEVICE_CHOICES, INFERENCE_PRECISIONS
 from aivad.errors import UserError
 from aivad.live import teach_command
+from aivad.video.frame_folders import add_fps_option
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -53,6 +54,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--causal", action="store_true", help="smooth with past frames only, as live use does (default: centred)"
         )
+        add_fps_option(sub)
         sub.add_argument("--debug", action="store_true", help="show full tracebacks")
 
     score = commands.add_parser(
@@ -61,7 +63,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     common(score)
-    score.add_argument("video", type=Path)
+    score.add_argument("video", type=Path, help="video file, or frame folder (a folder of numbered images)")
     score.add_argument("--csv", type=Path, required=True, help="per-frame scores to write")
     score.add_argument(
         "--annotated", type=Path, default=None, help="also write a video with region boxes and the frame score"
@@ -96,7 +98,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     common(evaluate)
-    evaluate.add_argument("video", type=Path)
+    evaluate.add_argument("video", type=Path, help="video file, or frame folder (a folder of numbered images)")
     evaluate.add_argument(
         "--labels", type=Path, required=True, help=".npy with one 0/1 per frame, or CSV with frame_index,label"
     )
@@ -183,7 +185,7 @@ def check_paths(args):
             raise UserError(f"{flag} {path} does not exist; check the path and run again.")
         if path.is_dir():
             raise UserError(f"{flag} {path} is a folder; give the path of a file in it.")
-    info = inspect_video(args.video)
+    info = inspect_video(args.video, args.fps)
     if isinstance(info, str):  # the command line named it: say so, not the training scripts' video list
         raise UserError(
             f"the video {args.video} given to python -m aivad {args.command} cannot be used ({info}); check the "
@@ -199,7 +201,7 @@ def score_with_progress(detector, video: Path, info, centred: bool):
         if show and (done % 25 == 0 or done == info.n_frames):
             print(f"\r  scored {done}/{info.n_frames} frames", end="", file=sys.stderr, flush=True)
 
-    results = detector.score_video(video, centred=centred, progress=progress)
+    results = detector.score_video(video, centred=centred, progress=progress, fps=info.fps)
     if show:
         print(file=sys.stderr)
     return results, info

@@ -271,11 +271,16 @@ class Detector:
         return results
 
     def score_video(
-        self, path: str | Path, centred: bool = True, progress: Callable[[int], None] | None = None
+        self,
+        path: str | Path,
+        centred: bool = True,
+        progress: Callable[[int], None] | None = None,
+        fps: float | None = None,
     ) -> list[FrameResult]:
+        """Score a video file or a frame folder (``fps``: its rate; a video file keeps its own)."""
         from aivad.video.files import probe_video, read_frames
 
-        info = probe_video(Path(path))
+        info = probe_video(Path(path), fps)
         return self.score_frames(read_frames(Path(path)), info.fps, centred=centred, progress=progress)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from aivad.errors import UserError, check_output_paths
 from aivad.model.config import MEMORY_BANK_SIZE, SMOOTHING_SIGMA, ModelConfig
 from aivad.training.footage import DEFAULT_MAX_TRAIN_CROPS
+from aivad.video.frame_folders import add_fps_option
 
 # Settings shared by both scripts. The preset-specific ones (lr, epochs, accumulation, output and
 # base checkpoint) come from the script that calls get_args_parser(preset).
@@ -39,8 +40,9 @@ def add_video_arguments(data, preset: dict) -> None:
         nargs="+",
         default=None,
         metavar="PATH",
-        help="train on these files/folders/globs instead of the video list",
+        help="train on these files/folders/globs instead of the video list (a folder of numbered images is one video)",
     )
+    add_fps_option(data)
     data.add_argument("--frame-stride", type=int, default=1, help="use every N-th frame pair")
     data.add_argument("--max-frames-per-video", type=int, default=None, help="cap on frame pairs per video")
     data.add_argument("--num-workers", type=int, default=2, help="DataLoader worker processes decoding video")

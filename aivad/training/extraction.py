@@ -19,7 +19,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from aivad.errors import UserError
 from aivad.training.footage import CropSample, Footage, region_keys
-from aivad.video.files import iter_frame_pairs
+from aivad.video.files import content_stamp, iter_frame_pairs
 
 SHARD_FRAMES = 500  # frames of one video per cache shard: the most work a crash can lose per reader
 PROGRESS_EVERY_S = 5.0
@@ -46,8 +46,7 @@ def footage_key(
         SHARD_FRAMES,
     ]
     for info in videos:
-        stat = Path(info.path).stat()
-        parts += [str(Path(info.path).resolve()), stat.st_size, stat.st_mtime_ns]
+        parts += [str(Path(info.path).resolve()), *content_stamp(Path(info.path))]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 

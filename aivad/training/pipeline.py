@@ -40,7 +40,7 @@ def resolve_training_videos(args) -> list:
         entries, base = load_video_list_file(Path(args.video_list)), Path(args.video_list).resolve().parent
     paths = resolve_videos(entries, base)
     create_missing_demo_clip(paths)
-    return validate_videos(paths)
+    return validate_videos(paths, fps=args.fps)
 
 
 def create_missing_demo_clip(paths: list[Path]) -> None:

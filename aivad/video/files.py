@@ -21,7 +21,7 @@ import av
 import numpy as np
 
 from aivad.errors import UserError
-from aivad.video.frame_folders import SeekableFrameFolder, inspect_frame_folder, is_image, open_frame_folder
+from aivad.video import frame_folders
 from aivad.video.listing import GLOB_CHARACTERS, VIDEO_EXTENSIONS, is_frame_folder, videos_in_folder
 
 _FALLBACK_FPS = 30.0  # only for streams that state no frame rate at all
@@ -76,11 +76,22 @@ def inspect_video(path: Path, fps: float | None = None) -> VideoInfo | str:
     """
     path = Path(path)
     if is_frame_folder(path):
-        folder = inspect_frame_folder(path, fps)
+        folder = frame_folders.inspect_frame_folder(path, fps)
         if isinstance(folder, str):
             return folder
         return VideoInfo(path=path, n_frames=folder.n_frames, fps=folder.fps, width=folder.width, height=folder.height)
     return _file_problem(path) or _inspect(path)
+
+
+def content_stamp(path: Path) -> tuple[int, ...]:
+    """What changes when a video's content changes (a cache made from other content must not be reused):
+    a file's size and time, a frame folder's image count, bytes and newest time (the folder's own
+    time does not change when an image in it is replaced)."""
+    if is_frame_folder(path):
+        stats = [image.stat() for image in frame_folders.frame_images(path)]
+        return len(stats), sum(s.st_size for s in stats), max(s.st_mtime_ns for s in stats)
+    stat = Path(path).stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _file_problem(path: Path) -> str | None:
@@ -96,7 +107,7 @@ def _file_problem(path: Path) -> str | None:
         return f"is a folder with no video files and no images in it (looked for {extensions} and images)"
     if not path.is_file():
         return "not a file"
-    if is_image(path):
+    if frame_folders.is_image(path):
         return "is one image, not a video; give the folder of numbered images it belongs to (a frame folder)"
     if path.stat().st_size == 0:
         return "empty file (0 bytes)"
@@ -188,7 +199,7 @@ class SeekableVideo:
 
     def __new__(cls, path: str | Path, fps: float | None = None):
         if is_frame_folder(Path(path)):
-            return SeekableFrameFolder(Path(path), fps)
+            return frame_folders.SeekableFrameFolder(Path(path), fps)
         return super().__new__(cls)
 
     def __init__(self, path: str | Path, fps: float | None = None) -> None:
@@ -329,7 +340,7 @@ def read_frames(
     if max_frames is not None and max_frames <= 0:
         return
     if is_frame_folder(Path(path)):
-        yield from open_frame_folder(Path(path)).frames(stride, max_frames, start)
+        yield from frame_folders.open_frame_folder(Path(path)).frames(stride, max_frames, start)
         return
     yielded = 0
     with _decoded_frames(Path(path)) as frames:
@@ -358,7 +369,7 @@ def iter_frame_pairs(
     if max_pairs is not None and max_pairs <= 0:
         return
     if is_frame_folder(Path(path)):
-        yield from open_frame_folder(Path(path)).frame_pairs(stride, max_pairs, start)
+        yield from frame_folders.open_frame_folder(Path(path)).frame_pairs(stride, max_pairs, start)
         return
     yielded = 0
     previous_index = -1
