@@ -1,4 +1,4 @@
-"""``python -m aivad score | evaluate | info | teach | bench | watch``: run a trained model from the command line."""
+"""``python -m aivad score | evaluate | info | teach | bench | watch | benchmark``: models from the command line."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from aivad.benchmark.command import add_benchmark_command
 from aivad.devices import DEVICE_CHOICES, INFERENCE_PRECISIONS
 from aivad.errors import UserError
 from aivad.live import teach_command
+from aivad.live.watch import add_watch_command
 from aivad.video.frame_folders import add_fps_option
 
 
@@ -124,10 +126,8 @@ def get_args_parser() -> argparse.ArgumentParser:
     teach_command.add_parser(commands)
     bench = commands.add_parser("bench", help="time every stage per backend (benchmarks/stage_speed.py)")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
-
-    from aivad.live.watch import add_watch_command
-
     add_watch_command(commands)  # cameras without a window: aivad/live/watch.py
+    add_benchmark_command(commands)  # the public datasets by the authors' protocol: aivad/benchmark/
     return parser
 
 
@@ -261,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_watch(args)
     if args.command == "teach":
         return teach_command.main(args)
+    if args.command == "benchmark":
+        return args.run(args)
     video_info = check_paths(args)  # a wrong path fails now, not after the whole video is scored
     detector = load_detector(args)
     print(

@@ -12,20 +12,25 @@ from torch import nn
 
 from aivad.features.encoders import AppearanceEncoder, build_encoder
 from aivad.features.regions_common import FrameRegions, too_thin_for_appearance
-from aivad.model.config import ModelConfig
+from aivad.model.config import PIXELS, ModelConfig
 from aivad.model.density import GmmDensity, KnnDensity
 
 FORMAT = "aivad-checkpoint"
 FORMAT_VERSION = 1
 
 
-def default_density_config(attributes: list[str]) -> dict[str, dict]:
+VELOCITY_GMM_COMPONENTS = 5  # the authors' value outside Ped2 (2 there: aivad.benchmark.presets)
+
+
+def default_density_config(
+    attributes: list[str], velocity_components: int = VELOCITY_GMM_COMPONENTS
+) -> dict[str, dict]:
     kinds = {
-        # 5 components: the authors' value outside ped2. reg_covar is a variance floor in (pixels per
-        # frame)^2: optical flow is not more precise than about a pixel per frame, and histogram
-        # bins that are exactly zero in all normal regions (no motion in that direction) otherwise
-        # get a near-zero variance, so any flow noise there outscores a truly fast object.
-        "velocity": {"kind": "gmm", "n_components": 5, "reg_covar": 1.0},
+        # reg_covar is a variance floor in (pixels per frame)^2: optical flow is not more precise than
+        # about a pixel per frame, and histogram bins that are exactly zero in all normal regions (no
+        # motion in that direction) otherwise get a near-zero variance, so any flow noise there
+        # outscores a truly fast object.
+        "velocity": {"kind": "gmm", "n_components": velocity_components, "reg_covar": 1.0},
         "pose": {"kind": "knn", "n_neighbors": 1},
         "appearance": {"kind": "knn", "n_neighbors": 1},
         "geometry": {"kind": "knn", "n_neighbors": 1},
@@ -49,12 +54,27 @@ def box_relative_units(median_box_height: float) -> dict:
     return {"kind": "box_height", "reference_height": float(REFERENCE_HEIGHTS * median_box_height)}
 
 
+# Which velocity units a new model learns in (training's --velocity-units): "box_relative" as above;
+# "pixels", flow as measured (the authors on Ped2 and Avenue); "box_height", each region's flow divided by
+# its own height with no reference height (the authors on ShanghaiTech, for their person boxes).
+VELOCITY_UNITS = ("box_relative", "pixels", "box_height")
+
+
+def velocity_units_for(choice: str, median_box_height: float) -> dict:
+    if choice == "pixels":
+        return dict(PIXELS)
+    if choice == "box_height":
+        return {"kind": "box_height", "reference_height": 0.0}
+    return box_relative_units(median_box_height)
+
+
 def velocity_in_units(velocity: np.ndarray, boxes: np.ndarray, units: dict | None) -> np.ndarray:
     """Per-region velocity histograms (pixels per frame) in the model's units."""
     if not units or units.get("kind", "pixels") == "pixels" or len(velocity) == 0:
         return velocity
     heights = np.asarray(boxes, dtype=np.float32)[:, 3] - np.asarray(boxes, dtype=np.float32)[:, 1]
-    factor = VELOCITY_UNIT_SCALE / (np.clip(heights, 0.0, None) + units["reference_height"])
+    # at least a pixel: with no reference height ("box_height") a degenerate box would divide by zero
+    factor = VELOCITY_UNIT_SCALE / np.maximum(np.clip(heights, 0.0, None) + units["reference_height"], 1.0)
     return (velocity * factor[:, None]).astype(np.float32)
 
 

@@ -135,6 +135,7 @@ def add_model_arguments(model, preset: dict) -> None:
         help="full backend: Mask R-CNN confidence for object regions",
     )
     model.add_argument("--no-pose", action="store_true", help="full backend: skip the pose attribute")
+    add_attribute_arguments(model)
     model.add_argument(
         "--person-attribute",
         action="store_true",
@@ -161,6 +162,42 @@ def add_model_arguments(model, preset: dict) -> None:
             "full backend: precision of the networks when extracting features; bf16 is ~2x faster on CPUs "
             "with AVX512-BF16/AMX and recent GPUs and changes scores slightly (README: Speed)"
         ),
+    )
+
+
+def add_attribute_arguments(model) -> None:
+    """Which attributes a new model scores and how its velocity is described (dataset presets set these)."""
+    from aivad.model.aivad_model import VELOCITY_GMM_COMPONENTS, VELOCITY_UNITS
+
+    model.add_argument(
+        "--velocity-components",
+        type=int,
+        default=VELOCITY_GMM_COMPONENTS,
+        help="Gaussian components of the velocity density (the AI-VAD authors: 2 on UCSD Ped2, 5 elsewhere)",
+    )
+    model.add_argument(
+        "--velocity-bins",
+        type=int,
+        default=None,
+        help=(
+            "full backend: flow-direction bins of the velocity histogram (default: 8, or the base checkpoint's; "
+            "the authors: 1 on UCSD Ped2). The lite backend's velocity is a speed, without direction"
+        ),
+    )
+    model.add_argument(
+        "--velocity-units",
+        choices=VELOCITY_UNITS,
+        default=VELOCITY_UNITS[0],
+        help=(
+            "a new model's velocity: relative to the box height and the footage's usual one (box_relative), as "
+            "measured (pixels), or divided by the box's own height (box_height, the authors on ShanghaiTech); a "
+            "fine-tuned model keeps its base's"
+        ),
+    )
+    model.add_argument(
+        "--no-appearance",
+        action="store_true",
+        help="leave out the appearance attribute (the authors do on ShanghaiTech); the encoder is then not trained",
     )
 
 
@@ -254,6 +291,8 @@ def check_arguments(args) -> None:
             "--memory-bank-size must be at least 1 (kNN rows kept per attribute); give a large number such as "
             "1000000 to keep every row."
         )
+    if args.velocity_components < 1 or (args.velocity_bins is not None and args.velocity_bins < 1):
+        raise UserError("--velocity-components and --velocity-bins must be at least 1.")
     if args.max_frames_per_video is not None and args.max_frames_per_video < 1:
         raise UserError("--max-frames-per-video must be at least 1.")
     if not args.false_alarms_per_hour > 0:
@@ -304,15 +343,19 @@ def build_config(args, base) -> ModelConfig:
             pose_boxes=args.pose_boxes,
             inference_precision=args.inference_precision,
         )
+        if args.velocity_bins is not None:
+            settings["velocity_bins"] = args.velocity_bins
         attributes = [*frozen_attributes(settings["use_pose"]), "appearance"]
         encoder = "clip_vit_b16"
+    if args.no_appearance:
+        attributes.remove("appearance")
     from aivad.model.scoring import MAX_SMOOTHED
 
     return ModelConfig(
         backend=backend,
         backend_settings=settings,
         encoder=encoder,
-        density=default_density_config(attributes),
+        density=default_density_config(attributes, args.velocity_components),
         weights=args.weights,
         max_bank=args.memory_bank_size,
         combine=MAX_SMOOTHED,  # calibrated attributes, each smoothed, then the most unusual one (aivad.model.scoring)

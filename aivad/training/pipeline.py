@@ -109,7 +109,7 @@ def main(argv: list[str] | None, preset: dict) -> int:
     base, config, weights = choose_model(run)
     backend = build_backend(config, weights, run.ranks.device)
     footage, sample, footage_stats = extract_regions(run, videos, backend, config)
-    fit_config_to_footage(config, footage, base)
+    fit_config_to_footage(config, footage, base, args.velocity_units)
     encoder, status, encoder_stats = adapt_encoder(run, config, base, weights, sample)
     if status == "interrupted":
         log(
@@ -196,9 +196,12 @@ def extract_regions(run: TrainingRun, videos, backend, config):
     return footage, sample, footage_stats
 
 
-def fit_config_to_footage(config, footage, base) -> None:
-    """What the configuration learns from the footage: the appearance gate, velocity and geometry units."""
-    from aivad.model.aivad_model import box_relative_units, perspective_geometry_units
+def fit_config_to_footage(config, footage, base, velocity_units: str = "box_relative") -> None:
+    """What the configuration learns from the footage: the appearance gate, velocity and geometry units.
+
+    ``velocity_units``: a new model's (aivad.model.aivad_model.VELOCITY_UNITS); a fine-tuned one keeps its base's.
+    """
+    from aivad.model.aivad_model import perspective_geometry_units, velocity_units_for
     from aivad.training.fitting import require_attributes
 
     gate = float(config.backend_settings.get("appearance_min_side", 0))
@@ -215,7 +218,9 @@ def fit_config_to_footage(config, footage, base) -> None:
     # A fine-tuned model keeps its base's velocity units, so the base's velocity memory still compares.
     heights = footage.boxes[:, 3] - footage.boxes[:, 1]
     config.velocity_units = (
-        base.config.velocity_units if base is not None else box_relative_units(float(np.median(heights)))
+        base.config.velocity_units
+        if base is not None
+        else velocity_units_for(velocity_units, float(np.median(heights)))
     )
     if "geometry" in config.density:  # the same for geometry's perspective, unless the base predates it
         keep = base is not None and base.config.geometry_units.get("kind") == "perspective"
@@ -238,6 +243,9 @@ def adapt_encoder(run: TrainingRun, config, base, weights, sample):
     args, ranks = run.args, run.ranks
     encoder = base.encoder if base is not None else build_encoder(config.encoder, weights)
     encoder = encoder.to(ranks.device)
+    if "appearance" not in config.density:
+        log("encoder: no appearance attribute (--no-appearance): the encoder is not trained")
+        return encoder.eval(), "skipped", {}
     log(f"encoder: training sample of {len(sample)} region crops (--max-train-crops {args.max_train_crops})")
     stage = time.time()
     status, encoder_stats = train_encoder(encoder, sample.crops, args, run.device, run.precision, run.run_dir, ranks)
@@ -249,6 +257,8 @@ def embed_regions(run: TrainingRun, footage, videos, backend, encoder, config):
     """Every cached region embedded with the adapted encoder (the footage decoded a second time)."""
     from aivad.training.embedding import embed_footage
 
+    if "appearance" not in config.density:
+        return None  # nothing scores it: the second pass over the footage is not needed
     stage = time.time()
     appearance = embed_footage(
         footage,
