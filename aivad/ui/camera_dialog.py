@@ -101,7 +101,7 @@ class CameraDialog(QDialog):
             return tr("camera_name_taken", name=name)
         if not source:
             return tr("camera_need_source")
-        if not source.isdigit() and "://" not in source and not os.path.isfile(source):
+        if not source.isdigit() and "://" not in source and not os.path.exists(source):  # file or frame folder
             return tr("src_missing", path=source)
         checkpoint = self.checkpoint_edit.text().strip()
         if checkpoint and not os.path.isfile(checkpoint):

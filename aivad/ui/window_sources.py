@@ -42,7 +42,7 @@ class WindowSources:
         spec = str(spec).strip()
         if not spec:
             return
-        if not spec.isdigit() and "://" not in spec and not os.path.isfile(spec):
+        if not spec.isdigit() and "://" not in spec and not os.path.exists(spec):  # a file or a frame folder
             self.show_error(tr("src_missing", path=spec), owner="source")
             self._automation_fail()
             return
