@@ -186,7 +186,7 @@ class StreamSource(_CaptureSource):
 
 
 def make_source(spec: str, on_status: StatusCallback | None = None, **file_options) -> FrameSource:
-    """A source from what a user typed: a camera index, a URL or a file path."""
+    """A source from what a user typed: a camera index, a URL, or the path of a file or a frame folder."""
     spec = spec.strip()
     if spec.isdigit():
         return CameraSource(int(spec), on_status)

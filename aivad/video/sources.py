@@ -1,4 +1,4 @@
-"""Frame sources: a video file, a webcam or a network stream, for the window and for headless streams.
+"""Frame sources: a video file or frame folder, a webcam or a network stream, for the window and headless streams.
 
 Each source decodes in its own daemon thread and hands frames over through a
 ``FrameSlot``. Live sources overwrite the slot (only the newest frame is kept, so
