@@ -82,6 +82,57 @@ def test_no_score_rises_and_the_threshold_and_rate_model_are_kept(lite_checkpoin
         assert all(b.raw_score <= a.raw_score + 1e-4 for a, b in zip(old, now))
 
 
+def velocity_density(path: Path):
+    return load_model(path)[0].densities["velocity"]
+
+
+def test_velocity_far_from_the_lesson_is_not_lowered_to_normal(lite_checkpoint, taught):
+    """Teaching lowers velocity near the taught speeds only: no scale shift, and a speed six kernel widths from every
+    taught one keeps its score or stays at least where a kernel that far puts it (far above any threshold).
+    (Ordinary speeds kept exactly: the next test, where the lesson is narrower than this runner's many speeds.)"""
+    from aivad.model.teach import COVERED_LEVEL
+
+    before, after = velocity_density(lite_checkpoint), velocity_density(taught)
+    kernels = after.means[len(before.means) :]
+    assert len(kernels) > 0  # the runner's speeds were unusual: the lesson added kernels
+    assert (float(after.low), float(after.high)) == (float(before.low), float(before.high))
+    speeds = torch.linspace(0.0, 60.0, 1201, dtype=torch.float64)[:, None]
+    width = after.reg_covar**0.5
+    distance = torch.cdist(speeds, kernels).min(dim=1).values
+    far, near = distance > 6 * width, distance < 0.1 * width
+    assert far.sum() > 100 and near.sum() > 0
+    with torch.no_grad():
+        old, new = before.score(speeds.float()), after.score(speeds.float())
+    floor = (0.5 * 6**2 - np.log(2)) / float(after.high - after.low)  # a kernel six widths away, calibrated
+    assert floor > 3.0
+    assert bool((new[far] >= torch.minimum(old[far], torch.tensor(floor)) - 1e-4).all())
+    assert bool((new <= old + 1e-5).all())  # and nowhere higher
+    assert bool((new[near] <= COVERED_LEVEL + 0.01).all())  # at the taught speeds: as normal as the usual ones
+
+
+def test_gmm_teaching_puts_kernels_only_where_the_model_was_surprised():
+    """A GMM of walking speeds: a taught fast speed scores as normal; walking speeds stay exactly as they were."""
+    from aivad.model.density import GmmDensity
+    from aivad.model.teach import COVERED_LEVEL, add_to_gmm
+
+    generator = torch.Generator().manual_seed(0)
+    walking = 2.0 + torch.randn(2000, 1, generator=generator)
+    density = GmmDensity(n_components=3, reg_covar=1.0)
+    density.fit_estimator(walking)
+    raw = density.raw_scores(walking)
+    density.set_scale(float(raw.median()), float(torch.quantile(raw.double(), 0.99)))
+    probes = torch.tensor([[0.5], [2.0], [3.5], [8.0]])
+    before = density.score(probes)
+    assert before[3] > 1.0  # 8 is unusual before teaching
+    change = add_to_gmm(density, torch.tensor([[7.9], [8.0], [8.1], [2.1]]))
+    after = density.score(probes)
+    assert change["kernels_added"] == 1 and change["scale_shift"] == 0.0  # one kernel covers 7.9-8.1; 2.1 is usual
+    assert after[3] <= COVERED_LEVEL
+    assert torch.allclose(after[:3], before[:3], atol=1e-4)  # walking speeds: unchanged
+    again = add_to_gmm(density, torch.tensor([[8.0]]))
+    assert again["kernels_added"] == 0  # already taught: nothing added twice
+
+
 def test_the_original_is_unchanged_and_output_may_not_be_it(tmp_path, lite_checkpoint, two_anomalies, taught, capsys):
     before = sha(lite_checkpoint)
     argv = ["teach", str(lite_checkpoint), str(two_anomalies), "--frames", "1:5", "--output", str(lite_checkpoint)]

@@ -76,6 +76,12 @@ def add_watch_command(commands) -> None:
         metavar="S",
         help="seconds between health lines (default 30)",
     )
+    watch.add_argument(
+        "--loop",
+        action="store_true",
+        help="video files start over at their end instead of finishing (soak tests, demo screens); "
+        "each pass closes its open event as the file's end does",
+    )
     watch.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where the models run")
     watch.add_argument("--workers", type=int, default=None, help="inference threads (default: one per core)")
     watch.add_argument("--debug", action="store_true", help="show full tracebacks")
@@ -124,6 +130,8 @@ class WatchedCamera(EvidenceRecorder):
         self.job = StreamJob(self.source, detector, on_decision=self._decided, decision_overrides=zones)
         self._decider = self.job.decider  # the evidence reads the job's open event
         self.finished_events = 0
+        self.passes = 1
+        self._restarting = threading.Event()  # set from start_over until the source plays again
         self.ended = False
         self._last_state = ""
 
@@ -155,6 +163,8 @@ class WatchedCamera(EvidenceRecorder):
     # --- the source's thread ------------------------------------------------------------------
     def _status(self, status: SourceStatus) -> None:
         """Changes of state go to the log (each reconnection attempt too); "opening" is only noise."""
+        if status.state == "playing":
+            self._restarting.clear()
         if status.state != "opening" and (status.state != self._last_state or status.state == "reconnecting"):
             self.console.say(f"{self.config.name}: {describe(status)}")
         self._last_state = status.state
@@ -163,11 +173,25 @@ class WatchedCamera(EvidenceRecorder):
     @property
     def done(self) -> bool:
         """No more frames will come and the last one was decided (a file ended, a source failed)."""
-        return self.source.finished and not self.source.slot.has_frame
+        return self.source.finished and not self.source.slot.has_frame and not self._restarting.is_set()
 
     def start(self, scheduler) -> None:
         self.job.attach(scheduler)
         self.source.start()
+
+    def start_over(self, scheduler) -> None:
+        """A file that ended plays again from its first frame (``--loop``), as a new pass of the video.
+
+        The job leaves the scheduler first (waiting for a step in progress), so the pass's last event is
+        closed as at the file's end (its clip finished, its row written) before the first frame comes back.
+        """
+        self.job.detach(scheduler)
+        self._end_stream(final=True)
+        self.passes += 1
+        self._restarting.set()  # the source reports "ended" until its thread takes the command
+        self.source.play()  # at the end of a file: back to frame 0, a new epoch (the job resets its state)
+        self.job.attach(scheduler)
+        self.console.say(f"{self.config.name}: pass {self.passes} from the first frame (--loop)")
 
     def finish(self, scheduler) -> None:
         """Leave the scheduler (waiting for a step in progress), stop the source, close the open event."""
@@ -184,6 +208,7 @@ class WatchedCamera(EvidenceRecorder):
         return (
             f"{self.config.name}: {describe(self.source.status)}, {stats.fps:.1f} fps, latency p95 {latency}, "
             f"dropped {stats.dropped}, frames {stats.processed}, events {self.finished_events}"
+            + (f", pass {self.passes}" if self.passes > 1 else "")
         )
 
 
@@ -313,6 +338,9 @@ def watch_until_stopped(cameras, scheduler, stop: threading.Event, console: Cons
     while not stop.wait(0.1):
         for camera in cameras:
             if not camera.ended and camera.done:
+                if args.loop and camera.source.status.state == "ended":
+                    camera.start_over(scheduler)
+                    continue
                 camera.finish(scheduler)
                 console.say(f"{camera.config.name}: finished ({describe(camera.source.status)})")
         now = time.monotonic()

@@ -3,8 +3,9 @@
 A false alarm that comes back every day is answered here, not by raising the threshold for every
 event: the regions of the stretch the user says is normal are extracted as the model sees them (the
 checkpoint's own backend and appearance encoder), and added to each attribute's memory. A kNN bank
-gets them as rows (then capped by the same coreset rule as training); the velocity GMM gets
-components fitted on them beside its own. The result is a new checkpoint that records what it was
+gets them as rows (then capped by the same coreset rule as training); the velocity GMM gets a narrow
+kernel at each taught row it still finds unusual, beside its own components, so that velocity is lowered
+near what was taught and nowhere else. The result is a new checkpoint that records what it was
 taught; the original file is never written. The window (aivad.ui) and ``python -m aivad teach``
 (aivad.live.teach_command) both call :func:`teach`; it lives in the model stage so the window may.
 
@@ -29,8 +30,11 @@ from aivad.errors import UserError
 
 TAUGHT_SUFFIX = "_taught"
 PAIRS_PER_BATCH = 16  # frame pairs through the backend and the encoder at once
-ROWS_PER_COMPONENT = 5  # taught velocity rows per new GMM component (speeds are 1-D in lite: a few rows pin one)
-GMM_COMPONENT_FACTOR = 8  # a GMM grows to at most this many times its trained components
+# The velocity GMM's taught kernels (add_to_gmm), on the calibrated scale (0: the median normal region,
+# 1: the 99th percentile, where alarms begin):
+TAUGHT_LEVEL = 0.0  # a taught row scores as the median normal region does
+COVERED_LEVEL = 0.1  # a taught row scoring at most this is normal enough: it adds no kernel
+MAX_TAUGHT_KERNELS = 1024  # per velocity GMM; scoring costs one Gaussian per kernel and region (1-D in lite)
 HASH_CHUNK = 1 << 20
 
 
@@ -182,43 +186,58 @@ def add_to_knn(density, rows: torch.Tensor, seed: int = 0) -> dict:
     return {"rows_kept": int(kept[len(old) :].sum()), "bank_rows": int(len(keep)), "scale_shift": radius}
 
 
-def add_to_gmm(density, rows: torch.Tensor, mass: float, seed: int = 0) -> dict:
-    """Beside the GMM's components, components fitted on the taught rows, each weighing as much as the trained GMM.
+def add_to_gmm(density, rows: torch.Tensor) -> dict:
+    """Kernels at the taught rows that still score above normal, beside the GMM's components, with no rescaling.
 
-    Why not refit one GMM of the trained size on samples plus the taught rows: a small taught stretch
-    either gets no component of its own (its alarm stays) or bends the components that described the
-    training footage, raising some normal scores above what the threshold was calibrated on. Here the
-    trained components together carry mass 1 and every taught component mass 1 (``mass``: the total
-    so far), so the density is (trained density + taught components' densities) / mass, and its negative
-    log-likelihood is ``-log(sum) + log(mass)``. Adding K components and raising the scale's two ends by
-    ``log(mass + K) - log(mass)`` therefore leaves every score at or below the old one (a region is as
-    normal as its best explanation, the taught stretch as normal as the footage's most usual speed),
-    and exactly where it was far from the taught rows. Fine-tuning samples all components, so keeps them.
+    The taught stretch forms its own small density: one narrow Gaussian kernel (the GMM's own variance
+    floor, ``reg_covar``: the precision of a speed measurement) per taught row that the model still finds
+    unusual, weighted so that the kernel alone scores its centre at ``TAUGHT_LEVEL`` on the calibrated
+    scale. The trained components keep their weights and the scale is not touched, so the score of a
+    region is ``-log(p_trained + p_taught)``: the lower of the trained score and the taught one (up to
+    log 2 lower where both are equal). The taught score of a region d kernel widths from the nearest
+    kernel is ``TAUGHT_LEVEL`` plus ``d**2 / 2`` raw units, so a region that is not near what was taught
+    keeps its score where the trained density already explains it (ordinary speeds: exactly), and
+    anywhere else stays at least that high (six widths away: 18 raw units, several times the alarm
+    level). No score can rise (a density only gains terms), so the threshold and its false-alarm rate
+    stay honest.
+
+    Kernels are placed greedily: the taught row scoring highest gets one, every row is re-scored, and
+    so on until every taught row scores at most ``COVERED_LEVEL``. Rows the model already finds
+    ordinary add nothing, and teaching the same rows twice adds nothing the second time.
+    (The design this replaces gave every taught component the weight of the whole trained GMM and
+    raised the scale's ends to match: a lesson lowered velocity broadly around what was taught, by up
+    to 0.65 on a development split, where the crowd then went unseen.)
     """
-    from sklearn.mixture import GaussianMixture
-
-    data = rows.double().cpu().numpy()
-    cap = GMM_COMPONENT_FACTOR * density.n_components
-    new = max(1, min(density.n_components, len(data) // ROWS_PER_COMPONENT))
-    if len(density.means) + new > cap:
+    data = rows.double()
+    dims = data.shape[1]
+    spread = float(density.high) - float(density.low)
+    level = float(density.low) + TAUGHT_LEVEL * spread
+    covered = float(density.low) + COVERED_LEVEL * spread
+    variance = float(density.reg_covar)
+    # weight of a kernel whose negative log-likelihood at its centre is ``level``
+    log_weight = 0.5 * dims * math.log(2 * math.pi * variance) - level
+    current = density.raw_scores(data).double()
+    centres: list[torch.Tensor] = []
+    room = MAX_TAUGHT_KERNELS - max(0, len(density.means) - density.n_components)  # kernels of earlier lessons
+    while len(centres) < room and len(current) and float(current.max()) > covered:
+        centre = data[int(torch.argmax(current))]
+        centres.append(centre)
+        kernel = level + 0.5 * ((data - centre) ** 2).sum(dim=1) / variance
+        current = -torch.logaddexp(-current, -kernel)
+    if len(current) and float(current.max()) > covered:
         raise UserError(
-            f"this model's velocity memory has been taught as much as it holds ({cap} components); fine-tune a "
-            "model from this checkpoint (train_aivad_finetune.py --init-checkpoint with --epochs 0) to fold what "
-            "it was taught in, then teach that one."
+            f"this model's velocity memory has been taught as much as it holds ({MAX_TAUGHT_KERNELS} kernels); "
+            "fine-tune a model from this checkpoint (train_aivad_finetune.py --init-checkpoint with --epochs 0) to "
+            "fold what it was taught in, then teach that one."
         )
-    gmm = GaussianMixture(new, covariance_type="full", reg_covar=density.reg_covar, random_state=seed).fit(data)
-    precisions = density.precisions_cholesky @ density.precisions_cholesky.transpose(-1, -2)
-    old_covariances = torch.linalg.inv(precisions).numpy()
-    total = mass + new
-    weights = np.concatenate([np.exp(density.log_weights.numpy()) * mass / total, np.full(new, 1.0 / total)])
-    density.set_parameters(
-        np.concatenate([density.means.numpy(), gmm.means_]),
-        np.concatenate([old_covariances, gmm.covariances_]),
-        weights / weights.sum(),
-    )
-    shift = math.log(total / mass)
-    density.set_scale(float(density.low) + shift, float(density.high) + shift)
-    return {"components_added": int(new), "components": int(len(weights)), "scale_shift": shift}
+    if centres:
+        count = len(centres)
+        eye = torch.eye(dims, dtype=torch.float64).expand(count, dims, dims) / math.sqrt(variance)
+        density.means = torch.cat([density.means, torch.stack(centres)])
+        density.precisions_cholesky = torch.cat([density.precisions_cholesky, eye])
+        density.log_det = torch.cat([density.log_det, torch.full((count,), -0.5 * dims * math.log(variance))])
+        density.log_weights = torch.cat([density.log_weights, torch.full((count,), log_weight, dtype=torch.float64)])
+    return {"kernels_added": len(centres), "components": int(len(density.means)), "scale_shift": 0.0}
 
 
 def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str = "auto", log=print) -> dict:
@@ -277,8 +296,6 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
     if skipped:
         log(f"teach: already taught, not added again: {', '.join(skipped)}")
     regions, memory = {}, {}
-    # the trained GMM's mass (1) plus one per component earlier lessons added (see add_to_gmm)
-    mass = 1 + sum(r.get("memory", {}).get("velocity", {}).get("components_added", 0) for r in lessons)
     for name, density in model.densities.items():
         parts = [p for p in found[name] if len(p)]
         rows = torch.from_numpy(np.concatenate(parts)) if parts else torch.zeros(0)
@@ -288,7 +305,7 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
         if hasattr(density, "bank"):
             memory[name] = add_to_knn(density, rows)
         else:
-            memory[name] = add_to_gmm(density, rows, mass=mass)
+            memory[name] = add_to_gmm(density, rows)
     record = {
         "at": datetime.now().isoformat(timespec="seconds"),
         "from": str(checkpoint),
@@ -307,9 +324,9 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
     for name, change in memory.items():
         lowered = lowered_everywhere(model.densities[name], change.get("scale_shift", 0.0))
         if lowered >= NOTICEABLE_LOWERING:
-            # Why say so: keeping "no score rises" moves the scale's ends, which lowers this attribute for
-            # every region, real events included (on a development split a 3-frame lesson hid two of three
-            # anomalies at a low threshold). The user should check that the events that matter still alarm.
+            # Why say so: a kNN bank over its cap drops old rows, and keeping "no score rises" then moves the
+            # scale's ends, which lowers this attribute for every region, real events included. The user
+            # should check that the events that matter still alarm. (The velocity GMM never shifts its scale.)
             log(
                 f"teach: note: {name} scores are now up to {lowered:.2f} lower for every region, not only near "
                 "the taught stretch; score a video with a real event to check that it still alarms, or undo."
