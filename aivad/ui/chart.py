@@ -3,6 +3,10 @@
 Two modes: a file shows its whole timeline (every frame has a slot, the playhead moves,
 a click seeks); a live source shows a rolling window of the last minute. Long files are
 reduced to one min/max pair per pixel column so painting stays cheap at any length.
+
+On a file, Shift+drag selects a time range; its right-click menu offers "Not an anomaly" for
+it (``teach_range_requested``: aivad.ui.window_teach teaches the camera's model those frames),
+and ranges taught so are drawn as a green band until undone.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections import deque
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
 from aivad.ui.i18n import tr
 from aivad.ui.theme import COLOURS
@@ -33,6 +37,7 @@ def nice_step(rough: float) -> float:
 
 class ScoreChart(QWidget):
     seek_requested = Signal(int)  # frame index (files only)
+    teach_range_requested = Signal(int, int)  # first, last frame of the selection: "Not an anomaly"
 
     live_window_s = 60.0
     margin_left = 44
@@ -57,6 +62,10 @@ class ScoreChart(QWidget):
         self._live: deque[tuple[float, float, bool]] = deque()
         self._y_max = 2.0
         self._hover_x: float | None = None
+        # time ranges (files only): the user's selection, where a Shift+drag began, and taught ranges
+        self.selection: tuple[int, int] | None = None
+        self._select_from: int | None = None
+        self.taught_ranges: list[tuple[int, int]] = []
 
     # --- data --------------------------------------------------------------------------
     def reset(self, seekable: bool, frame_count: int = 0, fps: float = 25.0) -> None:
@@ -66,6 +75,8 @@ class ScoreChart(QWidget):
         self._alarms = np.zeros(max(frame_count, 0), bool)
         self._live.clear()
         self._playhead = -1
+        self.selection, self._select_from = None, None
+        self.taught_ranges = []
         self._y_max = max(2.0 * self.threshold, 1e-6)
         self.update()
 
@@ -166,6 +177,8 @@ class ScoreChart(QWidget):
                 f"{value:g}",
             )
 
+        if self._seekable:
+            self._paint_ranges(painter, rect)
         xs, lows, highs, alarms, times = self._columns(rect)
         # Alarm spans as a red wash behind the curve.
         if len(xs):
@@ -255,6 +268,22 @@ class ScoreChart(QWidget):
             )
         painter.end()
 
+    def _paint_ranges(self, painter: QPainter, rect: QRectF) -> None:
+        """Taught ranges as a green band along the bottom, the selection as a pale wash over the plot."""
+        taught = QColor(COLOURS["normal"])
+        taught.setAlpha(120)
+        for first, last in self.taught_ranges:
+            left, right = self._x_of(first, rect), self._x_of(last, rect)
+            painter.fillRect(QRectF(left, rect.bottom() - 4, max(right - left, 2.0), 4), taught)
+        if self.selection is not None:
+            left, right = self._x_of(self.selection[0], rect), self._x_of(self.selection[1], rect)
+            wash = QColor(COLOURS["accent"])
+            wash.setAlpha(40)
+            painter.fillRect(QRectF(left, rect.top(), max(right - left, 2.0), rect.height()), wash)
+
+    def _x_of(self, frame: int, rect: QRectF) -> float:
+        return rect.x() + rect.width() * frame / max(len(self._scores) - 1, 1)
+
     def _columns(self, rect: QRectF) -> tuple[list[float], list[float], list[float], list[bool], list[float]]:
         """Screen x, low, high, alarm per drawn column."""
         if self._seekable:
@@ -283,17 +312,56 @@ class ScoreChart(QWidget):
         alarms = [a for _, _, a in self._live]
         return xs, scores, scores, alarms, [t for t, _, _ in self._live]
 
-    # --- seeking -----------------------------------------------------------------------
+    # --- seeking and selecting ---------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if self._seekable and event.button() == Qt.MouseButton.LeftButton and len(self._scores):
-            self.seek_requested.emit(self._frame_at(event.position().x()))
+            frame = self._frame_at(event.position().x())
+            if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                self._select_from = frame
+                self.select_range(frame, frame)
+            else:
+                self.seek_requested.emit(frame)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._seekable:
             self._hover_x = event.position().x()
             if event.buttons() & Qt.MouseButton.LeftButton and len(self._scores):
-                self.seek_requested.emit(self._frame_at(self._hover_x))
+                frame = self._frame_at(self._hover_x)
+                if self._select_from is not None:
+                    self.select_range(self._select_from, frame)
+                else:
+                    self.seek_requested.emit(frame)
             self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._select_from = None
+
+    def select_range(self, first: int, last: int) -> None:
+        """Select frames first..last (either order); what "Not an anomaly" in the menu would teach."""
+        self.selection = (min(first, last), max(first, last))
+        self.update()
+
+    def clear_selection(self) -> None:
+        self.selection = None
+        self.update()
+
+    def teach_selection(self) -> None:
+        """ "Not an anomaly" for the selected range: ask the window to teach it."""
+        if self.selection is not None:
+            self.teach_range_requested.emit(*self.selection)
+
+    def contextMenuEvent(self, event) -> None:
+        if not self._seekable:
+            return
+        menu = QMenu(self)
+        if self.selection is not None:
+            first, last = self.selection
+            span = f"{format_time(first / self._fps)}–{format_time((last + 1) / self._fps)}"
+            menu.addAction(tr("chart_teach_range", span=span), self.teach_selection)
+            menu.addAction(tr("chart_clear_selection"), self.clear_selection)
+        else:
+            menu.addAction(tr("chart_select_hint")).setEnabled(False)
+        menu.exec(event.globalPos())
 
     def leaveEvent(self, event) -> None:
         self._hover_x = None

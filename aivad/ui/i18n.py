@@ -150,7 +150,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "zones_count": {"en": "{count} ignore zones", "ko": "무시 영역 {count}개"},
     "roi_count": {"en": "{count} watch zones", "ko": "감시 영역 {count}개"},
     "chart_title": {"en": "Anomaly score", "ko": "이상 점수"},
-    "chart_hint_seek": {"en": "click to seek", "ko": "클릭하여 이동"},
+    "chart_hint_seek": {"en": "click to seek · Shift+drag to select", "ko": "클릭하여 이동 · Shift+드래그로 구간 선택"},
+    "chart_teach_range": {"en": "Not an anomaly: teach {span}", "ko": "이상 아님: {span} 구간 가르치기"},
+    "chart_clear_selection": {"en": "Clear the selection", "ko": "선택 지우기"},
+    "chart_select_hint": {
+        "en": "Shift+drag over the chart to select a time range",
+        "ko": "Shift+드래그로 차트에서 구간을 선택하세요",
+    },
     "chart_threshold": {"en": "threshold {value:.2f}", "ko": "임계값 {value:.2f}"},
     # events
     "col_event": {"en": "#", "ko": "#"},

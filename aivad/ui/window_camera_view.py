@@ -30,6 +30,7 @@ class WindowCameraView:
         self.chart.reset(seekable=seekable, frame_count=frame_count, fps=source.fps if source is not None else 25.0)
         for report in camera.history:
             self.chart.add(report.index, report.time_s, report.score, report.alarm)
+        self.show_taught_ranges(camera)  # aivad.ui.window_teach
         self.transport.set_seekable(seekable and camera.source_configured, frame_count, source.fps if source else 25)
         self.model_card.set_info(camera.checkpoint_info)
         self.detection.blockSignals(True)  # the panel shows this camera's values; one push below

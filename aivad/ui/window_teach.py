@@ -1,4 +1,4 @@
-"""'Not an anomaly' on an event: teach the camera's model that stretch, switch to it, undo (a part of the main window).
+"""'Not an anomaly' on an event or a chart range: teach the camera's model that stretch, switch to it, undo.
 
 The teaching itself is :func:`aivad.model.teach.teach`, the same as ``python -m aivad teach``; it runs
 on a thread of its own, since extracting and embedding a stretch takes seconds to minutes, and the
@@ -32,8 +32,10 @@ class WindowTeach:
         self._teach_signals.failed.connect(self._teach_failed)
         self._teach_thread: threading.Thread | None = None
         self._undo_teaching: list[tuple[object, object, str, str]] = []  # (camera, event, previous, taught)
+        self._taught_ranges: dict[int, list[tuple[int, int]]] = {}  # id(camera) -> chart ranges taught
         self.events.teach_requested.connect(self.teach_event)
         self.events.undo_requested.connect(self.undo_teaching)
+        self.chart.teach_range_requested.connect(self.teach_range)
 
     @property
     def teaching(self) -> bool:
@@ -41,24 +43,41 @@ class WindowTeach:
 
     def teach_event(self, event) -> None:
         """Teach the event's camera checkpoint that the event's frames are normal (in the background)."""
-        from aivad.model.teach import Stretch, default_output
+        from aivad.model.teach import Stretch
 
         camera = next((c for c in self.cameras if c.name == event.camera), self.camera)
-        checkpoint = camera.config.checkpoint if camera is not None else ""
-        if self.teaching:
-            return self.show_error(tr("teach_busy"), owner="teach", level="warning")
         if event.ongoing:
             return self.show_error(tr("teach_ongoing"), owner="teach", level="warning")
         video = event_video(event, camera)
-        if not checkpoint or not event.seekable or video is None:
+        if not event.seekable or video is None:
             return self.show_error(tr("teach_not_file"), owner="teach", level="warning")
-        stretch = Stretch(video, int(event.start_frame), int(event.end_frame))
+        self._start_teaching(camera, event, Stretch(video, int(event.start_frame), int(event.end_frame)))
+
+    def teach_range(self, first: int, last: int) -> None:
+        """Teach the shown camera's checkpoint that frames first..last of its video are normal (a chart range)."""
+        from aivad.model.teach import Stretch
+
+        camera = self.camera
+        source = camera.config.source if camera is not None else ""
+        if not source or not Path(source).is_file():
+            return self.show_error(tr("teach_not_file"), owner="teach", level="warning")
+        self._start_teaching(camera, (int(first), int(last)), Stretch(Path(source), int(first), int(last)))
+
+    def _start_teaching(self, camera, what, stretch) -> None:
+        """``what``: the event taught, or the (first, last) range of the chart; marked as taught when done."""
+        from aivad.model.teach import default_output
+
+        checkpoint = camera.config.checkpoint if camera is not None else ""
+        if self.teaching:
+            return self.show_error(tr("teach_busy"), owner="teach", level="warning")
+        if not checkpoint:
+            return self.show_error(tr("teach_not_file"), owner="teach", level="warning")
         output = default_output(Path(checkpoint))
         self.events.set_teaching(True)
         self.statusBar().showMessage(tr("teach_running", name=Path(output).name))
         self._teach_thread = threading.Thread(
             target=self._teach_in_background,
-            args=(camera, event, Path(checkpoint), stretch, output, self.device),  # read here: Qt state
+            args=(camera, what, Path(checkpoint), stretch, output, self.device),  # read here: Qt state
             name="aivad-teach",
             daemon=True,
         )
@@ -83,7 +102,7 @@ class WindowTeach:
             return
         self._undo_teaching.append((camera, event, previous, taught))
         self.update_camera(camera, replace(camera.config, checkpoint=taught))
-        self.events.mark_taught(event, True)
+        self._mark_taught(camera, event, True)
         self.events.set_undo_available(True)
         self.statusBar().showMessage(tr("teach_done", name=Path(taught).name), 10000)
 
@@ -98,9 +117,27 @@ class WindowTeach:
         camera, event, previous, taught = self._undo_teaching.pop()
         if camera in self.cameras and camera.config.checkpoint == taught:
             self.update_camera(camera, replace(camera.config, checkpoint=previous))
-        self.events.mark_taught(event, False)
+        self._mark_taught(camera, event, False)
         self.events.set_undo_available(bool(self._undo_teaching))
         self.statusBar().showMessage(tr("teach_undone", name=Path(previous).name), 10000)
+
+    def _mark_taught(self, camera, what, taught: bool) -> None:
+        """The event's row says "taught normal"; a chart range shows as a green band on the shown camera's chart."""
+        if not isinstance(what, tuple):
+            return self.events.mark_taught(what, taught)
+        ranges = self._taught_ranges.setdefault(id(camera), [])
+        if taught:
+            ranges.append(what)
+        elif what in ranges:
+            ranges.remove(what)
+        if camera is self.camera:
+            self.show_taught_ranges(camera)
+            self.chart.clear_selection()
+
+    def show_taught_ranges(self, camera) -> None:
+        """The chart shows the ranges taught on the camera it shows (select_camera calls this too)."""
+        self.chart.taught_ranges = list(getattr(self, "_taught_ranges", {}).get(id(camera), []))  # before set-up: none
+        self.chart.update()
 
 
 def event_video(event, camera) -> Path | None:

@@ -62,3 +62,40 @@ def test_an_ongoing_or_live_event_is_not_taught(qtbot, window):
     live = EventRecord(1, "rtsp://camera/stream", 5, 20, 0.5, 2.0, 3.0, 10, "velocity", seekable=False)
     window.teach_event(live)
     assert not window.teaching and "video file" in window.statusBar().currentMessage()
+
+
+def test_a_selected_chart_range_is_taught_shown_and_undone(qtbot, window, ui_checkpoint, anomaly_video, tmp_path):
+    from PySide6.QtCore import QPoint, Qt
+
+    checkpoint = tmp_path / "camera.ckpt"
+    checkpoint.write_bytes(Path(ui_checkpoint).read_bytes())
+    load(qtbot, window, checkpoint)
+    play_to_end(qtbot, window, anomaly_video)
+    chart = window.chart
+    runner = [e for e in window.events.events if overlaps(e, 18, 32)]
+    assert runner, "the runner did not alarm before teaching"
+    first, last = runner[0].start_frame, runner[0].end_frame
+
+    # Shift+press starts a selection where the mouse is (a plain press would seek instead).
+    rect = chart._plot_rect()
+    x = int(rect.x() + rect.width() * first / (len(chart._scores) - 1))
+    qtbot.mousePress(chart, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, QPoint(x, 60))
+    qtbot.mouseRelease(chart, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, QPoint(x, 60))
+    assert chart.selection is not None and abs(chart.selection[0] - first) <= 1
+    chart.select_range(last, first)  # dragging leftwards selects the same range
+    assert chart.selection == (first, last)
+
+    taught = tmp_path / "camera_taught.ckpt"
+    with qtbot.waitSignal(window.worker.checkpoint_loaded, timeout=120_000):
+        chart.teach_selection()  # the chart's menu: "Not an anomaly: teach …"
+    assert window.camera.config.checkpoint == str(taught)
+    assert chart.taught_ranges == [(first, last)] and chart.selection is None
+    window.events.clear()
+    play_to_end(qtbot, window)
+    assert not any(overlaps(e, first, last) for e in window.events.events)
+    assert chart.taught_ranges == [(first, last)]  # still shown after playing again
+
+    with qtbot.waitSignal(window.worker.checkpoint_loaded, timeout=30_000):
+        window.events.undo_teach_button.click()
+    assert window.camera.config.checkpoint == str(checkpoint)
+    assert chart.taught_ranges == []
