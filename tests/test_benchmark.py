@@ -334,9 +334,40 @@ def test_benchmark_ped2_end_to_end_on_cpu(tmp_path):
     assert main(argv) == 0
     assert (out / "frames" / "Test001.csv").stat().st_mtime_ns == stamp
     assert json.loads((out / "benchmark.json").read_text(encoding="utf-8"))["micro_auroc"] == report["micro_auroc"]
+    # A run stopped after one video resumes with the others.
+    (out / "frames" / "Test002.csv").unlink()
+    assert main(argv) == 0
+    assert (out / "frames" / "Test001.csv").stat().st_mtime_ns == stamp and (out / "frames" / "Test002.csv").is_file()
+    assert json.loads((out / "benchmark.json").read_text(encoding="utf-8"))["micro_auroc"] == report["micro_auroc"]
     # Other settings into the same folder are refused.
     with pytest.raises(UserError, match="other settings"):
         main([*argv[:-2], "--num-workers", "1"])
+
+
+def test_benchmark_shanghaitech_without_appearance_trains_no_encoder(tmp_path):
+    """The ShanghaiTech preset: no appearance attribute in the model, so no encoder epochs whatever --epochs says."""
+    import torch
+
+    from aivad.cli import main
+    from aivad.video.synthetic import render_scene
+
+    root = tmp_path / "shanghaitech"
+    for i in (1, 2):
+        write_avi(root / "training" / "videos" / f"01_00{i}.avi", render_scene(20, seed=i)[0])
+    (root / "testing" / "test_frame_mask").mkdir(parents=True)
+    for j, name in enumerate(["01_0014", "01_0015"]):
+        frames, labels = render_scene(20, seed=10 + j, anomaly="fast", anomaly_frames=(8, 14))
+        write_folder(root / "testing" / "frames" / name, frames, "{}.jpg")
+        np.save(root / "testing" / "test_frame_mask" / f"{name}.npy", labels)
+    out = tmp_path / "out"
+    argv = ["benchmark", "shanghaitech", str(root), "--backend", "lite", "--epochs", "3", "--out", str(out)]
+    assert main([*argv, "--device", "cpu", "--num-workers", "0"]) == 0
+    report = json.loads((out / "benchmark.json").read_text(encoding="utf-8"))
+    assert report["epochs"] == 0 and report["preset"]["smoothing_sigma"] == 7.0
+    assert report["rbdc"] is None and report["frames"] == 40  # no pixel masks in this fixture
+    config = torch.load(out / "model.ckpt", weights_only=True)["hyper_parameters"]
+    assert "appearance" not in config["density"] and config["velocity_units"]["kind"] == "box_height"
+    assert config["velocity_units"]["reference_height"] == 0.0
 
 
 if __name__ == "__main__":

@@ -31,9 +31,14 @@ def add_benchmark_command(commands) -> None:
         "--epochs",
         type=int,
         default=None,
-        help="appearance encoder epochs (default: the from-scratch preset's); 0 = plain AI-VAD",
+        help="appearance encoder epochs; none given: the from-scratch preset's; 0 = plain AI-VAD",
     )
-    sub.add_argument("--out", type=Path, default=None, help="results folder (default: benchmark_DATASET_BACKEND here)")
+    sub.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results folder; none given: benchmark_DATASET_BACKEND in the current folder",
+    )
     sub.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     sub.add_argument(
         "--weights",
@@ -42,7 +47,12 @@ def add_benchmark_command(commands) -> None:
         help="full backend's frozen networks: public pretrained weights, or random (tests only)",
     )
     sub.add_argument("--weights-dir", type=Path, default=None, help="folder with the pretrained weight files (offline)")
-    sub.add_argument("--num-workers", type=int, default=2, help="DataLoader worker processes decoding training video")
+    sub.add_argument(
+        "--num-workers",
+        type=int,
+        default=None,
+        help="DataLoader worker processes decoding training video; none given: the training command's default",
+    )
     sub.add_argument(
         "--max-frames-per-video",
         type=int,

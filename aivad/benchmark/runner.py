@@ -85,7 +85,9 @@ def training_argv(args, benchmark, preset, out: Path, epochs: int) -> list[str]:
 
     argv = ["--videos", *[str(p) for p in benchmark.train], "--backend", args.backend, "--epochs", str(epochs)]
     argv += ["--output", str(out / "model.ckpt"), "--run-dir", str(out / "training"), "--device", args.device]
-    argv += ["--weights", args.weights, "--num-workers", str(args.num_workers), *training_flags(preset)]
+    argv += ["--weights", args.weights, *training_flags(preset)]
+    if args.num_workers is not None:
+        argv += ["--num-workers", str(args.num_workers)]
     if preset.frame_fps is not None:  # the rate of frame folders, which their images cannot say
         argv += ["--fps", f"{preset.frame_fps:g}"]
     if args.weights_dir is not None:
