@@ -51,7 +51,8 @@ def run_benchmark(args) -> int:
     stage = time.time()
     checkpoint, epochs = train_model(args, benchmark, preset, out)
     if checkpoint is None:
-        return 130  # interrupted: the training said how to continue
+        log("benchmark: training did not finish; run the same benchmark command again to continue where it stopped")
+        return 130
     timings["training_s"] = round(time.time() - stage, 1)
     stage = time.time()
     scored = score_test_videos(args, benchmark, preset, checkpoint, out)
