@@ -106,6 +106,8 @@ def test_ped2_layout_labels_counts_order_and_masks(tmp_path):
     order = [frame_number(frame) for _, frame in read_frames(benchmark.test[0].path)]
     assert order == list(range(12))  # 001.tif ... 012.tif in order
     assert read_benchmark("ped2", tmp_path / "UCSDped2").root == benchmark.root
+    (tmp_path / "UCSDped1" / "Test" / "Test001").mkdir(parents=True)  # UCSD's archive holds both
+    assert read_benchmark("ped2", tmp_path).root == benchmark.root
 
 
 def test_ped2_mismatched_labels_are_a_user_error(tmp_path):

@@ -143,7 +143,8 @@ def image_files(folder: Path) -> list[Path]:
 
 
 def read_ped2(root: Path) -> Benchmark:
-    root = _one_level_down(root, "Test")
+    # UCSD's archive holds UCSDped1 and UCSDped2 side by side: given the archive's folder, take UCSDped2
+    root = root / "UCSDped2" if (root / "UCSDped2").is_dir() else _one_level_down(root, "Test")
     train_dir, test_dir = root / "Train", root / "Test"
     if not (train_dir.is_dir() and test_dir.is_dir()):
         raise UserError(
@@ -153,7 +154,7 @@ def read_ped2(root: Path) -> Benchmark:
     train, test = numbered_folders(train_dir, "Train"), numbered_folders(test_dir, "Test")
     if not train or not test:
         raise UserError(f"{root}: found no Train0NN or Test0NN frame folders in Train/ and Test/.")
-    candidates = [test_dir / "UCSDped2.m", root / "UCSDped2.m", *sorted(root.rglob("UCSDped*.m"))]
+    candidates = [test_dir / "UCSDped2.m", root / "UCSDped2.m", *sorted(root.rglob("UCSDped2.m"))]
     gt_file = next((p for p in candidates if p.is_file()), None)
     if gt_file is None:
         raise UserError(f"{root}: UCSDped2.m (the frame labels, in UCSDped2/Test/) is missing.")
