@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers import LITE_FAST, REPO_ROOT, train, wait_until
+from helpers import LITE_FAST, REPO_ROOT, train, train_as_user, wait_until
 
 from aivad.cli import main as cli_main
 from aivad.console import run_main
@@ -303,6 +303,17 @@ def test_training_takes_a_frame_folder_in_videos(tmp_path, lite_training_videos)
         (lite_training_videos[1].name, 40, probe_video(lite_training_videos[1]).fps, 39),
     ]
     assert summary["settings"]["fps"] == 7.5
+
+
+def test_a_damaged_image_met_in_a_decoding_worker_is_one_sentence(tmp_path, capsys, lite_training_videos):
+    folder = decoded_into_folder(lite_training_videos[0], tmp_path / "frames")
+    data = (folder / "20.png").read_bytes()
+    (folder / "20.png").write_bytes(data[: len(data) // 2])  # passes the header check, fails to decode
+    args = ["--videos", folder, "--epochs", "0", "--output", tmp_path / "o.ckpt", *LITE_FAST, "--num-workers", "1"]
+    assert train_as_user("from_scratch", args) == 2  # the last --num-workers counts: one worker process
+    error = capsys.readouterr().err
+    assert "error: The image " in error and "20.png (frame 19 of the frame folder" in error
+    assert "Traceback" not in error and "DataLoader worker" not in error
 
 
 def test_fps_is_one_option_with_one_default_for_training_and_scoring():

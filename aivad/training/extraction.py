@@ -216,6 +216,8 @@ def extract_footage(
             pending.clear()
 
         for item in loader:
+            if "user_error" in item:
+                raise UserError(item["user_error"])  # the shards finished so far stay for a rerun
             video, frame_index = int(item["video_index"]), int(item["frame_index"])
             current = open_shards.get(video)
             if frame_index < 0 or (current is not None and shard_of(frame_index) != current.shard):
@@ -260,7 +262,8 @@ class FramePairDataset(IterableDataset):
     """Consecutive frame pairs of several videos, for a ``torch.utils.data.DataLoader``.
 
     Yields one sample at a time (use ``batch_size=None`` or your own collate):
-    ``{"video_index", "frame_index", "previous", "frame"}`` with uint8 HxWx3 BGR tensors.
+    ``{"video_index", "frame_index", "previous", "frame"}`` with uint8 HxWx3 BGR tensors, or, when a
+    video turns out unreadable, ``{"video_index", "frame_index": -1, "user_error": message}`` and no more.
     With several workers each video is decoded by exactly one worker. Only plain data is
     stored, so the dataset pickles into "spawn" workers as on Windows.
     """
@@ -290,12 +293,18 @@ class FramePairDataset(IterableDataset):
             pairs = iter_frame_pairs(
                 self.paths[video_index], self.stride, self.max_pairs_per_video, start=self.starts[video_index]
             )
-            for frame_index, previous, frame in pairs:
-                yield {
-                    "video_index": video_index,
-                    "frame_index": frame_index,
-                    "previous": torch.from_numpy(previous),
-                    "frame": torch.from_numpy(frame),
-                }
+            try:
+                for frame_index, previous, frame in pairs:
+                    yield {
+                        "video_index": video_index,
+                        "frame_index": frame_index,
+                        "previous": torch.from_numpy(previous),
+                        "frame": torch.from_numpy(frame),
+                    }
+            except UserError as error:
+                # Handed over as data: raised in a worker process, the DataLoader would wrap the user's
+                # one sentence (a damaged image, say) in a traceback.
+                yield {"video_index": video_index, "frame_index": -1, "user_error": str(error)}
+                return
             if self.end_markers:
                 yield {"video_index": video_index, "frame_index": -1}
