@@ -90,14 +90,14 @@ def test_velocity_far_from_the_lesson_is_not_lowered_to_normal(lite_checkpoint, 
     """Teaching lowers velocity near the taught speeds only: no scale shift, and a speed six kernel widths from every
     taught one keeps its score or stays at least where a kernel that far puts it (far above any threshold).
     (Ordinary speeds kept exactly: the next test, where the lesson is narrower than this runner's many speeds.)"""
-    from aivad.model.teach import COVERED_LEVEL
+    from aivad.model.teach import COVERED_LEVEL, KERNEL_VARIANCE
 
     before, after = velocity_density(lite_checkpoint), velocity_density(taught)
     kernels = after.means[len(before.means) :]
     assert len(kernels) > 0  # the runner's speeds were unusual: the lesson added kernels
     assert (float(after.low), float(after.high)) == (float(before.low), float(before.high))
     speeds = torch.linspace(0.0, 60.0, 1201, dtype=torch.float64)[:, None]
-    width = after.reg_covar**0.5
+    width = (KERNEL_VARIANCE * after.reg_covar) ** 0.5
     distance = torch.cdist(speeds, kernels).min(dim=1).values
     far, near = distance > 6 * width, distance < 0.1 * width
     assert far.sum() > 100 and near.sum() > 0

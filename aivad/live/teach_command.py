@@ -21,7 +21,7 @@ def add_parser(commands) -> None:
         description=(
             "Teach a checkpoint that a stretch of video is normal (a false alarm that keeps coming back): its regions "
             "join every attribute's normal memory in a NEW checkpoint; the threshold and its false-alarm estimate "
-            "are kept, and no score can rise. Give VIDEO with --frames, or --events-db with --event."
+            "are kept, and no attribute's score can rise. Give VIDEO with --frames, or --events-db with --event."
         ),
     )
     teach.add_argument("checkpoint", type=Path, help="checkpoint to teach (never changed)")
