@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -179,6 +180,92 @@ def test_wrong_layout_says_what_is_expected(tmp_path):
         read_benchmark("ped2", tmp_path)
     with pytest.raises(UserError, match="training_videos/01.avi"):
         read_benchmark("avenue", tmp_path)
+
+
+def make_avenue(base: Path, labels_beside: bool = True) -> Path:
+    """'Avenue Dataset' with 01.avi (frames 3-5 anomalous), and ground_truth_demo beside it or inside it."""
+    import scipy.io
+
+    root = base / "Avenue Dataset"
+    write_avi(root / "training_videos" / "01.avi", frames_of(10, 1))
+    write_avi(root / "testing_videos" / "01.avi", frames_of(10, 2))
+    label_dir = (base if labels_beside else root) / "ground_truth_demo" / "testing_label_mask"
+    label_dir.mkdir(parents=True)
+    cells = np.empty((1, 10), dtype=object)
+    for t in range(10):
+        cells[0, t] = np.zeros((SIZE[1], SIZE[0]), np.uint8)
+        cells[0, t][5:9, 5:9] = 2 <= t <= 4
+    scipy.io.savemat(label_dir / "1_label.mat", {"volLabel": cells})
+    return root
+
+
+def test_a_folder_inside_the_dataset_is_named_and_labels_beside_it_are_found(tmp_path):
+    make_ped2(tmp_path / "ucsd")
+    with pytest.raises(UserError, match=r"Test is inside the dataset: give .*UCSDped2\."):
+        read_benchmark("ped2", tmp_path / "ucsd" / "UCSDped2" / "Test")
+    # The two Avenue downloads unpacked side by side, and the 'Avenue Dataset' folder given, as its help says.
+    root = make_avenue(tmp_path / "avenue")
+    benchmark = read_benchmark("avenue", root)
+    assert benchmark.test[0].labels.tolist() == [0, 0, 1, 1, 1, 0, 0, 0, 0, 0]
+    assert benchmark.label_source == tmp_path / "avenue" / "ground_truth_demo" / "testing_label_mask"
+    # ground_truth_show.m reads testing_videos\ beside the masks: a copy there does not hide the dataset
+    shutil.copytree(root / "testing_videos", tmp_path / "avenue" / "ground_truth_demo" / "testing_videos")
+    assert read_benchmark("avenue", tmp_path / "avenue").root == root
+    with pytest.raises(UserError, match=r"testing_videos is inside the dataset: give .*Avenue Dataset\."):
+        read_benchmark("avenue", root / "testing_videos")
+    shutil.rmtree(tmp_path / "avenue" / "ground_truth_demo")
+    with pytest.raises(UserError, match="unpack ground_truth_demo.zip into"):
+        read_benchmark("avenue", root)
+
+
+def save_mat_v73(path: Path, masks: list[np.ndarray]) -> None:
+    """volLabel as MATLAB's save -v7.3 writes it: HDF5 behind a 512-byte MAT header, the cells as references
+    to (W, H) arrays (MATLAB stores column-major)."""
+    import h5py
+
+    with h5py.File(path, "w", userblock_size=512) as handle:
+        cells = handle.create_dataset("volLabel", (len(masks), 1), dtype=h5py.ref_dtype)
+        for t, mask in enumerate(masks):
+            cells[t, 0] = handle.create_dataset(f"#refs#/m{t}", data=np.ascontiguousarray(mask.T)).ref
+    header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, HDF5 schema 1.00 .".ljust(116) + bytes(8) + b"\x00\x02IM"
+    with open(path, "r+b") as handle:
+        handle.write(header)
+
+
+def test_vol_label_saved_as_v73_is_read_with_h5py_or_says_what_to_do(tmp_path, monkeypatch):
+    pytest.importorskip("h5py")  # requirements-dev.txt
+    root = make_avenue(tmp_path)
+    mat = tmp_path / "ground_truth_demo" / "testing_label_mask" / "1_label.mat"
+    masks = [np.zeros((SIZE[1], SIZE[0]), np.uint8) for _ in range(10)]
+    masks[7][1:3, 40:50] = 1
+    save_mat_v73(mat, masks)
+    assert read_benchmark("avenue", root).test[0].labels.tolist() == [0] * 7 + [1, 0, 0]
+    np.testing.assert_array_equal(read_benchmark("avenue", root).test[0].masks()[7], masks[7] > 0)
+    monkeypatch.setitem(sys.modules, "h5py", None)  # as where h5py is not installed
+    with pytest.raises(UserError, match=r"v7.3 \(HDF5\).*pip install h5py.*'-v7'"):
+        read_benchmark("avenue", root)
+
+
+def test_mask_counts_and_lost_frames_are_caught_before_any_model_loads(tmp_path):
+    make_ped2(tmp_path / "ucsd")
+    test = tmp_path / "ucsd" / "UCSDped2" / "Test"
+    (test / "Test001_gt" / "012.bmp").unlink()
+    with pytest.raises(UserError, match="has 12 frames but 11 pixel masks"):
+        read_benchmark("ped2", tmp_path / "ucsd")
+    (test / "Test001_gt" / "005.bmp").rename(test / "Test001_gt" / "012.bmp")
+    (test / "Test002" / "007.tif").unlink()  # a frame lost in the middle: later labels would shift by one
+    with pytest.raises(UserError, match="Test002: the image numbered 7 is missing"):
+        read_benchmark("ped2", tmp_path / "ucsd")
+    root = tmp_path / "shanghaitech"
+    write_avi(root / "training" / "videos" / "01_001.avi", frames_of(10, 1))
+    write_folder(root / "testing" / "frames" / "01_0014", frames_of(12, 7), "{}.jpg")
+    for kind, array in (("test_frame_mask", np.zeros(12)), ("test_pixel_mask", np.zeros((11, SIZE[1], SIZE[0])))):
+        (root / "testing" / kind).mkdir(parents=True)
+        np.save(root / "testing" / kind / "01_0014.npy", array)
+    with pytest.raises(UserError, match="has 12 frames but 11 pixel masks"):
+        read_benchmark("shanghaitech", root)
+    with pytest.raises(UserError, match="testing is inside the dataset: give"):
+        read_benchmark("shanghaitech", root / "testing")
 
 
 # --------------------------------------------------------------------------- protocol

@@ -33,6 +33,7 @@ class TestVideo:
     path: Path  # a video file or a frame folder
     labels: np.ndarray  # (T,) int8, 1 = anomalous frame
     masks: Callable[[], np.ndarray] | None = None  # () -> (T, H, W) bool pixel masks; None where none exist
+    mask_frames: int | None = None  # how many pixel masks there are (read cheaply, checked before any model loads)
 
     @property
     def n_frames(self) -> int:
@@ -45,6 +46,7 @@ class Benchmark:
     root: Path  # the folder the layout was found in
     train: list[Path]  # training videos or frame folders, in order
     test: list[TestVideo]  # test videos, in order
+    label_source: Path | None = None  # the labels file or folder, where it is not in root's layout (Avenue's)
 
     @property
     def has_masks(self) -> bool:
@@ -68,6 +70,11 @@ def read_benchmark(name: str, root: Path, count_frames: Callable[[Path], int] | 
                 f"{name}: test video {video.path} has {found} frames but its labels cover {video.n_frames}; "
                 "check that the video and its labels come from the same, complete download."
             )
+        if video.mask_frames is not None and video.mask_frames != found:
+            raise UserError(
+                f"{name}: test video {video.path} has {found} frames but {video.mask_frames} pixel masks; check "
+                "that the video and its masks come from the same, complete download."
+            )
     return benchmark
 
 
@@ -80,12 +87,35 @@ def video_frame_count(path: Path) -> int:
     return info.n_frames
 
 
-def _one_level_down(root: Path, marker: str) -> Path:
-    """``root`` when ``marker`` is in it, else the one sub-folder that holds it (the unpacked archive's folder)."""
-    if (root / marker).exists():
-        return root
-    found = sorted(p.parent for p in root.glob(f"*/{marker}"))
-    return found[0] if len(found) == 1 else root
+def _find_root(given: Path, looks_right: Callable[[Path], bool]) -> Path:
+    """``given`` when it holds the layout, else the one sub-folder that does (the unpacked archive's folder)."""
+    if looks_right(given):
+        return given
+    found = [p for p in sorted(given.iterdir()) if p.is_dir() and looks_right(p)]
+    return found[0] if len(found) == 1 else given
+
+
+def _inside_hint(given: Path, looks_right: Callable[[Path], bool]) -> str:
+    """Where the user gave a folder inside the dataset: which folder to give instead."""
+    for parent in list(given.resolve().parents)[:3]:
+        if looks_right(parent):
+            return f" {given} is inside the dataset: give {parent}."
+    return ""
+
+
+def check_numbering(folder: Path, images: list[Path]) -> None:
+    """A test frame folder's images must be numbered without gaps: a lost frame would shift every later label."""
+    from aivad.video.frame_folders import frame_order_key
+
+    numbers = [frame_order_key(p.name)[1] for p in images]
+    expected = range(numbers[0], numbers[0] + len(numbers)) if numbers else range(0)
+    if numbers != list(expected):
+        gap = next(n for n, e in zip(numbers, expected) if n != e)
+        missing = next(e for n, e in zip(numbers, expected) if n != e)
+        raise UserError(
+            f"{folder}: the image numbered {missing} is missing (the next is {gap}); a lost frame would shift every "
+            "later frame against its label, so restore it from the download."
+        )
 
 
 def numbered_folders(parent: Path, prefix: str) -> list[Path]:
@@ -142,14 +172,19 @@ def image_files(folder: Path) -> list[Path]:
     return frame_images(folder)
 
 
-def read_ped2(root: Path) -> Benchmark:
+def _is_ped2(folder: Path) -> bool:
+    return (folder / "Train").is_dir() and (folder / "Test").is_dir()
+
+
+def read_ped2(given: Path) -> Benchmark:
     # UCSD's archive holds UCSDped1 and UCSDped2 side by side: given the archive's folder, take UCSDped2
-    root = root / "UCSDped2" if (root / "UCSDped2").is_dir() else _one_level_down(root, "Test")
+    root = given / "UCSDped2" if _is_ped2(given / "UCSDped2") else _find_root(given, _is_ped2)
     train_dir, test_dir = root / "Train", root / "Test"
-    if not (train_dir.is_dir() and test_dir.is_dir()):
+    if not _is_ped2(root):
         raise UserError(
-            f"{root} does not look like UCSD Ped2: expected the folders UCSDped2/Train/Train001 ... and "
+            f"{given} does not look like UCSD Ped2: expected the folders UCSDped2/Train/Train001 ... and "
             "UCSDped2/Test/Test001 ...; give the UCSDped2 folder (or the one holding it)."
+            + _inside_hint(given, _is_ped2)
         )
     train, test = numbered_folders(train_dir, "Train"), numbered_folders(test_dir, "Test")
     if not train or not test:
@@ -166,11 +201,13 @@ def read_ped2(root: Path) -> Benchmark:
         )
     videos = []
     for folder, ranges in zip(test, per_video):
-        n_frames = len(image_files(folder))
-        labels = ranges_to_labels(ranges, n_frames, f"{gt_file} ({folder.name})")
+        images = image_files(folder)
+        check_numbering(folder, images)
+        labels = ranges_to_labels(ranges, len(images), f"{gt_file} ({folder.name})")
         gt_folder = folder.with_name(folder.name + "_gt")
-        masks = _bmp_masks(gt_folder, n_frames) if gt_folder.is_dir() and image_files(gt_folder) else None
-        videos.append(TestVideo(folder.name, folder, labels, masks))
+        gt_images = image_files(gt_folder) if gt_folder.is_dir() else []
+        masks = _bmp_masks(gt_folder, len(images)) if gt_images else None
+        videos.append(TestVideo(folder.name, folder, labels, masks, len(gt_images) if gt_images else None))
     return Benchmark("ped2", root, train, videos)
 
 
@@ -198,12 +235,18 @@ def _bmp_masks(folder: Path, n_frames: int) -> Callable[[], np.ndarray]:
 
 
 def load_vol_label(path: Path) -> list[np.ndarray]:
-    """``volLabel`` of an Avenue ``N_label.mat``: one 2-D mask per frame, whichever way the cell array lies."""
+    """``volLabel`` of an Avenue ``N_label.mat``: one 2-D mask per frame, whichever way the cell array lies.
+
+    The files are distributed as MATLAB 5 files (scipy reads them). A file saved again with ``-v7.3`` is HDF5,
+    which scipy cannot read: it is read with h5py where that is installed, otherwise the error says what to do.
+    """
     import scipy.io
 
     try:
         data = scipy.io.loadmat(str(path))
-    except (NotImplementedError, ValueError, OSError) as error:
+    except NotImplementedError:  # scipy's answer to a v7.3 (HDF5) file
+        return _vol_label_hdf5(path)
+    except (ValueError, OSError) as error:
         raise UserError(f"{path} cannot be read as a MATLAB file ({error}); check the download.") from None
     if "volLabel" not in data:
         raise UserError(f"{path} has no volLabel variable; is it one of Avenue's testing_label_mask files?")
@@ -214,22 +257,58 @@ def load_vol_label(path: Path) -> list[np.ndarray]:
     return [cells[..., t] for t in range(cells.shape[-1])] if cells.ndim == 3 else [cells]
 
 
-def read_avenue(given: Path) -> Benchmark:
-    root = _one_level_down(given, "testing_videos")
-    train_dir, test_dir = root / "training_videos", root / "testing_videos"
-    if not (train_dir.is_dir() and test_dir.is_dir()):
+def _vol_label_hdf5(path: Path) -> list[np.ndarray]:
+    try:
+        import h5py
+    except ImportError:
         raise UserError(
-            f"{root} does not look like CUHK Avenue: expected training_videos/01.avi ... and testing_videos/01.avi "
-            "...; give the 'Avenue Dataset' folder."
+            f"{path} is a MATLAB v7.3 (HDF5) file, which scipy cannot read: install h5py (pip install h5py) and run "
+            f"again, or save it again as version 7 in MATLAB: load('{path.name}'); save('{path.name}', 'volLabel', "
+            "'-v7')."
+        ) from None
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise UserError(f"{path} cannot be read as a MATLAB v7.3 file ({error}); check the download.") from None
+    with handle:
+        if "volLabel" not in handle:
+            raise UserError(f"{path} has no volLabel variable; is it one of Avenue's testing_label_mask files?")
+        cells = handle["volLabel"]
+        if h5py.check_dtype(ref=cells.dtype) is None:  # a plain numeric array, stored transposed: (T, W, H)
+            return list(np.asarray(cells).transpose(0, 2, 1)) if cells.ndim == 3 else [np.asarray(cells).T]
+        return [np.asarray(handle[ref]).T for ref in np.asarray(cells).ravel()]  # each mask stored as (W, H)
+
+
+def _is_avenue(folder: Path) -> bool:
+    return (folder / "training_videos").is_dir() and (folder / "testing_videos").is_dir()
+
+
+def _label_folders(given: Path, root: Path) -> list[Path]:
+    """Avenue's testing_label_mask folders: under the folder given, else beside the dataset's folder, where the
+    separate ground-truth download (ground_truth_demo.zip) is usually unpacked."""
+    found = sorted(p for p in given.rglob("testing_label_mask") if p.is_dir())
+    if not found:
+        beside = [root.parent / "testing_label_mask", *sorted(root.parent.glob("*/testing_label_mask"))]
+        found = [p for p in beside if p.is_dir()]
+    return found
+
+
+def read_avenue(given: Path) -> Benchmark:
+    root = _find_root(given, _is_avenue)
+    train_dir, test_dir = root / "training_videos", root / "testing_videos"
+    if not _is_avenue(root):
+        raise UserError(
+            f"{given} does not look like CUHK Avenue: expected training_videos/01.avi ... and testing_videos/01.avi "
+            "...; give the 'Avenue Dataset' folder." + _inside_hint(given, _is_avenue)
         )
     train, test = _numbered_videos(train_dir), _numbered_videos(test_dir)
-    label_dirs = sorted(p for p in given.rglob("testing_label_mask") if p.is_dir())  # beside the videos or in them
     if not train or not test:
         raise UserError(f"{root}: found no .avi videos in training_videos/ or testing_videos/.")
+    label_dirs = _label_folders(given, root)
     if not label_dirs:
         raise UserError(
-            f"{root}: the folder testing_label_mask (Avenue's ground truth, a separate download) was not found "
-            "under it; unpack it there."
+            f"{root}: the folder testing_label_mask (Avenue's ground truth, a separate download) was found neither "
+            f"under it nor beside it; unpack ground_truth_demo.zip into {root.parent}."
         )
     videos = []
     for video in test:
@@ -240,8 +319,8 @@ def read_avenue(given: Path) -> Benchmark:
             raise UserError(f"{label_dirs[0]}: {number}_label.mat, the labels of {video.name}, is missing.")
         masks = load_vol_label(label_file)
         labels = np.array([int(np.any(mask)) for mask in masks], dtype=np.int8)
-        videos.append(TestVideo(video.stem, video, labels, _cell_masks(label_file)))
-    return Benchmark("avenue", root, train, videos)
+        videos.append(TestVideo(video.stem, video, labels, _cell_masks(label_file), len(masks)))
+    return Benchmark("avenue", root, train, videos, label_dirs[0])
 
 
 def _cell_masks(path: Path) -> Callable[[], np.ndarray]:
@@ -256,14 +335,19 @@ def _numbered_videos(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- ShanghaiTech
 
 
-def read_shanghaitech(root: Path) -> Benchmark:
-    root = _one_level_down(root, "testing")
+def _is_shanghaitech(folder: Path) -> bool:
+    return (folder / "training" / "videos").is_dir() and (folder / "testing" / "frames").is_dir()
+
+
+def read_shanghaitech(given: Path) -> Benchmark:
+    root = _find_root(given, _is_shanghaitech)
     train_dir, frames_dir = root / "training" / "videos", root / "testing" / "frames"
     labels_dir, pixels_dir = root / "testing" / "test_frame_mask", root / "testing" / "test_pixel_mask"
-    if not (train_dir.is_dir() and frames_dir.is_dir() and labels_dir.is_dir()):
+    if not (_is_shanghaitech(root) and labels_dir.is_dir()):
         raise UserError(
-            f"{root} does not look like ShanghaiTech: expected training/videos/*.avi, testing/frames/01_0014/ ... "
+            f"{given} does not look like ShanghaiTech: expected training/videos/*.avi, testing/frames/01_0014/ ... "
             "and testing/test_frame_mask/01_0014.npy ...; give the folder holding training/ and testing/."
+            + _inside_hint(given, _is_shanghaitech)
         )
     train = sorted(p for p in train_dir.iterdir() if p.is_file() and p.suffix.lower() == ".avi")
     test = sorted(p for p in frames_dir.iterdir() if p.is_dir())
@@ -275,10 +359,20 @@ def read_shanghaitech(root: Path) -> Benchmark:
         if not label_file.is_file():
             raise UserError(f"{label_file}, the labels of the test video {folder.name}, is missing.")
         labels = (np.load(label_file, allow_pickle=False).ravel() > 0).astype(np.int8)
+        check_numbering(folder, image_files(folder))
         pixel_file = pixels_dir / f"{folder.name}.npy"
+        mask_frames = _npy_frames(pixel_file) if pixel_file.is_file() else None
         masks = _npy_masks(pixel_file) if pixel_file.is_file() else None
-        videos.append(TestVideo(folder.name, folder, labels, masks))
+        videos.append(TestVideo(folder.name, folder, labels, masks, mask_frames))
     return Benchmark("shanghaitech", root, train, videos)
+
+
+def _npy_frames(path: Path) -> int:
+    """How many (H, W) masks a (T, H, W) .npy holds, from its header only."""
+    shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+    if len(shape) != 3:
+        raise UserError(f"{path} holds an array of shape {shape}; a pixel mask file holds (frames, height, width).")
+    return shape[0]
 
 
 def _npy_masks(path: Path) -> Callable[[], np.ndarray]:

@@ -47,6 +47,8 @@ def run_benchmark(args) -> int:
         f"benchmark {args.dataset}: {len(benchmark.train)} training videos, {len(benchmark.test)} test videos "
         f"({n_test} frames) in {benchmark.root}; results in {out}"
     )
+    if benchmark.label_source is not None:
+        log(f"benchmark {args.dataset}: labels from {benchmark.label_source}")
     timings = {}
     stage = time.time()
     checkpoint, epochs = train_model(args, benchmark, preset, out)
