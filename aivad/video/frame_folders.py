@@ -10,10 +10,12 @@ file (nothing else needs to know which of the two a path is)::
     for index, previous, bgr in iter_frame_pairs(info.path): ...
     video = SeekableVideo(info.path, fps=10)  # the window's reader: seek, frames(), close
 
-``fps`` (every reader that reports time takes it) is the rate of a frame folder, which no image states; ``None``
-means :data:`FRAME_FOLDER_FPS`. Video files ignore it and keep their own rate. Command lines take it with
-:func:`add_fps_option`. Which folders are frame folders, and which folders hold several videos:
-:func:`aivad.video.listing.is_frame_folder` and :func:`aivad.video.listing.videos_in_folder`.
+``fps`` is the rate of a frame folder, which no image states (``None``: :data:`FRAME_FOLDER_FPS`); the readers
+that report a rate or times take it (inspect_video, validate_videos, probe_video, SeekableVideo, FileSource, and
+aivad.live's Detector.score_video); read_frames and iter_frame_pairs count frames and need none. Video
+files ignore it and keep their own rate. Command lines take it with :func:`add_fps_option`. Which folders are
+frame folders, and which folders hold several videos: :func:`aivad.video.listing.is_frame_folder` and
+:func:`aivad.video.listing.videos_in_folder`; a folder's images in frame order: :func:`frame_images`.
 
 The rules:
 
