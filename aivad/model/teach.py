@@ -296,7 +296,8 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
         seen = taught_frames(lessons, identity) | taught_frames([{"stretches": done}], identity)
         fresh = [f for f in range(stretch.first, last + 1) if f not in seen]
         if len(fresh) < last - stretch.first + 1:
-            skipped.append(f"{stretch.video.name} {stretch.first}:{last}")
+            old = [f for f in range(stretch.first, last + 1) if f in seen]
+            skipped += [f"{stretch.video.name} {first}:{end}" for first, end in runs(old)]
         for first, end in runs(fresh):
             log(f"teach: extracting the regions of {stretch.video} frames {first}:{end} ...")
             for name, rows in extract_stretch(model, backend, stretch.video, first, end, choice.device).items():
