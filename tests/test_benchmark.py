@@ -433,6 +433,20 @@ def test_benchmark_ped2_end_to_end_on_cpu(tmp_path):
         main([*argv[:-2], "--num-workers", "1"])
 
 
+def test_benchmark_stopped_with_ctrl_c_says_how_to_go_on(tmp_path, monkeypatch, capsys):
+    from aivad.benchmark import runner
+    from aivad.cli import main
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    make_ped2(tmp_path / "data")
+    monkeypatch.setattr(runner, "train_model", interrupted)
+    argv = ["benchmark", "ped2", str(tmp_path / "data"), "--backend", "lite", "--out", str(tmp_path / "out")]
+    assert main(argv) == 130
+    assert "stopped; run the same benchmark command again" in capsys.readouterr().out
+
+
 def test_benchmark_shanghaitech_without_appearance_trains_no_encoder(tmp_path):
     """The ShanghaiTech preset: no appearance attribute in the model, so no encoder epochs whatever --epochs says."""
     import torch

@@ -31,6 +31,7 @@ from aivad.errors import UserError
 
 PAPER_MICRO_AUROC = {"ped2": 0.991, "avenue": 0.937, "shanghaitech": 0.859}  # arXiv 2212.00789, latest version
 FRAME_COLUMNS = ["frame", "score", "smoothed_score", "label"]
+RESUME_HINT = "run the same benchmark command again to continue where it stopped"
 
 
 def run_benchmark(args) -> int:
@@ -50,15 +51,19 @@ def run_benchmark(args) -> int:
     if benchmark.label_source is not None:
         log(f"benchmark {args.dataset}: labels from {benchmark.label_source}")
     timings = {}
-    stage = time.time()
-    checkpoint, epochs = train_model(args, benchmark, preset, out)
-    if checkpoint is None:
-        log("benchmark: training did not finish; run the same benchmark command again to continue where it stopped")
+    try:
+        stage = time.time()
+        checkpoint, epochs = train_model(args, benchmark, preset, out)
+        if checkpoint is None:
+            log(f"benchmark: training did not finish; {RESUME_HINT}")
+            return 130
+        timings["training_s"] = round(time.time() - stage, 1)
+        stage = time.time()
+        scored = score_test_videos(args, benchmark, preset, checkpoint, out)
+        timings["scoring_s"] = round(time.time() - stage, 1)
+    except KeyboardInterrupt:  # Ctrl+C: what is finished stays; say how to go on
+        log(f"benchmark: stopped; {RESUME_HINT}")
         return 130
-    timings["training_s"] = round(time.time() - stage, 1)
-    stage = time.time()
-    scored = score_test_videos(args, benchmark, preset, checkpoint, out)
-    timings["scoring_s"] = round(time.time() - stage, 1)
     report = make_report(args, benchmark, preset, scored, epochs, checkpoint)
     report["preset_notes"] = preset_notes(args.dataset, args.backend)
     report["timings"] = {**timings, "total_s": round(time.time() - started, 1)}
