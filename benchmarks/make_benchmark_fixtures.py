@@ -16,10 +16,12 @@ the method. The layouts:
   with the separate ground-truth download unpacked beside it as ``avenue/ground_truth_demo/testing_label_mask/
   N_label.mat`` (``volLabel``, a 1xT cell array of HxW masks, as MATLAB writes it); test video 02 is anomalous
   throughout, as two of Avenue's are;
-- ``shanghaitech/``: ``training/videos/01_00N.avi`` and ``02_00N.avi`` (scene 02 is the street mirrored,
-  24 fps), ``testing/frames/<video>/NNN.jpg`` (the dataset's ``000.jpg``, ``001.jpg``, ... for 01_0014 and
-  02_0161; 01_0015 written unpadded, ``0.jpg ... 99.jpg``, so a text sort would misplace ``10.jpg``),
-  ``testing/test_frame_mask/<video>.npy`` and ``testing/test_pixel_mask/<video>.npy`` ((T, H, W) uint8).
+- ``shanghaitech/``: ``training/videos/01_00N.avi`` and ``02_00N.avi`` (24 fps; scene 02 is another camera,
+  a zoomed and mirrored view of the street: a plain mirror would make each scene-02 video a twin of a scene-01
+  one, which shrinks the calibration's held-out spread), ``testing/frames/<video>/NNN.jpg`` (the dataset's
+  ``000.jpg``, ``001.jpg``, ... for 01_0014 and 02_0161; 01_0015 written unpadded, ``0.jpg ... 99.jpg``, so a
+  text sort would misplace ``10.jpg``), ``testing/test_frame_mask/<video>.npy`` and
+  ``testing/test_pixel_mask/<video>.npy`` ((T, H, W) uint8).
 
 Anomalies are pasted real objects moving across the street (a cardboard box, a car, a squirrel, a mandrill's
 face), or people seen at three times their speed (a region of the frame taken from every third source frame).
@@ -131,17 +133,23 @@ def read_source() -> list[np.ndarray]:
     return frames
 
 
-def fit(frame: np.ndarray, size: tuple[int, int], crop_16_9: bool) -> np.ndarray:
-    """The frame at ``size`` (width, height); 16:9 sizes take the middle 768x432 band first (no stretching)."""
-    if crop_16_9:
-        frame = frame[72:504]
-    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+# What a camera sees of the source: (x0, y0, x1, y1) and whether it is mirrored. 16:9 views crop, never stretch.
+WHOLE = ((0, 0, 768, 576), False)  # 4:3, as UCSD's
+BAND_16_9 = ((0, 72, 768, 504), False)  # the middle 768x432 band
+ZOOMED_MIRRORED = ((192, 200, 768, 524), True)  # ShanghaiTech's second scene: another camera, not a mirror twin
 
 
-def fit_masks(masks: np.ndarray, size: tuple[int, int], crop_16_9: bool) -> np.ndarray:
-    if crop_16_9:
-        masks = masks[:, 72:504]
-    return np.stack([cv2.resize(m.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0 for m in masks])
+def fit(frame: np.ndarray, size: tuple[int, int], view=WHOLE) -> np.ndarray:
+    """The frame as ``view`` sees it, at ``size`` (width, height)."""
+    (x0, y0, x1, y1), mirrored = view
+    frame = cv2.resize(frame[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+    return cv2.flip(frame, 1) if mirrored else frame
+
+
+def fit_masks(masks: np.ndarray, size: tuple[int, int], view=WHOLE) -> np.ndarray:
+    (x0, y0, x1, y1), mirrored = view
+    fitted = [cv2.resize(m[y0:y1, x0:x1].astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0 for m in masks]
+    return np.stack([np.fliplr(m) if mirrored else m for m in fitted])
 
 
 def write_avi(path: Path, frames: list[np.ndarray], fps: float) -> None:
@@ -193,10 +201,11 @@ AVENUE_TESTS = [
     (TEST_START + 100, [("squirrel", 0, 100, 700, 430, -1.8 * WALK, -0.6)]),  # anomalous throughout
     (TEST_START + 200, [("box", 10, 30, 60, 240, 2 * WALK, 0.2), ("car", 60, 30, 760, 300, -3 * WALK, -0.5)]),
 ]
-SHANGHAITECH_TESTS = [  # (name, start, plan, mirrored scene, image name pattern)
-    ("01_0014", TEST_START, [("car", 25, 30, -90, 260, 3 * WALK, 0.4)], False, "{:03d}.jpg"),
-    ("01_0015", TEST_START + 100, [("fast", 40, 20, 250, 150, 300, 330)], False, "{}.jpg"),
-    ("02_0161", TEST_START + 200, [("squirrel", 30, 40, 40, 420, 2.5 * WALK, -1.5)], True, "{:03d}.jpg"),
+SCENES = {"01": BAND_16_9, "02": ZOOMED_MIRRORED}
+SHANGHAITECH_TESTS = [  # (name: scene_video, start, plan, image name pattern)
+    ("01_0014", TEST_START, [("car", 25, 30, -90, 260, 3 * WALK, 0.4)], "{:03d}.jpg"),
+    ("01_0015", TEST_START + 100, [("fast", 40, 20, 250, 150, 300, 330)], "{}.jpg"),
+    ("02_0161", TEST_START + 200, [("squirrel", 30, 40, 200, 420, 2.5 * WALK, -1.5)], "{:03d}.jpg"),
 ]
 
 
@@ -207,19 +216,19 @@ def make_ped2(source: list[np.ndarray], out: Path) -> None:
         folder = base / "Train" / f"Train{i:03d}"
         folder.mkdir(parents=True, exist_ok=True)
         for t, frame in enumerate(clip, start=1):
-            write_image(folder / f"{t:03d}.tif", cv2.cvtColor(fit(frame, size, False), cv2.COLOR_BGR2GRAY))
+            write_image(folder / f"{t:03d}.tif", cv2.cvtColor(fit(frame, size), cv2.COLOR_BGR2GRAY))
     (base / "Train" / "Train001" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     lines = ["% Ground truth of the test videos: anomalous frames, 1-indexed (a fixture from vtest.avi)"]
     lines.append("TestVideoFile = {};")
     expected = {}
     for i, (start, plan) in enumerate(PED2_TESTS, start=1):
         frames, masks = inject(source, start, plan)
-        masks = fit_masks(masks, size, False)
+        masks = fit_masks(masks, size)
         labels = masks.any(axis=(1, 2)).astype(np.int8)
         folder = base / "Test" / f"Test{i:03d}"
         folder.mkdir(parents=True, exist_ok=True)
         for t, frame in enumerate(frames, start=1):
-            write_image(folder / f"{t:03d}.tif", cv2.cvtColor(fit(frame, size, False), cv2.COLOR_BGR2GRAY))
+            write_image(folder / f"{t:03d}.tif", cv2.cvtColor(fit(frame, size), cv2.COLOR_BGR2GRAY))
         if i <= 2:  # pixel masks for some videos only, as "where present"
             gt = folder.with_name(folder.name + "_gt")
             gt.mkdir(exist_ok=True)
@@ -244,14 +253,14 @@ def make_avenue(source: list[np.ndarray], out: Path) -> None:
     size = (640, 360)
     base = out / "Avenue Dataset"
     for i, clip in enumerate(train_clips(source, 2), start=1):
-        write_avi(base / "training_videos" / f"{i:02d}.avi", [fit(f, size, True) for f in clip], 25)
+        write_avi(base / "training_videos" / f"{i:02d}.avi", [fit(f, size, BAND_16_9) for f in clip], 25)
     labels_dir = out / "ground_truth_demo" / "testing_label_mask"
     labels_dir.mkdir(parents=True, exist_ok=True)
     expected = {}
     for i, (start, plan) in enumerate(AVENUE_TESTS, start=1):
         frames, masks = inject(source, start, plan)
-        masks = fit_masks(masks, size, True)
-        write_avi(base / "testing_videos" / f"{i:02d}.avi", [fit(f, size, True) for f in frames], 25)
+        masks = fit_masks(masks, size, BAND_16_9)
+        write_avi(base / "testing_videos" / f"{i:02d}.avi", [fit(f, size, BAND_16_9) for f in frames], 25)
         dtype = np.uint8 if i % 2 else bool  # MATLAB writes either, depending on how the masks were made
         scipy.io.savemat(str(labels_dir / f"{i}_label.mat"), {"volLabel": vol_label(masks, dtype)})
         labels = masks.any(axis=(1, 2))
@@ -261,19 +270,19 @@ def make_avenue(source: list[np.ndarray], out: Path) -> None:
 
 def make_shanghaitech(source: list[np.ndarray], out: Path) -> None:
     size = (640, 360)
-    for scene, mirrored in (("01", False), ("02", True)):
+    for scene, view in SCENES.items():
         for i, clip in enumerate(train_clips(source, 2), start=1):
-            frames = [fit(cv2.flip(f, 1) if mirrored else f, size, True) for f in clip]
+            frames = [fit(f, size, view) for f in clip]
             write_avi(out / "training" / "videos" / f"{scene}_{i:03d}.avi", frames, 24)
     expected = {}
-    for name, start, plan, mirrored, pattern in SHANGHAITECH_TESTS:
-        clip = source[start : start + 200]
-        frames, masks = inject([cv2.flip(f, 1) for f in clip] if mirrored else clip, 0, plan)
-        masks = fit_masks(masks, size, True)
+    for name, start, plan, pattern in SHANGHAITECH_TESTS:
+        view = SCENES[name[:2]]
+        frames, masks = inject(source, start, plan)
+        masks = fit_masks(masks, size, view)
         folder = out / "testing" / "frames" / name
         folder.mkdir(parents=True, exist_ok=True)
         for t, frame in enumerate(frames):
-            write_image(folder / pattern.format(t), fit(frame, size, True))
+            write_image(folder / pattern.format(t), fit(frame, size, view))
         labels = masks.any(axis=(1, 2)).astype(np.int8)
         for kind, data in (("test_frame_mask", labels), ("test_pixel_mask", masks.astype(np.uint8))):
             (out / "testing" / kind).mkdir(parents=True, exist_ok=True)
