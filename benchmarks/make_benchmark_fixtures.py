@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import sys
 from pathlib import Path
@@ -58,8 +59,10 @@ WALK = 4.0  # pixels per frame of an ordinary walker in vtest.avi at 10 fps, at 
 # --------------------------------------------------------------------------- objects and pasting
 
 
+@functools.cache
 def objects() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """name -> (BGR patch, 0/1 mask) at the source's size (768x576)."""
+    """name -> (BGR patch, 0/1 mask) at the source's size (768x576); the same whichever datasets are built."""
+    cv2.setRNGSeed(0)  # GrabCut starts from OpenCV's global random state
     box = cv2.resize(cv2.imread(str(DATA / "box.png")), (62, 44), interpolation=cv2.INTER_AREA)
     car = cv2.imread(str(DATA / "licenseplate_motion.jpg"))[30:460, 20:580]
     car = cv2.resize(car, (96, 74), interpolation=cv2.INTER_AREA)
