@@ -352,7 +352,7 @@ def check_result(fixture: Path, result: Path) -> list[str]:
         problems.append("micro AUROC by ranks differs from sklearn's")
     if abs(float(np.mean(padded)) - report["macro_auroc"]) > 1e-9:
         problems.append(f"macro AUROC {report['macro_auroc']}, mean of padded per-video AUROCs {np.mean(padded)}")
-    for video in Path(report["root"]).rglob("*"):  # frame folders: the reader's order is the number's order
+    for video in fixture.rglob("*"):  # frame folders: the reader's order is the number's order
         images = sorted(
             (p for p in video.glob("*") if p.suffix in (".tif", ".jpg") and p.stem.isdigit()), key=lambda p: int(p.stem)
         )
