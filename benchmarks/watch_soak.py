@@ -51,6 +51,13 @@ def get_args_parser() -> argparse.ArgumentParser:
         default=5.0,
         help="minutes left out of the growth (default 5: models load, buffers fill up)",
     )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="every camera's threshold (default: the checkpoint's); a high one keeps fewer clips in flight at once, "
+        "so the memory's floor is read more often",
+    )
     parser.add_argument("--output", type=Path, default=None, help="watch's events folder (default: a temporary one)")
     parser.add_argument(
         "--floor-window", type=float, default=5.0, help="minutes per lowest reading in the floor's line (default 5)"
@@ -89,7 +96,8 @@ def per_hour(times_s: list[float], values: list[float]) -> float:
 def watch_command(args, output: Path) -> list[str]:
     command = [sys.executable, "-m", "aivad", "watch", "--loop", "--output", str(output), "--health-every", "60"]
     for number in range(1, args.cameras + 1):
-        command += ["--camera", f"name=soak {number};source={args.video};checkpoint={args.checkpoint}"]
+        threshold = f";threshold={args.threshold}" if args.threshold is not None else ""
+        command += ["--camera", f"name=soak {number};source={args.video};checkpoint={args.checkpoint}{threshold}"]
     return command
 
 
@@ -165,7 +173,8 @@ def summarise(readings: list[dict], warm_up_s: float, health: dict, code: int, a
         "readings": readings,
         "summary": {
             "command": f"python benchmarks/watch_soak.py {args.checkpoint} {args.video} --cameras {args.cameras} "
-            f"--minutes {args.minutes:g} --every {args.every:g} --warm-up {args.warm_up:g}",
+            f"--minutes {args.minutes:g} --every {args.every:g} --warm-up {args.warm_up:g} "
+            f"--floor-window {args.floor_window:g}" + (f" --threshold {args.threshold:g}" if args.threshold else ""),
             "cameras": args.cameras,
             "minutes": args.minutes,
             "readings_after_warm_up": len(after),

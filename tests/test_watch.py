@@ -170,3 +170,18 @@ def test_a_mistake_is_one_sentence_and_exit_2(videos, lite_checkpoint, tmp_path,
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and says in errors[0], result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_loop_plays_a_file_again_and_each_pass_keeps_its_event(videos, lite_checkpoint, tmp_path):
+    """--loop: the file starts over at its end; every pass closes its runner's event as the file's end does, so
+    the history holds the same event once per finished pass, and SIGTERM still exits 0."""
+    output = tmp_path / "events"
+    command = WATCH + camera("Loop", videos["정문"], lite_checkpoint, 1.0) + ["--loop", "--output", output]
+    with started(command, cwd=REPO_ROOT) as watch:
+        watch.wait_for_line("Loop: pass 3 from the first frame")
+        watch.process.send_signal(signal.SIGTERM)
+        assert watch.wait() == 0, watch.output
+    assert "Loop: finished" not in watch.output  # it never ended on its own
+    rows = stored(output / "events.sqlite3", "Loop", "start_frame, end_frame")
+    assert len(rows) >= 2 and all(end is not None for _, end in rows)
+    assert len(set(rows)) < len(rows)  # the same runner's event, from two passes at least
