@@ -133,6 +133,29 @@ def test_gmm_teaching_puts_kernels_only_where_the_model_was_surprised():
     assert again["kernels_added"] == 0  # already taught: nothing added twice
 
 
+def test_a_refitted_gmm_gets_its_lessons_back_from_the_taught_centres():
+    """What a fine-tune that refits the velocity GMM can call to keep the lessons (aivad.model.teach.taught_centres)."""
+    from aivad.model.density import GmmDensity
+    from aivad.model.teach import COVERED_LEVEL, add_to_gmm, taught_centres
+
+    def fitted(seed: int) -> GmmDensity:
+        walking = 2.0 + torch.randn(2000, 1, generator=torch.Generator().manual_seed(seed))
+        density = GmmDensity(n_components=3, reg_covar=1.0)
+        density.fit_estimator(walking)
+        raw = density.raw_scores(walking)
+        density.set_scale(float(raw.median()), float(torch.quantile(raw.double(), 0.99)))
+        return density
+
+    base = fitted(0)
+    lessons = [{"memory": {"velocity": add_to_gmm(base, torch.tensor([[8.0], [11.0]]))}}]
+    centres = taught_centres(base, lessons)
+    assert sorted(centres[:, 0].tolist()) == [8.0, 11.0]
+    refit = fitted(1)  # a fine-tune's new GMM: the lesson is gone
+    assert bool((refit.score(centres) > 1.0).all())
+    add_to_gmm(refit, centres)
+    assert bool((refit.score(centres) <= COVERED_LEVEL).all())
+
+
 def test_the_original_is_unchanged_and_output_may_not_be_it(tmp_path, lite_checkpoint, two_anomalies, taught, capsys):
     before = sha(lite_checkpoint)
     argv = ["teach", str(lite_checkpoint), str(two_anomalies), "--frames", "1:5", "--output", str(lite_checkpoint)]
