@@ -243,7 +243,7 @@ def test_teaching_an_event_from_the_history(tmp_path, lite_checkpoint, two_anoma
     assert run_main(cli_main, ["teach", str(lite_checkpoint), "--events-db", str(database), "--event", "999"]) == 2
 
 
-def test_fine_tuning_from_a_taught_checkpoint_keeps_what_it_was_taught(tmp_path, lite_checkpoint, taught):
+def test_fine_tuning_from_a_taught_checkpoint_keeps_its_knn_lessons(tmp_path, lite_checkpoint, taught):
     original, new = memory_of(lite_checkpoint)["geometry"], memory_of(taught)["geometry"]
     taught_rows = new[len(original) :]  # teaching appends (no cap reached here)
     assert len(taught_rows) > 0
