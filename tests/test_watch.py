@@ -185,3 +185,20 @@ def test_loop_plays_a_file_again_and_each_pass_keeps_its_event(videos, lite_chec
     rows = stored(output / "events.sqlite3", "Loop", "start_frame, end_frame")
     assert len(rows) >= 2 and all(end is not None for _, end in rows)
     assert len(set(rows)) < len(rows)  # the same runner's event, from two passes at least
+
+
+def test_the_frame_ring_starts_over_when_time_goes_back():
+    """A file played again (--loop) or a seek back: the ring keeps only frames that precede the next one, by age,
+    instead of holding the other side of the jump until its byte cap (it did: 256 MB per camera under --loop)."""
+    import numpy as np
+
+    from aivad.live.recording import BufferedFrame, FrameRing
+
+    ring = FrameRing(3.0, 10.0)
+    image = np.zeros((120, 160, 3), np.uint8)
+    for index in range(100):  # a 10 s file at 10 fps, then the same file again
+        ring.append(BufferedFrame(image, index, index / 10.0, 0.0, False, []))
+    assert [f.index for f in ring.frames()] == list(range(69, 100))
+    for index in range(20):
+        ring.append(BufferedFrame(image, index, index / 10.0, 0.0, False, []))
+    assert [f.index for f in ring.frames()] == list(range(20))

@@ -44,6 +44,11 @@ class FrameRing:
         self._bytes = 0
 
     def append(self, frame: BufferedFrame) -> None:
+        if self._frames and frame.time_s < self._frames[-1].time_s:
+            # A seek back or a file played again (watch --loop): the frames held no longer precede this one.
+            # Kept, they were never pruned by age (each new frame looked older than them), so the ring sat at
+            # max_bytes, and an event's clip began with frames from the other side of the jump.
+            self.clear()
         self._frames.append(frame)
         self._bytes += frame.image.nbytes
         while self._frames and (self._bytes > self.max_bytes or frame.time_s - self._frames[0].time_s > self.seconds):
