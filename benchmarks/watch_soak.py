@@ -82,15 +82,21 @@ def memory_and_handles(pid: int) -> tuple[float, int]:
     return process.memory_info().rss / 2**20, handles
 
 
-def per_hour(times_s: list[float], values: list[float]) -> float:
-    """Slope of the least-squares line through the readings, per hour."""
+def line_fit(times_s: list[float], values: list[float]) -> tuple[float, float]:
+    """(slope, its standard error) of the least-squares line through the readings, both per hour."""
     n = len(times_s)
     if n < 2:
-        return float("nan")
-    mean_t, mean_v = sum(times_s) / n, sum(values) / n
-    spread = sum((t - mean_t) ** 2 for t in times_s)
-    slope = sum((t - mean_t) * (v - mean_v) for t, v in zip(times_s, values)) / spread if spread else 0.0
-    return slope * 3600.0
+        return float("nan"), float("nan")
+    hours = [t / 3600.0 for t in times_s]
+    mean_t, mean_v = sum(hours) / n, sum(values) / n
+    spread = sum((t - mean_t) ** 2 for t in hours)
+    if not spread:
+        return 0.0, float("nan")
+    slope = sum((t - mean_t) * (v - mean_v) for t, v in zip(hours, values)) / spread
+    if n < 3:
+        return slope, float("nan")
+    residual = sum((v - mean_v - slope * (t - mean_t)) ** 2 for t, v in zip(hours, values))
+    return slope, (residual / (n - 2) / spread) ** 0.5
 
 
 def watch_command(args, output: Path) -> list[str]:
@@ -106,7 +112,8 @@ def main(args) -> int:
         saved = json.loads(args.summarise.read_text(encoding="utf-8"))
         health = {name: (fps, 0, 0) for name, fps in saved["summary"]["fps_per_camera_last_health"].items()}
         summary = summarise(saved["readings"], args.warm_up * 60, health, saved["summary"]["watch_exit_status"], args)
-        summary["summary"].update({k: saved["summary"][k] for k in ("frames_processed", "fps_all_cameras", "events")})
+        kept = ("frames_processed", "fps_all_cameras", "events", "command", "cameras", "minutes")
+        summary["summary"].update({k: saved["summary"][k] for k in kept})
         print(json.dumps(summary["summary"], indent=2))
         return 0
     if args.cameras < 1 or args.minutes <= 0 or args.every <= 0:
@@ -167,7 +174,8 @@ def summarise(readings: list[dict], warm_up_s: float, health: dict, code: int, a
     for reading in after:
         windows.setdefault(int((reading["s"] - after[0]["s"]) // window_s), []).append(reading)
     floor = [min(group, key=lambda r: r["rss_mb"]) for group in windows.values()]
-    floor_growth = per_hour([r["s"] for r in floor], [r["rss_mb"] for r in floor])
+    floor_growth, floor_error = line_fit([r["s"] for r in floor], [r["rss_mb"] for r in floor])
+    growth, error = line_fit(times, [r["rss_mb"] for r in after])
     frames = sum(f for _, f, _ in health.values())
     return {
         "readings": readings,
@@ -181,10 +189,12 @@ def summarise(readings: list[dict], warm_up_s: float, health: dict, code: int, a
             "rss_mb_at_warm_up": after[0]["rss_mb"],
             "rss_mb_last": after[-1]["rss_mb"],
             "rss_mb_peak": max(r["rss_mb"] for r in readings),
-            "rss_growth_mb_per_hour_fit": round(per_hour(times, [r["rss_mb"] for r in after]), 2),
+            "rss_growth_mb_per_hour_fit": round(growth, 2),
+            "rss_growth_mb_per_hour_fit_standard_error": round(error, 2),
             "rss_growth_mb_last_minus_first": round(after[-1]["rss_mb"] - after[0]["rss_mb"], 1),
             "rss_floor_mb_per_window": [r["rss_mb"] for r in floor],
             "rss_floor_growth_mb_per_hour_fit": round(floor_growth, 2),
+            "rss_floor_growth_mb_per_hour_fit_standard_error": round(floor_error, 2),
             "handles_max_per_window": [max(r["handles"] for r in group) for group in windows.values()],
             "handles_at_warm_up": after[0]["handles"],
             "handles_last": after[-1]["handles"],
