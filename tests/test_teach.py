@@ -156,6 +156,36 @@ def test_a_refitted_gmm_gets_its_lessons_back_from_the_taught_centres():
     assert bool((refit.score(centres) <= COVERED_LEVEL).all())
 
 
+def test_a_checkpoint_taught_by_the_earlier_design_loads_and_learns_more(tmp_path, lite_checkpoint, two_anomalies):
+    """Before the kernels, a velocity lesson was a wide component weighing as much as the whole GMM, with the scale
+    raised by log(total/mass): such a file (made here by that rule) still loads, scores and can be taught more."""
+    import math
+
+    data = torch.load(lite_checkpoint, map_location="cpu", weights_only=True)
+    prefix = "densities.velocity."
+    state = data["state_dict"]
+    means, log_weights = state[prefix + "means"], state[prefix + "log_weights"]
+    width = state[prefix + "precisions_cholesky"][:1] / 2.0  # a component twice as wide as the first one
+    total = 2.0  # the trained GMM's mass 1 plus one taught component of mass 1
+    state[prefix + "means"] = torch.cat([means, means[:1] + 5.0])
+    state[prefix + "precisions_cholesky"] = torch.cat([state[prefix + "precisions_cholesky"], width])
+    state[prefix + "log_det"] = torch.cat([state[prefix + "log_det"], torch.log(torch.diagonal(width[0])).sum()[None]])
+    state[prefix + "log_weights"] = torch.cat([log_weights - math.log(total), torch.tensor([-math.log(total)])])
+    for end in ("low", "high"):
+        state[prefix + end] = state[prefix + end] + math.log(total)
+    lesson = {"at": "2026-12-07T02:06:26", "from": "x", "stretches": [], "regions": {"velocity": 5}}
+    data["aivad"]["taught"] = [dict(lesson, memory={"velocity": {"components_added": 1, "scale_shift": math.log(2)}})]
+    old = tmp_path / "old_taught.ckpt"
+    torch.save(data, old)
+    assert alarms(old, two_anomalies) is not None  # loads and scores
+    output = tmp_path / "more.ckpt"
+    argv = ["teach", str(old), str(two_anomalies), "--frames", f"{FAST[0]}:{FAST[1]}", "--output", str(output)]
+    assert run_main(cli_main, [*argv, "--device", "cpu"]) == 0
+    model, info = load_model(output)
+    assert len(info["taught"]) == 2 and len(model.densities["velocity"].means) > len(means) + 1
+    assert len(in_range(alarms(output, two_anomalies), FAST[0], FAST[1] + 10)) == 0
+
+
 def test_the_original_is_unchanged_and_output_may_not_be_it(tmp_path, lite_checkpoint, two_anomalies, taught, capsys):
     before = sha(lite_checkpoint)
     argv = ["teach", str(lite_checkpoint), str(two_anomalies), "--frames", "1:5", "--output", str(lite_checkpoint)]
