@@ -3,7 +3,9 @@
     python benchmarks/soak.py CHECKPOINT [--minutes 3] [--size 640x480]
 
 Prints resident memory (RSS) every 20 s and the growth between the first and the last reading after
-warm-up; the UI and a camera source hold nothing per frame, so memory should stay flat.
+warm-up; the UI and a camera source hold nothing per frame, so memory should stay flat. This is the
+detector alone; ``benchmarks/watch_soak.py`` soaks the whole ``python -m aivad watch`` (looping cameras,
+events, clips, history) and reads its memory and open handles.
 """
 
 from __future__ import annotations
