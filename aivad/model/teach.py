@@ -198,10 +198,10 @@ def add_to_knn(density, rows: torch.Tensor, seed: int = 0) -> dict:
 def add_to_gmm(density, rows: torch.Tensor) -> dict:
     """Kernels at the taught rows that still score above normal, beside the GMM's components, with no rescaling.
 
-    The taught stretch forms its own small density: one narrow Gaussian kernel (the GMM's own variance
-    floor, ``reg_covar``: the precision of a speed measurement) per taught row that the model still finds
-    unusual, weighted so that the kernel alone scores its centre at ``TAUGHT_LEVEL`` on the calibrated
-    scale. The trained components keep their weights and the scale is not touched, so the score of a
+    The taught stretch forms its own small density: one narrow Gaussian kernel (variance ``KERNEL_VARIANCE``
+    times the GMM's variance floor ``reg_covar``, the precision of a speed measurement) per taught row that
+    the model still finds unusual, weighted so that the kernel alone scores its centre at ``TAUGHT_LEVEL``
+    on the calibrated scale. The trained components keep their weights and the scale is not touched, so the score of a
     region is ``-log(p_trained + p_taught)``: the lower of the trained score and the taught one (up to
     log 2 lower where both are equal). The taught score of a region d kernel widths from the nearest
     kernel is ``TAUGHT_LEVEL`` plus ``d**2 / 2`` raw units, so a region that is not near what was taught
@@ -213,9 +213,10 @@ def add_to_gmm(density, rows: torch.Tensor) -> dict:
     Kernels are placed greedily: the taught row scoring highest gets one, every row is re-scored, and
     so on until every taught row scores at most ``COVERED_LEVEL``. Rows the model already finds
     ordinary add nothing, and teaching the same rows twice adds nothing the second time.
-    (The design this replaces gave every taught component the weight of the whole trained GMM and
-    raised the scale's ends to match: a lesson lowered velocity broadly around what was taught, by up
-    to 0.65 on a development split, where the crowd then went unseen.)
+    (The design this replaces fitted components on the taught rows with the variance floor, gave each the
+    weight of the whole trained GMM and raised the scale's ends by log(total/mass), which those weights
+    cancelled exactly; the wide, heavy components lowered velocity over a broad band of speeds, and on
+    split b a 3-frame lesson hid the crowd and the foreign object.)
     """
     data = rows.double()
     dims = data.shape[1]
