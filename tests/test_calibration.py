@@ -5,15 +5,37 @@ import pytest
 import torch
 from helpers import velocity_pose_config
 
-from aivad.model.calibration import GAP_FRAMES, MAX_FOLDS, heldout_raw_scores, heldout_splits, scale_from_heldout
+from aivad.model.calibration import (
+    GAP_FRAMES,
+    MAX_FOLDS,
+    MIN_FOLDS,
+    heldout_raw_scores,
+    heldout_splits,
+    scale_from_heldout,
+)
 from aivad.model.density import KnnDensity
 
 
-def test_two_videos_are_left_out_one_at_a_time():
-    video = np.array([0] * 30 + [1] * 50)
-    frame = np.concatenate([np.arange(30), np.arange(50)])
+def test_fewer_videos_than_min_folds_are_cut_into_blocks_with_a_gap_their_own_video_does_not_train_on():
+    video = np.array([0] * 300 + [1] * 200)
+    frame = np.concatenate([np.arange(300), np.arange(200)])
     splits = heldout_splits(video, frame)
-    assert len(splits) == 2
+    assert len(splits) == MIN_FOLDS == 4  # two blocks of each video
+    assert (np.sum([held for held, _ in splits], axis=0) == 1).all()  # every pair held out exactly once
+    for held, train in splits:
+        (owner,) = np.unique(video[held])
+        first, last = frame[held].min(), frame[held].max()
+        assert not (held & train).any()
+        assert train[video != owner].all()  # the other video trains every fold
+        same = train & (video == owner)
+        assert same.any()  # and the rest of its own video, beyond the gap
+        assert np.all((frame[same] < first - GAP_FRAMES) | (frame[same] > last + GAP_FRAMES))
+
+
+def test_min_folds_videos_are_left_out_whole():
+    video = np.repeat(np.arange(MIN_FOLDS), 30)
+    splits = heldout_splits(video, np.tile(np.arange(30), MIN_FOLDS))
+    assert len(splits) == MIN_FOLDS
     for held, train in splits:
         assert len(np.unique(video[held])) == 1 and not (held & train).any() and (held | train).all()
 

@@ -65,7 +65,13 @@ def fit_model(
     """
     from aivad.model.aivad_model import appearance_rows, attribute_rows, build_density
     from aivad.model.alarm import MERGE_GAP_S, AlarmRule, RateModel
-    from aivad.model.calibration import frame_level_scales, heldout_raw_scores, heldout_splits, scale_from_heldout
+    from aivad.model.calibration import (
+        MIN_FOLDS,
+        frame_level_scales,
+        heldout_raw_scores,
+        heldout_splits,
+        scale_from_heldout,
+    )
 
     model = AiVadModel(config, encoder)
     groups = torch.from_numpy(footage_groups(footage))
@@ -140,7 +146,7 @@ def fit_model(
         "false_alarms_per_hour_target": false_alarms_per_hour,
         "false_alarms_per_hour_supported": supported,
         "false_alarms_per_hour_expected": rate_model.expected_per_hour(rule.threshold),
-        "heldout": f"{len(splits)} folds ({'whole videos' if len(videos) > 1 else 'contiguous blocks with a gap'})",
+        "heldout": f"{len(splits)} folds ({'whole videos' if len(videos) >= MIN_FOLDS else 'blocks with a gap'})",
         "heldout_hours": rate_model.hours,
         "heldout_events_at_tail_base": rate_model.tail_events,
         "rarest_countable_per_hour": rate_model.rarest_countable_per_hour,
