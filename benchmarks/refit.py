@@ -10,6 +10,10 @@ same threshold to the last digit; with a change, the checkpoint is what training
     python benchmarks/refit.py out/dev_quality/vtest-dev-d/trained.ckpt --output out/refit/vtest-dev-d/trained.ckpt
     python benchmarks/dev_quality.py vtest-dev-d --reuse --skip-epochs0 --out out/refit   # score it
 
+With ``--this-version`` a lite model also gets this version's frozen attributes (new lite settings,
+the regions extracted again into a cache of their own beside the old one) while keeping its trained
+encoder: the encoder trains on crops of the same regions, so that is what training would write.
+
 Only for checkpoints trained from scratch (no base checkpoint), on this machine's copy of the videos.
 """
 
@@ -23,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def refit(checkpoint: Path, output: Path, run_dir: Path | None = None) -> dict:
+def refit(checkpoint: Path, output: Path, run_dir: Path | None = None, this_version: bool = False) -> dict:
     import lightning
     import numpy as np
 
@@ -42,12 +46,15 @@ def refit(checkpoint: Path, output: Path, run_dir: Path | None = None) -> dict:
     if info.get("base_checkpoint"):
         raise SystemExit(f"{checkpoint} was fine-tuned from a base checkpoint; refit only models trained from scratch.")
     run_dir = run_dir or checkpoint.with_name(checkpoint.stem + "_run")
-    caches = sorted(run_dir.glob("footage-*"))
+    caches = sorted(run_dir.glob("footage-*"), key=lambda p: p.stat().st_mtime)[:1]  # the training's own
     if len(caches) != 1:
         raise SystemExit(f"expected one footage-* region cache in {run_dir}, found {len(caches)}; give --run-dir.")
     videos = validate_videos([Path(p) for p in settings["videos"]])
     config = ModelConfig.from_dict(trained.config.to_dict())
     config.alarm = config.false_alarm_model = config.scene_baseline = None  # what fitting sets
+    store = ShardStore(caches[0])
+    if this_version:
+        store = ShardStore(new_lite_settings(config, settings, videos, run_dir))
     backend = build_backend(config, None, "cpu")
 
     def quiet(*_args, **_kwargs) -> None:
@@ -56,13 +63,17 @@ def refit(checkpoint: Path, output: Path, run_dir: Path | None = None) -> dict:
     footage, _, _ = extract_footage(
         videos,
         backend,
-        ShardStore(caches[0]),
+        store,
         settings["max_train_crops"],
         settings["seed"],
         stride=settings["frame_stride"],
         max_pairs=settings["max_frames_per_video"],
         log=quiet,
     )
+    if this_version:
+        from aivad.training.pipeline import fit_config_to_footage
+
+        fit_config_to_footage(config, footage, None)
     appearance = None
     if "appearance" in config.density:
         appearance = embed_footage(
@@ -99,13 +110,41 @@ def refit(checkpoint: Path, output: Path, run_dir: Path | None = None) -> dict:
     return calibration
 
 
+def new_lite_settings(config, settings: dict, videos, run_dir: Path) -> Path:
+    """Give ``config`` this version's lite settings and attributes; the region cache folder they need."""
+    from aivad.features.lite import lite_frozen_attributes, new_model_settings
+    from aivad.model.aivad_model import default_density_config
+    from aivad.training.extraction import footage_key
+
+    if config.backend != "lite":
+        raise SystemExit("--this-version refits lite models only.")
+    old = config.backend_settings
+    new = new_model_settings(old.get("diff_threshold", 18), person=bool(old.get("person_model"))).to_dict()
+    components = config.density.get("velocity", {}).get("n_components")
+    config.backend_settings = new
+    attributes = [*lite_frozen_attributes(new["person_model"], new["shape_model"]), "appearance"]
+    config.density = default_density_config(attributes, **({"velocity_components": components} if components else {}))
+    key = footage_key(
+        videos,
+        "lite",
+        new,
+        config.weights,
+        settings["frame_stride"],
+        settings["max_frames_per_video"],
+        settings["seed"],
+        settings["max_train_crops"],
+    )
+    return run_dir / f"footage-{key}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--run-dir", type=Path, default=None, help="the training run's folder (default: beside it)")
+    parser.add_argument("--this-version", action="store_true", help="lite: this version's attributes, same encoder")
     args = parser.parse_args()
-    refit(args.checkpoint, args.output, args.run_dir)
+    refit(args.checkpoint, args.output, args.run_dir, args.this_version)
     return 0
 
 

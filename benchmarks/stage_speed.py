@@ -437,7 +437,7 @@ def build_detector(backend_name: str, settings: dict, device: str):
         from aivad.features.lite import lite_frozen_attributes, new_model_settings
 
         settings = {**new_model_settings().to_dict(), **settings}  # what a model trained by this version runs
-        attributes = [*lite_frozen_attributes(settings["person_model"]), "appearance"]
+        attributes = [*lite_frozen_attributes(settings["person_model"], settings["shape_model"]), "appearance"]
         encoder_name = "small_cnn"
     else:
         from aivad.features.full import FullSettings, frozen_attributes

@@ -257,12 +257,14 @@ def test_regions_too_thin_for_an_appearance_get_no_appearance_score(lite_checkpo
             "velocity": np.concatenate([regions.frozen["velocity"], [[3.0]]]).astype(np.float32),
             "geometry": box_geometry(np.concatenate([regions.boxes, [[100, 200, 140, 206]]]), 240, 320),
             "region_side": np.concatenate([regions.frozen["region_side"], [[6.0]]]).astype(np.float32),
+            "shape": np.concatenate([regions.frozen["shape"], regions.frozen["shape"][:1]]),
         },
         crops=np.concatenate([regions.crops, regions.crops[:1]]),
     )
     appearance = detector.model.encoder.embed(sliver.crops)
     scores = detector.model.region_scores(sliver, appearance)
     assert np.isnan(scores["appearance"][-1]) and np.isfinite(scores["appearance"][:-1]).all()
+    assert np.isnan(scores["shape"][-1]) and np.isfinite(scores["shape"][:-1]).all()  # no outline either
     assert np.isfinite(scores["velocity"][-1]) and np.isfinite(scores["geometry"][-1])
     detector.model.config.backend_settings = dict(detector.model.config.backend_settings, appearance_min_side=0)
     assert np.isfinite(detector.model.region_scores(sliver, appearance)["appearance"]).all()

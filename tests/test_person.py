@@ -55,9 +55,12 @@ def test_lite_models_trained_with_the_person_attribute_score_it_and_others_do_no
         frames[0], frames[0]
     )  # no motion: the whole frame
     assert still.whole_frame and np.isfinite(still.frozen["person"]).all()  # stands in, with every attribute
-    for settings in (LiteSettings(), new_model_settings()):  # older checkpoints, and the default of this version
+    for settings, attributes in (
+        (LiteSettings(), ("velocity", "geometry")),  # older checkpoints
+        (new_model_settings(), ("velocity", "geometry", "shape")),  # the default of this version
+    ):
         plain = LiteBackend(settings).extract_pair(frames[0], frames[1])
-        assert "person" not in plain.frozen and LiteBackend(settings).frozen_attributes == ("velocity", "geometry")
+        assert "person" not in plain.frozen and LiteBackend(settings).frozen_attributes == attributes
 
 
 def test_the_training_flag_adds_the_person_attribute_to_a_lite_model():
@@ -68,5 +71,5 @@ def test_the_training_flag_adds_the_person_attribute_to_a_lite_model():
     plain = build_config(parser.parse_args(["--backend", "lite"]), None)
     with_person = build_config(parser.parse_args(["--backend", "lite", "--person-attribute"]), None)
     assert "person" not in plain.density and plain.backend_settings["person_model"] == ""
-    assert list(with_person.density) == ["velocity", "geometry", "person", "appearance"]
+    assert list(with_person.density) == ["velocity", "geometry", "person", "shape", "appearance"]
     assert with_person.density["person"]["kind"] == "knn" and with_person.backend_settings["person_model"]

@@ -95,7 +95,8 @@ def test_finetune_keeps_comparable_memory_and_never_touches_its_base(tmp_path, l
     summary = json.loads(Path(str(output) + ".json").read_text())
     assert summary["backend"] == "lite"  # taken from the base
     assert summary["settings"]["lr"] == 1e-5 and summary["settings"]["epochs"] == 1
-    assert sorted(summary["kept_from_base"]) == ["geometry", "velocity"]  # appearance changed with the encoder
+    # appearance changed with the encoder; the frozen attributes' memories compare and are kept
+    assert sorted(summary["kept_from_base"]) == ["geometry", "shape", "velocity"]
     base_model, _ = load_model(lite_checkpoint)
     tuned_model, _ = load_model(output)
     base_rows = base_model.densities["geometry"].bank.shape[0]
@@ -109,7 +110,7 @@ def test_finetune_keeps_comparable_memory_and_never_touches_its_base(tmp_path, l
     frozen_output = tmp_path / "ft0.ckpt"
     assert train("finetune", [*args, "--epochs", "0", "--output", str(frozen_output)]) == 0
     summary0 = json.loads(Path(str(frozen_output) + ".json").read_text())
-    assert sorted(summary0["kept_from_base"]) == ["appearance", "geometry", "velocity"]
+    assert sorted(summary0["kept_from_base"]) == ["appearance", "geometry", "shape", "velocity"]
 
 
 def test_finetune_without_base_says_how_to_get_one(tmp_path, capsys, lite_training_videos):

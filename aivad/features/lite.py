@@ -19,6 +19,7 @@ import torch
 
 from aivad.features.person import PERSON_MODEL, PersonScorer
 from aivad.features.regions_common import REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
+from aivad.features.shape import SHAPE_MODEL, ShapeDescriber
 from aivad.features.velocity import MATCH_MIN_SIDE, region_displacements, velocity_features
 
 
@@ -41,6 +42,8 @@ class LiteSettings:
     appearance_min_side: int = 0
     # The pretrained person attribute (aivad.features.person): "" (what older checkpoints imply) computes none.
     person_model: str = ""
+    # The shape attribute (aivad.features.shape): "" (what older checkpoints imply) computes none.
+    shape_model: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,6 +69,7 @@ def new_model_settings(diff_threshold: int = LiteSettings.diff_threshold, person
         velocity_feature=NEW_MODEL_VELOCITY_FEATURE,
         appearance_min_side=NEW_MODEL_APPEARANCE_MIN_SIDE,
         person_model=PERSON_MODEL if person else "",
+        shape_model=SHAPE_MODEL,
     )
 
 
@@ -84,8 +88,9 @@ class LiteBackend:
     def __init__(self, settings: LiteSettings | None = None) -> None:
         self.settings = settings or LiteSettings()
         self.crop_size = self.settings.crop_size
-        self.frozen_attributes = lite_frozen_attributes(self.settings.person_model)
+        self.frozen_attributes = lite_frozen_attributes(self.settings.person_model, self.settings.shape_model)
         self._person = PersonScorer() if self.settings.person_model else None
+        self._shape = ShapeDescriber() if self.settings.shape_model else None
         self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
         self._last: tuple[np.ndarray, np.ndarray, float] | None = None  # (frame, its grey image, scale)
 
@@ -152,6 +157,8 @@ class LiteBackend:
         # every region, the whole-frame stand-in too, as for every attribute (slivers: aivad_model.attribute_rows)
         if self._person is not None:
             frozen["person"] = self._person.score(frame, boxes)
+        if self._shape is not None:
+            frozen["shape"] = self._shape.describe(frame, boxes)
         return FrameRegions(
             boxes=boxes, whole_frame=whole_frame, frozen=frozen, crops=crop_regions(frame, boxes, self.crop_size)
         )
@@ -164,9 +171,9 @@ class LiteBackend:
         return [self.extract_pair(previous, frame) for previous, frame in pairs]
 
 
-def lite_frozen_attributes(person_model: str) -> tuple[str, ...]:
-    """The frozen attributes a lite model with these settings scores (older models: no person)."""
-    return ("velocity", "geometry", "person") if person_model else ("velocity", "geometry")
+def lite_frozen_attributes(person_model: str, shape_model: str = "") -> tuple[str, ...]:
+    """The frozen attributes a lite model with these settings scores (older models: no person, no shape)."""
+    return ("velocity", "geometry") + (("person",) if person_model else ()) + (("shape",) if shape_model else ())
 
 
 def box_geometry(boxes: np.ndarray, height: int, width: int) -> np.ndarray:

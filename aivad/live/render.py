@@ -24,7 +24,14 @@ _SCALE: tuple[tuple[float, tuple[int, int, int]], ...] = (
     (2.0, (220, 20, 60)),
 )
 
-SHORT_ATTRIBUTE = {"velocity": "VEL", "pose": "POSE", "person": "PERS", "appearance": "APP", "geometry": "GEO"}
+SHORT_ATTRIBUTE = {
+    "velocity": "VEL",
+    "pose": "POSE",
+    "person": "PERS",
+    "shape": "SHP",
+    "appearance": "APP",
+    "geometry": "GEO",
+}
 
 
 def score_rgb(score: float, threshold: float) -> tuple[int, int, int]:

@@ -30,6 +30,7 @@ class ModelConfig:
     appearance_features: str = "normalised"  # "raw" for anomalib's own CLIP memories
     velocity_units: dict = field(default_factory=lambda: dict(PIXELS))  # aivad.model.aivad_model.velocity_in_units
     geometry_units: dict = field(default_factory=lambda: dict(FRAME_GEOMETRY))  # aivad_model.geometry_in_units
+    shape_units: dict | None = None  # {"mean": [...]}: aivad.model.aivad_model.shape_rows; None: no shape attribute
     scene_baseline: dict | None = None  # attribute -> held-out median frame maximum (drift.py); None: no re-centring
     alarm: dict | None = None  # aivad.model.alarm.AlarmRule, set by training
     false_alarm_model: dict | None = None  # aivad.model.alarm.RateModel, set by training

@@ -324,7 +324,7 @@ def build_config(args, base) -> ModelConfig:
         backend = args.backend or "full"
     if backend == "lite":
         settings = new_model_settings(args.motion_threshold, person=args.person_attribute).to_dict()
-        attributes = [*lite_frozen_attributes(settings["person_model"]), "appearance"]
+        attributes = [*lite_frozen_attributes(settings["person_model"], settings["shape_model"]), "appearance"]
         encoder = "small_cnn"
     else:
         settings = (

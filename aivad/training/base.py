@@ -43,6 +43,8 @@ def _same_extractor(name: str, old: ModelConfig, new: ModelConfig) -> bool:
         return False
     if name in ("geometry", "person") and old.geometry_units != new.geometry_units:
         return False  # a base from before the perspective geometry stored frame positions
+    if name == "shape" and old.shape_units != new.shape_units:
+        return False  # descriptors centred elsewhere do not compare
     relevant = {
         "velocity": (
             "velocity_bins",
@@ -56,6 +58,7 @@ def _same_extractor(name: str, old: ModelConfig, new: ModelConfig) -> bool:
         "pose": ("detector_size", "pose_boxes"),
         "geometry": (),
         "person": ("person_model", "appearance_min_side"),
+        "shape": ("shape_model", "appearance_min_side"),
         "appearance": ("crop_size",),
     }[name]
     # settings added after a checkpoint was written take their default there

@@ -227,6 +227,17 @@ def fit_config_to_footage(config, footage, base, velocity_units: str = "box_rela
         config.geometry_units = (
             base.config.geometry_units if keep else perspective_geometry_units(footage.frozen["geometry"])
         )
+    if "shape" in config.density:  # a fine-tuned model keeps its base's centre, so the base's shape memory compares
+        from aivad.model.aivad_model import shape_units_for
+
+        keep = base is not None and base.config.shape_units
+        config.shape_units = (
+            base.config.shape_units
+            if keep
+            else shape_units_for(
+                footage.frozen["shape"], footage.frozen, float(config.backend_settings.get("appearance_min_side", 0))
+            )
+        )
     with_attribute = require_attributes(footage.frozen)
     if config.backend_settings.get("pose_boxes") == "persons" and "pose" in with_attribute:
         log(

@@ -25,7 +25,7 @@ from aivad.ui.theme import COLOURS
 from aivad.ui.video_view import bgr_to_qimage
 from aivad.video.sources import format_time
 
-ATTRIBUTES = ("velocity", "pose", "person", "appearance", "geometry")  # what an event's main cause can be
+ATTRIBUTES = ("velocity", "pose", "person", "shape", "appearance", "geometry")  # what an event's main cause can be
 
 
 class EventPanel(QFrame):

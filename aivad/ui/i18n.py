@@ -129,7 +129,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "driven_by": {"en": "Driven by {attribute}", "ko": "주 원인: {attribute}"},
     "attr_velocity": {"en": "velocity", "ko": "속도"},
     "attr_pose": {"en": "pose", "ko": "자세"},
-    "attr_person": {"en": "person shape", "ko": "사람 형태"},
+    "attr_person": {"en": "person likeness", "ko": "사람 유사도"},
+    "attr_shape": {"en": "outline", "ko": "윤곽"},
     "attr_appearance": {"en": "appearance", "ko": "외형"},
     "attr_geometry": {"en": "geometry", "ko": "위치·크기"},
     # video area
