@@ -38,7 +38,7 @@ if __name__ == "__main__":  # run as a script: the package is one folder up
 
 from aivad.devices import DEVICE_CHOICES  # noqa: E402
 
-STAGES = ("decode", "flow", "regions", "velocity", "pose", "person", "appearance", "density", "other")
+STAGES = ("decode", "flow", "regions", "velocity", "pose", "person", "shape", "appearance", "density", "other")
 # Result-changing speed settings, offered as training options (aivad.training.pipeline). bfloat16 alone is
 # also timed at the default sizes, so its share of the speed-up is visible.
 BF16_FULL_SETTINGS = {"inference_precision": "bf16"}
@@ -508,6 +508,8 @@ class DetectorPipeline:
             timer.wrap(backend, "foreground_boxes", "regions")
             if backend._person is not None:
                 timer.wrap(backend._person, "score", "person")
+            if backend._shape is not None:
+                timer.wrap(backend._shape, "describe", "shape")
         timer.wrap(backend, "velocity", "velocity")
         timer.wrap(model.encoder, "embed", "appearance")
         timer.wrap(model, "region_scores", "density")

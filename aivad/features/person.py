@@ -40,17 +40,22 @@ WINDOW_STRIDE = (8, 8)
 SCALE_STEP = 1.05
 
 
+def require_hog(attribute: str) -> None:
+    """One sentence, not an AttributeError, where this OpenCV has no HOG (5.x dropped it from its main modules)."""
+    if not hasattr(cv2, "HOGDescriptor"):
+        from aivad.errors import UserError
+
+        raise UserError(
+            f"OpenCV {cv2.__version__} has no HOG descriptor, which lite models use for their {attribute}; "
+            'install a 4.x OpenCV: pip install "opencv-python-headless>=4.10,<5".'
+        )
+
+
 class PersonScorer:
     """Per-region person margins of one frame (one HOG descriptor, reused: it is not thread-safe to share)."""
 
     def __init__(self) -> None:
-        if not hasattr(cv2, "HOGDescriptor"):
-            from aivad.errors import UserError
-
-            raise UserError(
-                f"OpenCV {cv2.__version__} has no HOG people detector, which lite models use for their person "
-                'attribute; install a 4.x OpenCV: pip install "opencv-python-headless>=4.10,<5".'
-            )
+        require_hog("person attribute")
         self._hog = cv2.HOGDescriptor()
         self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
 

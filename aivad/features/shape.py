@@ -26,6 +26,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from aivad.features.person import require_hog
+
 SHAPE_MODEL = "hog32x64"  # LiteSettings.shape_model of new lite models; "" (older models): no shape attribute
 WINDOW = (32, 64)  # width, height: a standing person's proportions
 BLOCK = (16, 16)
@@ -40,13 +42,7 @@ class ShapeDescriber:
     """HOG descriptors of regions (one descriptor object per backend: OpenCV's is not shared across threads)."""
 
     def __init__(self) -> None:
-        if not hasattr(cv2, "HOGDescriptor"):
-            from aivad.errors import UserError
-
-            raise UserError(
-                f"OpenCV {cv2.__version__} has no HOG descriptor, which lite models use for their shape "
-                'attribute; install a 4.x OpenCV: pip install "opencv-python-headless>=4.10,<5".'
-            )
+        require_hog("shape attribute")
         self._hog = cv2.HOGDescriptor(WINDOW, BLOCK, BLOCK_STRIDE, CELL, ORIENTATIONS)
 
     def describe(self, frame_bgr: np.ndarray, boxes: np.ndarray) -> np.ndarray:
