@@ -102,6 +102,13 @@ def get_args_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--skip-full", action="store_true", help="time only the lite backend (and anomalib if asked)")
     parser.add_argument(
+        "--lite-variant",
+        metavar="JSON",
+        default=None,
+        help="also time a lite pipeline with these settings changed, alternating frame by frame with the default "
+        'one, e.g. \'{"shape_model": ""}\' for the cost of the shape attribute',
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         default=None,
@@ -690,12 +697,14 @@ def main(argv: list[str] | None = None) -> int:
             pipelines["full_bf16"] = DetectorPipeline(video, "full", {**overrides, **BF16_FULL_SETTINGS}, args, device)
             pipelines["full_fast"] = DetectorPipeline(video, "full", FAST_FULL_SETTINGS, args, device)
         pipelines["lite"] = DetectorPipeline(video, "lite", {}, args, device)
+        if args.lite_variant is not None:  # A/B: the same frames, alternating frame by frame with "lite"
+            pipelines["lite_variant"] = DetectorPipeline(video, "lite", json.loads(args.lite_variant), args, device)
         for name, pipeline in pipelines.items():
             print(f"  warm-up and density fit: {name} ...", flush=True)
             pipeline.prepare()
         # Round robin, one frame of each heavy pipeline then a share of the lite frames, so that
         # load from other processes falls on all pipelines alike.
-        heavy = [p for name, p in pipelines.items() if name != "lite"]
+        heavy = [p for name, p in pipelines.items() if name not in ("lite", "lite_variant")]
         rounds = max(1, args.frames) if heavy else 1
         lite_per_round = -(-args.lite_frames // rounds)
         lite_left = args.lite_frames
@@ -705,6 +714,8 @@ def main(argv: list[str] | None = None) -> int:
                 pipeline.step()
             for _ in range(min(lite_per_round, lite_left)):
                 pipelines["lite"].step()
+                if "lite_variant" in pipelines:
+                    pipelines["lite_variant"].step()
             lite_left -= lite_per_round
         results = {name: pipeline.summary() for name, pipeline in pipelines.items()}
         knn = None
