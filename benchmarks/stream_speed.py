@@ -16,6 +16,7 @@ starts and stops itself. Every figure is measured over ``--duration`` seconds af
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import tempfile
 import time
@@ -83,7 +84,9 @@ def background_load(cores: int = 1):
 # --------------------------------------------------------------------------- model and videos
 
 
-def lite_detector(video: Path, pairs: int = MODEL_PAIRS, bank_rows: int = 2048, device: str = "cpu"):
+def lite_detector(
+    video: Path, pairs: int = MODEL_PAIRS, bank_rows: int = 2048, device: str = "cpu", settings: dict | None = None
+):
     """A lite Detector with a random-initialised encoder and densities fitted on the video's first pairs.
 
     Built as ``python -m aivad bench`` builds its lite pipeline (stage_speed.build_detector), so the
@@ -93,7 +96,7 @@ def lite_detector(video: Path, pairs: int = MODEL_PAIRS, bank_rows: int = 2048, 
 
     from aivad.video.files import read_frames
 
-    detector = build_detector("lite", {}, device)
+    detector = build_detector("lite", settings or {}, device)  # settings: bench --lite-variant
     backend, model = detector.backend, detector.model
     collected: dict[str, list[np.ndarray]] = defaultdict(list)
     previous = None
@@ -233,7 +236,8 @@ def main(args) -> int:
         print(f"  rendering {min(args.streams, DISTINCT_VIDEOS)} video(s) of {seconds:.1f} s ...", flush=True)
         videos = make_videos(Path(scratch), min(args.streams, DISTINCT_VIDEOS), size, seconds, args.stream_fps)
         print("  fitting the lite model's densities ...", flush=True)
-        prototype = lite_detector(videos[0], bank_rows=args.bank_rows, device=device)
+        variant = json.loads(args.lite_variant) if args.lite_variant else None
+        prototype = lite_detector(videos[0], bank_rows=args.bank_rows, device=device, settings=variant)
         detectors = [prototype.sibling() for _ in range(args.streams)]  # one model in memory, as ModelCache does
         scheduler.start()
         try:
@@ -283,8 +287,6 @@ def main(args) -> int:
         if run["sources_ended_early"]:
             print(f"warning: {name}: {', '.join(run['sources_ended_early'])} ran out of video while measured")
     if args.json is not None:
-        import json
-
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2, default=str))
         print(f"wrote {args.json}")
