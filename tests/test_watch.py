@@ -202,3 +202,27 @@ def test_the_frame_ring_starts_over_when_time_goes_back():
     for index in range(20):
         ring.append(BufferedFrame(image, index, index / 10.0, 0.0, False, []))
     assert [f.index for f in ring.frames()] == list(range(20))
+
+
+def test_a_frame_folder_is_a_camera_source_like_a_file(videos, lite_checkpoint, tmp_path, capsys):
+    """A folder of numbered images plays as a camera (aivad.video.frame_folders): no 'not a file' warning."""
+    import argparse
+
+    import cv2
+
+    from aivad.live.watch import camera_configs
+    from aivad.video.files import read_frames
+
+    folder = tmp_path / "정문 frames"
+    folder.mkdir()
+    for index, frame in read_frames(videos["정문"], max_frames=5):
+        cv2.imwrite(str(folder / f"{index + 1}.png"), frame)
+    args = argparse.Namespace(camera=[f"name=Gate;source={folder};checkpoint={lite_checkpoint}"], cameras=None)
+    (config,) = camera_configs(args)
+    assert Path(config.source) == folder
+    assert "warning" not in capsys.readouterr().err
+    missing = argparse.Namespace(
+        camera=[f"name=Gate;source={tmp_path / 'gone'};checkpoint={lite_checkpoint}"], cameras=None
+    )
+    camera_configs(missing)
+    assert "is not a file, a frame folder, a webcam index or a URL" in capsys.readouterr().err

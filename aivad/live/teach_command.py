@@ -53,7 +53,7 @@ def event_stretches(database: Path, ids: list[int]):
         if event is None:
             raise UserError(f"--event {event_id} is not in {database}; list the ids with the window's event history.")
         video = Path(event.source) if event.source else None
-        if video is None or not video.is_file():
+        if video is None or not video.exists():  # a file or a frame folder
             raise UserError(
                 f"event {event_id} came from {event.source or 'a camera'}, not a video file on this computer; teach "
                 "from a recording of it with VIDEO --frames FIRST:LAST."

@@ -244,9 +244,12 @@ def camera_configs(args) -> list[CameraConfig]:
         if config.threshold is not None and not config.threshold > 0:
             raise UserError(f"camera {config.name!r}: threshold must be a positive number, not {config.threshold}.")
         source = config.source.strip()
-        if not source.isdigit() and not is_stream_url(source) and not Path(source).is_file():
+        if not source.isdigit() and not is_stream_url(source) and not Path(source).exists():  # a file or a frame folder
             # Not a user error that stops the others: that camera is reported failed and left.
-            print(f"warning: camera {config.name!r}: {source} is not a file, a webcam index or a URL.", file=sys.stderr)
+            print(
+                f"warning: camera {config.name!r}: {source} is not a file, a frame folder, a webcam index or a URL.",
+                file=sys.stderr,
+            )
     return configs
 
 

@@ -59,7 +59,7 @@ class WindowTeach:
 
         camera = self.camera
         source = camera.config.source if camera is not None else ""
-        if not source or not Path(source).is_file():
+        if not source or not Path(source).exists():  # a file or a frame folder
             return self.show_error(tr("teach_not_file"), owner="teach", level="warning")
         self._start_teaching(camera, (int(first), int(last)), Stretch(Path(source), int(first), int(last)))
 
@@ -144,6 +144,6 @@ def event_video(event, camera) -> Path | None:
     """The video file an event came from: the list shows only its name, the camera holds the path."""
     sources = [event.source, getattr(getattr(camera, "config", None), "source", "")]
     for source in sources:
-        if source and Path(source).is_file() and Path(source).name == Path(event.source).name:
+        if source and Path(source).exists() and Path(source).name == Path(event.source).name:
             return Path(source)
     return None
