@@ -284,3 +284,23 @@ def test_fine_tuning_from_a_taught_checkpoint_keeps_its_knn_lessons(tmp_path, li
     assert train("finetune", [*args, "--epochs", "0", "--device", "cpu", "--num-workers", "0"]) == 0
     tuned = memory_of(output)["geometry"]
     assert all(bool((tuned == row).all(dim=1).any()) for row in taught_rows)
+
+
+def test_a_fine_tune_from_a_taught_checkpoint_keeps_its_velocity_lesson(tmp_path, two_anomalies, taught):
+    """The fine-tune refits the velocity GMM on samples, which folds the lesson's narrow kernels away; training puts
+    the taught speeds back (aivad.training.fitting.keep_velocity_lessons), as teaching placed them."""
+    from helpers import LITE_FAST
+
+    output = tmp_path / "tuned from taught.ckpt"
+    from aivad.video.synthetic import make_scene_video
+
+    # new normal footage of the same camera (a fine-tune on the base's own videos would count them twice)
+    new_footage = [
+        make_scene_video(tmp_path / f"more normal {s}.mp4", n_frames=40, size=(160, 120), seed=s) for s in (3, 4)
+    ]
+    args = ["--videos", *map(str, new_footage), "--output", str(output), "--epochs", "0"]
+    assert train("finetune", [*args, "--init-checkpoint", str(taught), *LITE_FAST]) == 0
+    calibration = Detector.load(output, device="cpu").info["calibration"]
+    assert calibration["velocity_lessons_kept"] > 0
+    assert len(in_range(alarms(output, two_anomalies), FAST[0], FAST[1] + 10)) == 0  # still taught
+    assert len(in_range(alarms(output, two_anomalies), *FOREIGN)) > 0  # and the rest still alarms

@@ -18,12 +18,31 @@ from aivad.model.config import ModelConfig
 
 
 class BaseCheckpoint:
-    def __init__(self, path: Path, config: dict, encoder, memories: dict, description: str) -> None:
+    def __init__(
+        self, path: Path, config: dict, encoder, memories: dict, description: str, lessons: list | None = None
+    ) -> None:
         self.path = path
         self.config = config
         self.encoder = encoder
         self._memories = memories  # attribute -> ("bank", tensor) | ("gmm", GmmDensity)
         self.description = description
+        self.lessons = list(lessons or [])  # what the base was taught (aivad.model.teach), oldest first
+
+    def taught_speeds(self, config: ModelConfig) -> torch.Tensor | None:
+        """The velocity rows the base was taught, where its velocity memory compares with ``config``'s.
+
+        Why: a kNN lesson is rows of the memory, which a fine-tune keeps; a velocity lesson is narrow
+        kernels beside the GMM, which the fine-tune's refit folds into broad components and loses.
+        """
+        from aivad.model.teach import taught_centres
+
+        memory = self._memories.get("velocity")
+        if not self.lessons or memory is None or memory[0] != "gmm":
+            return None
+        if not _same_extractor("velocity", self.config, config) or self.config.velocity_units != config.velocity_units:
+            return None
+        centres = taught_centres(memory[1], self.lessons)
+        return centres if len(centres) else None
 
     def memory(self, name: str, config: ModelConfig, n_samples: int) -> torch.Tensor | None:
         """The base's normal features for one attribute, or None when they are not comparable."""
@@ -102,7 +121,12 @@ def _from_ours(path: Path, data: dict) -> BaseCheckpoint:
         memories[name] = ("bank", density.bank.clone()) if hasattr(density, "bank") else ("gmm", density)
     videos = data["aivad"].get("videos", [])
     return BaseCheckpoint(
-        path, config, model.encoder, memories, f"{config.backend} model trained on {len(videos)} video(s)"
+        path,
+        config,
+        model.encoder,
+        memories,
+        f"{config.backend} model trained on {len(videos)} video(s)",
+        lessons=data["aivad"].get("taught", []),
     )
 
 

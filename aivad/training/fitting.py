@@ -140,6 +140,7 @@ def fit_model(
     model.threshold = torch.tensor(rule.threshold)
     config.alarm = rule.to_dict()
     config.false_alarm_model = rate_model.to_dict()
+    kept_lessons = keep_velocity_lessons(model, config, base)
     everything = np.concatenate(smoothed)
     calibration = {
         "threshold": rule.threshold,
@@ -156,9 +157,26 @@ def fit_model(
         "scene_baseline": config.scene_baseline,
         "attribute_scale": scales,
         "kept_from_base": kept,
+        "velocity_lessons_kept": kept_lessons,
         "memory_rows": {name: int(getattr(d, "bank", torch.zeros(0)).shape[0]) for name, d in model.densities.items()},
     }
     return model, calibration
+
+
+def keep_velocity_lessons(model, config, base) -> int:
+    """Put the base's taught speeds back beside the refitted velocity GMM (aivad.model.teach.add_to_gmm).
+
+    After calibration, as teaching does it: the lessons lower scores near what was taught and nowhere
+    else, and the threshold stays the one the held-out footage set. Returns the kernels added.
+    """
+    if base is None or "velocity" not in model.densities or not hasattr(model.densities["velocity"], "means"):
+        return 0
+    speeds = base.taught_speeds(config)
+    if speeds is None:
+        return 0
+    from aivad.model.teach import add_to_gmm
+
+    return int(add_to_gmm(model.densities["velocity"], speeds).get("kernels_added", 0))
 
 
 def attribute_frame_maxima(footage: Footage, region_scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
