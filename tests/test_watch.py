@@ -226,3 +226,13 @@ def test_a_frame_folder_is_a_camera_source_like_a_file(videos, lite_checkpoint, 
     )
     camera_configs(missing)
     assert "is not a file, a frame folder, a webcam index or a URL" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc arenas: Linux only")
+def test_watch_caps_glibcs_malloc_arenas_unless_the_environment_says_otherwise(monkeypatch):
+    from aivad.live.watch import limit_malloc_arenas
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert limit_malloc_arenas() is True  # mallopt(M_ARENA_MAX, 2) accepted
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
+    assert limit_malloc_arenas() is False  # the user's own setting wins
