@@ -21,7 +21,19 @@ REPORT_KEYS = {
     "torch_version",
     "pipelines",
 }
-STAGE_KEYS = {"decode", "flow", "regions", "velocity", "pose", "person", "appearance", "density", "other", "end_to_end"}
+STAGE_KEYS = {
+    "decode",
+    "flow",
+    "regions",
+    "velocity",
+    "pose",
+    "person",
+    "shape",
+    "appearance",
+    "density",
+    "other",
+    "end_to_end",
+}
 
 
 def test_bench_writes_the_report_keys(tmp_path):

@@ -303,7 +303,7 @@ def test_checkpoint_stores_a_threshold_for_the_requested_false_alarm_rate(
     assert detector.expected_false_alarms_per_hour(detector.threshold * 0.5) > supported
     assert detector.alarm_rule.threshold == pytest.approx(detector.threshold)
     assert calibration["heldout"].startswith("4 folds (blocks with a gap")  # two videos, two blocks each
-    assert set(calibration["attribute_scale"]) == {"velocity", "geometry", "appearance"}
+    assert set(calibration["attribute_scale"]) == {"velocity", "geometry", "shape", "appearance"}
     # the summary says why the default is not 1 per hour and what to do for fewer
     assert "the default threshold is set for about" in calibration["extrapolation_note"]
     assert "train on at least 1 hour(s) of normal footage" in calibration["extrapolation_note"]

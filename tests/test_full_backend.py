@@ -428,9 +428,12 @@ def test_regions_without_an_attribute_are_skipped_in_fitting_and_scoring():
     assert frame_attribute_scores(model.region_scores(no_person, None))["pose"] == 0.0
 
     # fine-tuning: the base's pose memory joins the person rows only (groups must follow the same rows)
-    class Base:
+    class Base:  # aivad.training.base.BaseCheckpoint's interface to fitting
         def memory(self, name, config, n_samples):
             return torch.from_numpy(rng.normal(size=(7, 34)).astype(np.float32)) if name == "pose" else None
+
+        def taught_speeds(self, config):
+            return None  # never taught
 
     _, tuned = fit_model(config, None, footage, None, Base(), encoder_changed=True)
     assert tuned["kept_from_base"] == ["pose"] and tuned["memory_rows"]["pose"] == 47
