@@ -8,6 +8,7 @@ that ``--resume`` continues; with several processes it trains under DDP (aivad.t
 from __future__ import annotations
 
 import signal
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -49,12 +50,25 @@ def train_encoder(
     checkpoints = run_dir / "checkpoints"
     resume_from = checkpoints / "last.ckpt"
 
+    ctrl_c = threading.Event()
+
     class SaveOnInterrupt(Callback):
         """Ctrl+C: keep where training got to, so --resume continues instead of starting over."""
 
         def on_exception(self, trainer, pl_module, exception):
             if isinstance(exception, KeyboardInterrupt):
                 trainer.save_checkpoint(resume_from)
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            # A KeyboardInterrupt raised where Python cannot pass it on (inside a finaliser that the garbage
+            # collector ran at that moment) is printed and dropped; seen once on a loaded machine, where a
+            # Ctrl+C let training run all its epochs. The flag survives that: stop at the next batch.
+            if ctrl_c.is_set():
+                raise KeyboardInterrupt
+
+    def on_ctrl_c(signum, frame):
+        ctrl_c.set()
+        raise KeyboardInterrupt
 
     trainer = L.Trainer(
         enable_progress_bar=ranks.is_main,
@@ -88,12 +102,16 @@ def train_encoder(
     elif ckpt_path:
         log(f"resume: continuing from {resume_from}")
     log(f"encoder: Mean-Shifted Contrastive training, {len(crops)} region crops, lr {args.lr}, {args.epochs} epochs")
+    main_thread = threading.current_thread() is threading.main_thread()  # only it may set a signal handler
+    previous = signal.signal(signal.SIGINT, on_ctrl_c) if main_thread else None
     try:
         trainer.fit(module, loader, ckpt_path=ckpt_path)
     except SystemExit:  # Lightning exits after a graceful Ctrl+C shutdown; we report it ourselves
         if not trainer.interrupted:
             raise
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
     losses = [float(v) for k, v in trainer.callback_metrics.items() if k.startswith("loss")]
     stats = {
         "final_loss": losses[0] if losses else None,
