@@ -46,15 +46,18 @@ def refit(checkpoint: Path, output: Path, run_dir: Path | None = None, this_vers
     if info.get("base_checkpoint"):
         raise SystemExit(f"{checkpoint} was fine-tuned from a base checkpoint; refit only models trained from scratch.")
     run_dir = run_dir or checkpoint.with_name(checkpoint.stem + "_run")
-    caches = sorted(run_dir.glob("footage-*"), key=lambda p: p.stat().st_mtime)[:1]  # the training's own
-    if len(caches) != 1:
-        raise SystemExit(f"expected one footage-* region cache in {run_dir}, found {len(caches)}; give --run-dir.")
     videos = validate_videos([Path(p) for p in settings["videos"]])
     config = ModelConfig.from_dict(trained.config.to_dict())
     config.alarm = config.false_alarm_model = config.scene_baseline = None  # what fitting sets
-    store = ShardStore(caches[0])
     if this_version:
-        store = ShardStore(new_lite_settings(config, settings, videos, run_dir))
+        new_lite_settings(config)
+    store = ShardStore(cache_folder(run_dir, config, settings, videos))
+    if not this_version and not store.folder.is_dir():
+        # training may have changed a setting after extraction (the appearance gate): its one cache, then
+        caches = list(run_dir.glob("footage-*"))
+        if len(caches) != 1:
+            raise SystemExit(f"no region cache of this model in {run_dir} ({store.folder.name}); give --run-dir.")
+        store = ShardStore(caches[0])
     backend = build_backend(config, None, "cpu")
 
     def quiet(*_args, **_kwargs) -> None:
@@ -110,11 +113,10 @@ def refit(checkpoint: Path, output: Path, run_dir: Path | None = None, this_vers
     return calibration
 
 
-def new_lite_settings(config, settings: dict, videos, run_dir: Path) -> Path:
-    """Give ``config`` this version's lite settings and attributes; the region cache folder they need."""
+def new_lite_settings(config) -> None:
+    """Give ``config`` this version's lite settings and attributes (the diff threshold and person choice kept)."""
     from aivad.features.lite import lite_frozen_attributes, new_model_settings
     from aivad.model.aivad_model import default_density_config
-    from aivad.training.extraction import footage_key
 
     if config.backend != "lite":
         raise SystemExit("--this-version refits lite models only.")
@@ -124,10 +126,16 @@ def new_lite_settings(config, settings: dict, videos, run_dir: Path) -> Path:
     config.backend_settings = new
     attributes = [*lite_frozen_attributes(new["person_model"], new["shape_model"]), "appearance"]
     config.density = default_density_config(attributes, **({"velocity_components": components} if components else {}))
+
+
+def cache_folder(run_dir: Path, config, settings: dict, videos) -> Path:
+    """The region cache training keeps for these backend settings (aivad.training.pipeline names it the same way)."""
+    from aivad.training.extraction import footage_key
+
     key = footage_key(
         videos,
-        "lite",
-        new,
+        config.backend,
+        config.backend_settings,
         config.weights,
         settings["frame_stride"],
         settings["max_frames_per_video"],

@@ -168,6 +168,11 @@ def shape_rows(descriptors: np.ndarray, frozen: dict[str, np.ndarray], config: M
     if mean is not None:
         rows = rows - np.asarray(mean, dtype=np.float32)
     rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-6)
+    return without_thin_regions(rows, frozen, config)
+
+
+def without_thin_regions(rows: np.ndarray, frozen: dict[str, np.ndarray], config: ModelConfig) -> np.ndarray:
+    """``rows`` (float, changed in place) with NaN for regions too thin for an appearance (the gate below)."""
     thin = too_thin_for_appearance(frozen, float(config.backend_settings.get("appearance_min_side", 0)))
     if thin is not None:
         rows[thin] = np.nan
@@ -184,10 +189,7 @@ def person_rows(margins: np.ndarray, frozen: dict[str, np.ndarray], config: Mode
     """
     size_for_place = geometry_in_units(frozen["geometry"], config.geometry_units)[:, :1]
     rows = np.concatenate([np.asarray(margins, dtype=np.float32), size_for_place], axis=1)
-    thin = too_thin_for_appearance(frozen, float(config.backend_settings.get("appearance_min_side", 0)))
-    if thin is not None:
-        rows[thin] = np.nan
-    return rows
+    return without_thin_regions(rows, frozen, config)
 
 
 def appearance_rows(appearance: np.ndarray, frozen: dict[str, np.ndarray], config: ModelConfig) -> np.ndarray:
@@ -200,12 +202,9 @@ def appearance_rows(appearance: np.ndarray, frozen: dict[str, np.ndarray], confi
     of a person's size (a pasted mandrill face) stayed below them. The gate is the one below which
     the speed's match is not trusted either (aivad.features.velocity.MATCH_MIN_SIDE).
     """
-    thin = too_thin_for_appearance(frozen, float(config.backend_settings.get("appearance_min_side", 0)))
-    if thin is None or appearance is None or len(appearance) == 0:
+    if appearance is None or len(appearance) == 0:
         return appearance
-    rows = np.array(appearance, dtype=np.float32, copy=True)
-    rows[thin] = np.nan
-    return rows
+    return without_thin_regions(np.array(appearance, dtype=np.float32, copy=True), frozen, config)
 
 
 def build_density(spec: dict, max_bank: int) -> nn.Module:
