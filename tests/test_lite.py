@@ -226,6 +226,37 @@ def test_perspective_geometry_sees_the_object_not_the_place():
     assert min(scores["frame"][:2]) > 3  # frame geometry flags the new place itself
 
 
+def test_velocity_of_a_region_cut_by_the_frame_counts_against_a_whole_object_there():
+    """A person walking into view from below the camera is a short box with a near-camera stride: his
+    speed is measured against the height a person standing there has, not against the stump the frame
+    leaves. A low wide object that the frame does not cut (a car) keeps its own height, and so does a
+    region cut only at the left or right edge, whose height the cut does not change."""
+    from aivad.model.aivad_model import perspective_geometry_units, velocity_in_units, velocity_units_for
+
+    rng = np.random.default_rng(2)
+    perspective = perspective_geometry_units(box_geometry(person_boxes(rng, 400), 240, 320))
+    units = velocity_units_for("box_relative", 40.0, perspective)
+    boxes = np.array(
+        [
+            [100, 200, 130, 240],  # cut by the bottom edge: 40 of a person's 72 pixels
+            [100, 168, 130, 240],  # a whole person standing at the same place
+            [150, 150, 230, 180],  # a low wide object in the middle of the frame, not cut
+            [0, 150, 20, 200],  # cut at the left edge only
+        ],
+        np.float32,
+    )
+    speeds = np.full((len(boxes), 1), 10.0, dtype=np.float32)  # all move 10 pixels a frame
+    geometry = box_geometry(boxes, 240, 320)
+    cut_aware = velocity_in_units(speeds, boxes, units, geometry)[:, 0]
+    own_height = velocity_in_units(speeds, boxes, units)[:, 0]  # without the regions' geometry
+    assert cut_aware[0] == pytest.approx(cut_aware[1], rel=0.15)  # the stump moves like the whole person
+    assert own_height[0] > 1.2 * own_height[1]  # by its own height it was faster
+    np.testing.assert_allclose(cut_aware[2:], own_height[2:])  # uncut, or cut at the side: own height
+    old = velocity_units_for("box_relative", 40.0)  # units of checkpoints before this: unchanged
+    assert "cut_regions" not in old
+    np.testing.assert_allclose(velocity_in_units(speeds, boxes, old, geometry), own_height[:, None])
+
+
 def test_old_checkpoints_keep_frame_geometry():
     from aivad.model.aivad_model import geometry_in_units
     from aivad.model.config import ModelConfig

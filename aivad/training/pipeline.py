@@ -215,18 +215,19 @@ def fit_config_to_footage(config, footage, base, velocity_units: str = "box_rela
                 f"appearance: {share:.0%} of the regions are under {gate:g} processing pixels on their shorter "
                 "side, so the objects themselves are that small: every region's appearance is scored"
             )
-    # A fine-tuned model keeps its base's velocity units, so the base's velocity memory still compares.
-    heights = footage.boxes[:, 3] - footage.boxes[:, 1]
-    config.velocity_units = (
-        base.config.velocity_units
-        if base is not None
-        else velocity_units_for(velocity_units, float(np.median(heights)))
-    )
-    if "geometry" in config.density:  # the same for geometry's perspective, unless the base predates it
+    if "geometry" in config.density:  # geometry's perspective, the base's unless the base predates it
         keep = base is not None and base.config.geometry_units.get("kind") == "perspective"
         config.geometry_units = (
             base.config.geometry_units if keep else perspective_geometry_units(footage.frozen["geometry"])
         )
+    # A fine-tuned model keeps its base's velocity units, so the base's velocity memory still compares.
+    heights = footage.boxes[:, 3] - footage.boxes[:, 1]
+    perspective = config.geometry_units if config.geometry_units.get("kind") == "perspective" else None
+    config.velocity_units = (
+        base.config.velocity_units
+        if base is not None
+        else velocity_units_for(velocity_units, float(np.median(heights)), perspective)
+    )
     if "shape" in config.density:  # a fine-tuned model keeps its base's centre, so the base's shape memory compares
         from aivad.model.aivad_model import shape_units_for
 
