@@ -63,7 +63,7 @@ def test_training_stores_each_attributes_level_and_the_detector_takes_a_streams_
     detector = Detector.load(lite_checkpoint, device="cpu")
     reference = detector.model.config.scene_baseline
     assert set(reference) == set(detector.model.attributes)
-    video = tiny_video(n_frames=250)  # more than the prior's 100 frames: the stream's own level takes over
+    video = tiny_video(n_frames=250)  # more than the prior's frames (PRIOR_FRAMES): the stream's own level takes over
     plain = Detector.load(lite_checkpoint, device="cpu")
     plain.model.config.scene_baseline = None
     plain._baseline = type(plain._baseline)(None)
