@@ -107,6 +107,20 @@ def test_frame_level_scale_is_larger_for_an_attribute_whose_peaks_persist():
     assert scales["never"] == MIN_FRAME_SCALE
 
 
+def test_frame_level_scale_is_the_top_of_the_heldout_footage_not_its_99th_percentile():
+    """An attribute that is quiet but for one held excursion (a tenth of a percent of the footage) is
+    scaled by that excursion: the threshold sits at the top of held-out footage, where each attribute
+    must be as loud as the others. Scaled by its 99th percentile, the excursion alone would be at 6x
+    the alarm level and set the threshold for every attribute."""
+    from aivad.model.calibration import frame_level_scales
+
+    video = np.zeros(4000, dtype=int)
+    quiet = np.full(4000, 0.5)
+    quiet[2000:2008] = 3.0  # 8 of 4000 frames, held long enough for smoothing to keep most of it
+    scale = frame_level_scales({"quiet": quiet}, video, sigma=3.0)["quiet"]
+    assert scale > 2.0  # its 99th percentile is 0.5
+
+
 def flicker_and_persist_footage():
     """Two videos of 200 pairs, 3 regions each: velocity features new every frame, pose features constant
     for 25 frames (as (footage, video index of each pair))."""
@@ -133,6 +147,7 @@ def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_h
     """Velocity features flicker (new every frame), pose features persist (one per region for 25 frames):
     region percentiles alone leave them unequal where the alarm acts, the frame-level scale does not."""
     import aivad.training.fitting as fitting
+    from aivad.model.calibration import FRAME_SCALE_PERCENTILE
     from aivad.model.scoring import smooth_causal
 
     footage, video = flicker_and_persist_footage()
@@ -149,7 +164,7 @@ def test_after_calibration_each_attribute_reaches_1_equally_rarely_in_smoothed_h
     smoothed_attributes = []
     for name, per_pair in seen[-1].items():  # the held-out frame maxima the threshold is chosen on
         smoothed = np.concatenate([smooth_causal(per_pair[video == v], 3.0) for v in (0, 1)])
-        assert np.percentile(smoothed, 99) == pytest.approx(1.0, abs=1e-6), name
+        assert np.percentile(smoothed, FRAME_SCALE_PERCENTILE) == pytest.approx(1.0, abs=1e-6), name
         smoothed_attributes.append(smoothed)
     # the threshold is chosen on the score live use computes: the largest smoothed attribute
     assert calibration["normal_score_max"] == pytest.approx(np.max(smoothed_attributes), abs=1e-6)
