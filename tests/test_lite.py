@@ -100,6 +100,19 @@ def test_new_lite_models_use_region_speed_and_older_checkpoints_keep_their_veloc
     assert regions.frozen["velocity"].shape[1] == LiteSettings().velocity_bins
 
 
+def test_new_lite_models_measure_the_moving_part_and_older_checkpoints_do_not(lite_checkpoint):
+    from aivad.features.lite import LiteSettings
+    from aivad.features.regions_common import MOVING_SHARE
+
+    frames, _ = render_scene(3, (320, 240), seed=1, walkers=3)
+    detector = Detector.load(lite_checkpoint, device="cpu")
+    assert detector.model.config.velocity_units.get("moving_part") is True
+    shares = detector.backend.extract_pair(frames[0], frames[1]).frozen[MOVING_SHARE]
+    assert shares.shape[1] == 1 and ((shares > 0) & (shares <= 1)).all()
+    older = {k: v for k, v in detector.model.config.backend_settings.items() if k != "velocity_height"}
+    assert MOVING_SHARE not in LiteBackend(LiteSettings(**older)).extract_pair(frames[0], frames[1]).frozen
+
+
 def textured_frames(step: int, object_size=(40, 16), seed: int = 0, twin_at: int | None = None):
     """Two 384x288 BGR frames of a textured background with a small textured object at x = 100 that moved
     ``step`` pixels to the right between them; ``twin_at``: an identical object there in the second frame."""
@@ -255,6 +268,30 @@ def test_velocity_of_a_region_cut_by_the_frame_counts_against_a_whole_object_the
     old = velocity_units_for("box_relative", 40.0)  # units of checkpoints before this: unchanged
     assert "cut_regions" not in old
     np.testing.assert_allclose(velocity_in_units(speeds, boxes, old, geometry), own_height[:, None])
+
+
+def test_a_fast_object_joined_with_a_slow_one_is_measured_against_its_own_height():
+    """A car passing a walker is one frame-difference region twice the car's height: the rows moving at the
+    region's speed are the car's, so its speed counts against their height, not the whole box's. An object
+    moving over its whole height keeps its height."""
+    from aivad.features.velocity import moving_shares, region_speeds
+    from aivad.model.aivad_model import velocity_in_units, velocity_units_for
+
+    flows = torch.zeros(1, 2, 120, 160)
+    flows[0, 0, 20:60, 20:50] = 2.0  # a walker, 40 rows high, 2 pixels a frame
+    flows[0, 0, 60:100, 10:70] = 12.0  # a car below him, 40 rows high, 12 pixels a frame
+    flows[0, 0, 20:100, 100:130] = 3.0  # a person alone, 80 rows high
+    rois = torch.tensor([[0, 10, 20, 70, 100], [0, 100, 20, 130, 100]], dtype=torch.float32)
+    speeds = region_speeds(flows, rois)
+    shares = moving_shares(flows, rois, speeds[:, 0]).numpy()
+    assert shares[0] == pytest.approx(0.5, abs=0.1) and shares[1] == pytest.approx(1.0, abs=0.05)
+    boxes = rois[:, 1:].numpy()
+    units = velocity_units_for("box_relative", 40.0, moving_part=True)
+    joined = velocity_in_units(speeds.numpy(), boxes, units, moving_share=shares[:, None])
+    car_alone = velocity_in_units(np.array([[12.0]]), np.array([[10, 60, 70, 100]], np.float32), units)
+    assert joined[0, 0] == pytest.approx(car_alone[0, 0], rel=0.15)  # as fast as the car on its own
+    old = velocity_in_units(speeds.numpy(), boxes, velocity_units_for("box_relative", 40.0))  # older models
+    assert old[0, 0] < 0.8 * joined[0, 0]
 
 
 def test_old_checkpoints_keep_frame_geometry():

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 
 from aivad.features.person import PERSON_MODEL, PersonScorer
-from aivad.features.regions_common import REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
+from aivad.features.regions_common import MOVING_SHARE, REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
 from aivad.features.shape import SHAPE_MODEL, ShapeDescriber
-from aivad.features.velocity import MATCH_MIN_SIDE, region_displacements, velocity_features
+from aivad.features.velocity import MATCH_MIN_SIDE, moving_shares, region_displacements, velocity_features
 
 
 @dataclass
@@ -44,12 +44,16 @@ class LiteSettings:
     person_model: str = ""
     # The shape attribute (aivad.features.shape): "" (what older checkpoints imply) computes none.
     shape_model: str = ""
+    # "moving": each region also measures the share of its height that moves at its speed
+    # (aivad.features.velocity.moving_shares); "box" (what older checkpoints imply) does not.
+    velocity_height: str = "box"
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 NEW_MODEL_VELOCITY_FEATURE = "speed_matched"
+NEW_MODEL_VELOCITY_HEIGHT = "moving"
 NEW_MODEL_APPEARANCE_MIN_SIDE = MATCH_MIN_SIDE  # as thin as a box whose match the speed does not trust
 # Slivers are a minority of the regions (22% on the development set). Where most training regions are
 # that thin, the objects themselves are small at the processing size (distant people, a 4K camera
@@ -70,6 +74,7 @@ def new_model_settings(diff_threshold: int = LiteSettings.diff_threshold, person
         appearance_min_side=NEW_MODEL_APPEARANCE_MIN_SIDE,
         person_model=PERSON_MODEL if person else "",
         shape_model=SHAPE_MODEL,
+        velocity_height=NEW_MODEL_VELOCITY_HEIGHT,
     )
 
 
@@ -144,16 +149,23 @@ class LiteBackend:
         scaled_boxes = torch.from_numpy(boxes * scale)
         rois = torch.cat([torch.zeros(len(boxes), 1), scaled_boxes], dim=1)
         velocity = self.velocity(flow_tensor, rois).numpy()
+        flow_speed = velocity
         if self.settings.velocity_feature == "speed_matched" and not whole_frame:
             # a region's speed is also how far its content moved: the flow loses small fast objects
             moved = region_displacements(previous_grey, grey, boxes * scale) / scale
             velocity = np.maximum(velocity, moved[:, None])
+        moving = None
+        if self.settings.velocity_height == "moving":  # where the match found the speed, the flow cannot say where
+            shares = moving_shares(flow_tensor, rois, torch.from_numpy(flow_speed[:, 0]), self.settings.velocity_grid)
+            moving = np.where(velocity[:, 0] > flow_speed[:, 0], 1.0, shares.numpy())[:, None].astype(np.float32)
         side = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) * scale  # at processing size
         frozen = {
             "velocity": velocity,
             "geometry": box_geometry(boxes, height, width),
             REGION_SIDE: side[:, None].astype(np.float32),
         }
+        if moving is not None:
+            frozen[MOVING_SHARE] = moving
         # every region, the whole-frame stand-in too, as for every attribute (slivers: aivad_model.attribute_rows)
         if self._person is not None:
             frozen["person"] = self._person.score(frame, boxes)

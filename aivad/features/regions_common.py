@@ -16,7 +16,10 @@ import numpy as np
 # "region_side": the box's shorter side at the backend's processing size (lite), which decides whether a
 # region is large enough to have an appearance (aivad.model.aivad_model.appearance_rows).
 REGION_SIDE = "region_side"
-REGION_MEASURES = (REGION_SIDE,)
+# "moving_share": the share of the box's height that its fast-moving part spans (lite models that measure
+# speed against the moving part's height: aivad.features.velocity.moving_shares).
+MOVING_SHARE = "moving_share"
+REGION_MEASURES = (REGION_SIDE, MOVING_SHARE)
 
 
 @dataclass

@@ -226,7 +226,9 @@ def fit_config_to_footage(config, footage, base, velocity_units: str = "box_rela
     config.velocity_units = (
         base.config.velocity_units
         if base is not None
-        else velocity_units_for(velocity_units, float(np.median(heights)), perspective)
+        else velocity_units_for(
+            velocity_units, float(np.median(heights)), perspective, moving_part="moving_share" in footage.frozen
+        )
     )
     if "shape" in config.density:  # a fine-tuned model keeps its base's centre, so the base's shape memory compares
         from aivad.model.aivad_model import shape_units_for
