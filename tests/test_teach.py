@@ -87,27 +87,36 @@ def velocity_density(path: Path):
 
 
 def test_velocity_far_from_the_lesson_is_not_lowered_to_normal(lite_checkpoint, taught):
-    """Teaching lowers velocity near the taught speeds only: no scale shift, and a speed six kernel widths from every
-    taught one keeps its score or stays at least where a kernel that far puts it (far above any threshold).
-    (Ordinary speeds kept exactly: the next test, where the lesson is narrower than this runner's many speeds.)"""
+    """Teaching lowers velocity near the taught speeds, at the taught places, only: no scale shift; a speed six
+    kernel widths from every taught one keeps its score or stays at least where a kernel that far puts it (far
+    above any threshold); the taught speeds themselves, three box heights above or below where they were taught,
+    stay at or above the alarm level (or where they were). (Ordinary speeds kept exactly: the next test.)"""
     from aivad.model.teach import COVERED_LEVEL, KERNEL_VARIANCE
 
     before, after = velocity_density(lite_checkpoint), velocity_density(taught)
     kernels = after.means[len(before.means) :]
     assert len(kernels) > 0  # the runner's speeds were unusual: the lesson added kernels
+    assert len(after.taught_places) == len(kernels)  # each kernel holds where it was taught
     assert (float(after.low), float(after.high)) == (float(before.low), float(before.high))
     speeds = torch.linspace(0.0, 60.0, 1201, dtype=torch.float64)[:, None]
     width = (KERNEL_VARIANCE * after.reg_covar) ** 0.5
-    distance = torch.cdist(speeds, kernels).min(dim=1).values
+    distance, nearest = torch.cdist(speeds, kernels).min(dim=1)
     far, near = distance > 6 * width, distance < 0.1 * width
     assert far.sum() > 100 and near.sum() > 0
+    there = after.taught_places[nearest]  # each speed at the place of the kernel nearest to it
+    elsewhere = there.clone()
+    elsewhere[:, 0] += 3 * there[:, 1]  # three of its box heights lower in the frame, the same size
     with torch.no_grad():
-        old, new = before.score(speeds.float()), after.score(speeds.float())
+        old = before.score(speeds.float(), places=there)
+        new, new_elsewhere = after.score(speeds.float(), places=there), after.score(speeds.float(), places=elsewhere)
     floor = (0.5 * 6**2 - np.log(2)) / float(after.high - after.low)  # a kernel six widths away, calibrated
     assert floor > 3.0
     assert bool((new[far] >= torch.minimum(old[far], torch.tensor(floor)) - 1e-4).all())
     assert bool((new <= old + 1e-5).all())  # and nowhere higher
-    assert bool((new[near] <= COVERED_LEVEL + 0.01).all())  # at the taught speeds: as normal as the usual ones
+    assert bool((new[near] <= COVERED_LEVEL + 0.01).all())  # at the taught speeds and places: as normal as usual
+    assert bool((old[near] > 1.0).any())  # ... some of which alarmed before
+    # elsewhere the lesson brings no speed under the alarm level (nor under where it was)
+    assert bool((new_elsewhere[near] >= torch.minimum(old[near], torch.tensor(1.0)) - 1e-4).all())
 
 
 def test_gmm_teaching_puts_kernels_only_where_the_model_was_surprised():
@@ -147,13 +156,50 @@ def test_a_refitted_gmm_gets_its_lessons_back_from_the_taught_centres():
         return density
 
     base = fitted(0)
-    lessons = [{"memory": {"velocity": add_to_gmm(base, torch.tensor([[8.0], [11.0]]))}}]
-    centres = taught_centres(base, lessons)
+    # two fast regions near the camera: boxes 120 px tall, bottom of a 576-px frame (vertical centre, height, width)
+    near_camera = torch.tensor([[500.0, 120.0, 50.0], [480.0, 118.0, 52.0]], dtype=torch.float64)
+    lessons = [{"memory": {"velocity": add_to_gmm(base, torch.tensor([[8.0], [11.0]]), near_camera)}}]
+    centres, places = taught_centres(base, lessons)
     assert sorted(centres[:, 0].tolist()) == [8.0, 11.0]
+    assert torch.equal(places[torch.argsort(centres[:, 0])], near_camera)
     refit = fitted(1)  # a fine-tune's new GMM: the lesson is gone
-    assert bool((refit.score(centres) > 1.0).all())
-    add_to_gmm(refit, centres)
-    assert bool((refit.score(centres) <= COVERED_LEVEL).all())
+    assert bool((refit.score(centres, places=places) > 1.0).all())
+    add_to_gmm(refit, centres, places)
+    assert bool((refit.score(centres, places=places) <= COVERED_LEVEL).all())
+    far_away = places.clone()
+    far_away[:, :2] = torch.tensor([250.0, 40.0], dtype=torch.float64)  # a person across the lawn, 40 px tall
+    assert bool((refit.score(centres, places=far_away) > 1.0).all())  # the lesson holds where it was taught
+
+
+def test_older_lessons_without_places_hold_everywhere_and_new_ones_keep_their_places():
+    """A velocity GMM taught before places were stored keeps its kernels for every region; a later lesson with
+    places holds only there, and the two kinds of kernel live side by side in one mixture."""
+    from aivad.model.density import GmmDensity
+    from aivad.model.teach import COVERED_LEVEL, add_to_gmm
+
+    walking = 2.0 + torch.randn(2000, 1, generator=torch.Generator().manual_seed(0))
+    density = GmmDensity(n_components=3, reg_covar=1.0)
+    density.fit_estimator(walking)
+    raw = density.raw_scores(walking)
+    density.set_scale(float(raw.median()), float(torch.quantile(raw.double(), 0.99)))
+    add_to_gmm(density, torch.tensor([[8.0]]))  # an older lesson: no places
+    assert len(density.taught_places) == 0
+    here = torch.tensor([[500.0, 120.0, 50.0]], dtype=torch.float64)
+    add_to_gmm(density, torch.tensor([[14.0]]), here)
+    assert len(density.taught_places) == 1
+    state = {k: v.clone() for k, v in density.state_dict().items()}
+    loaded = GmmDensity(n_components=3, reg_covar=1.0)
+    loaded.load_state_dict(state)
+    there = torch.tensor([[200.0, 30.0, 12.0]], dtype=torch.float64)
+    for d in (density, loaded):
+        assert float(d.score(torch.tensor([[8.0]]), places=there)) <= COVERED_LEVEL  # everywhere
+        assert float(d.score(torch.tensor([[14.0]]), places=here)) <= COVERED_LEVEL  # here
+        assert float(d.score(torch.tensor([[14.0]]), places=there)) > 1.0  # not there
+        assert float(d.score(torch.tensor([[14.0]]))) > 1.0  # nor where the place is unknown
+    older = {k: v for k, v in state.items() if k != "taught_places"}  # a checkpoint written before places
+    old = GmmDensity(n_components=3, reg_covar=1.0)
+    old.load_state_dict(older)
+    assert len(old.taught_places) == 0 and float(old.score(torch.tensor([[14.0]]), places=there)) <= COVERED_LEVEL
 
 
 def test_a_checkpoint_taught_by_the_earlier_design_loads_and_learns_more(tmp_path, lite_checkpoint, two_anomalies):

@@ -13,7 +13,7 @@ from torch import nn
 from aivad.features.encoders import AppearanceEncoder, build_encoder
 from aivad.features.regions_common import FrameRegions, too_thin_for_appearance
 from aivad.model.config import PIXELS, ModelConfig
-from aivad.model.density import GmmDensity, KnnDensity
+from aivad.model.density import GmmDensity, KnnDensity, box_places
 
 FORMAT = "aivad-checkpoint"
 FORMAT_VERSION = 1
@@ -312,8 +312,9 @@ class AiVadModel(nn.Module):
             features = np.asarray(rows, dtype=np.float32)
             present = attribute_present(features)
             scores[name] = np.full(len(features), np.nan, dtype=np.float32)
+            places = torch.from_numpy(box_places(regions.boxes)[present])  # where a lesson holds (teach)
             with torch.no_grad():
-                scores[name][present] = density.score(torch.from_numpy(features[present])).numpy()
+                scores[name][present] = density.score(torch.from_numpy(features[present]), places=places).numpy()
         return scores
 
 

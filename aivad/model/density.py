@@ -119,12 +119,49 @@ class KnnDensity(NormalisedScores):
             out.append(nearest.mean(dim=1))
         return torch.cat(out)
 
-    def score(self, features: torch.Tensor) -> torch.Tensor:
+    def score(self, features: torch.Tensor, places: torch.Tensor | None = None) -> torch.Tensor:
+        del places  # a bank's taught rows are rows like the others (aivad.model.teach.add_to_knn)
         return self.normalise(self.raw_scores(features))
 
 
+# Where a taught velocity kernel holds (aivad.model.teach.add_to_gmm): near the box it was taught on.
+# A place is a box's vertical centre, height and width in pixels; the distance to a taught box counts its
+# heights of vertical offset and its size ratio in steps of PLACE_SIZE_STEP (1.5: a person a few metres
+# nearer or farther), squared and summed. A kernel's score rises by that distance squared times the
+# scale's spread, so a region one step away at the taught speed scores at least at the alarm level (1).
+# Why: lite's velocity is one number per region, and a kernel that held everywhere quietened every region
+# at the taught speed; on the development splits a 4-frame lesson of a fast region near the camera (split c)
+# hid the sprinter crossing the lawn, and on split e the car (benchmarks/teach_table.py, docs/results.md).
+# The horizontal position does not count: a perspective camera sees the same kind of object at the same
+# height anywhere along a row.
+PLACE_SIZE_STEP = 1.5
+PLACE_COLUMNS = 3  # vertical centre, height, width
+
+
+def box_places(boxes: np.ndarray) -> np.ndarray:
+    """(N, 3) float64 places of (N, 4) x0 y0 x1 y1 boxes: vertical centre, height, width (pixels, at least 1)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    height = np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
+    width = np.maximum(boxes[:, 2] - boxes[:, 0], 1.0)
+    return np.stack([(boxes[:, 1] + boxes[:, 3]) / 2, height, width], axis=1)
+
+
+def place_distances(places: torch.Tensor, taught: torch.Tensor) -> torch.Tensor:
+    """(N, K) squared distance of each place to each taught place (0 where the taught place is NaN: everywhere)."""
+    places, taught = places.double(), taught.double()
+    offset = (places[:, None, 0] - taught[None, :, 0]) / taught[None, :, 1]
+    size = torch.log(places[:, None, 1:] / taught[None, :, 1:]) / np.log(PLACE_SIZE_STEP)
+    distance = offset**2 + (size**2).sum(-1)
+    return torch.nan_to_num(distance, nan=0.0)
+
+
 class GmmDensity(NormalisedScores):
-    """Negative log-likelihood under a Gaussian mixture (full covariances), fitted with scikit-learn."""
+    """Negative log-likelihood under a Gaussian mixture (full covariances), fitted with scikit-learn.
+
+    Taught kernels (aivad.model.teach) are components after the fitted ones; the last
+    ``len(taught_places)`` of them hold only near their place (a NaN row: everywhere, as kernels of
+    older lessons, stored without places, do).
+    """
 
     def __init__(self, n_components: int = 5, reg_covar: float = 1e-3) -> None:
         super().__init__()
@@ -132,12 +169,29 @@ class GmmDensity(NormalisedScores):
         self.reg_covar = reg_covar
         for name in ("means", "precisions_cholesky", "log_weights", "log_det"):
             self.register_buffer(name, torch.zeros(0))
+        self.register_buffer("taught_places", torch.zeros(0, PLACE_COLUMNS, dtype=torch.float64))
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         for name in ("means", "precisions_cholesky", "log_weights", "log_det"):
             if prefix + name in state_dict:
                 setattr(self, name, torch.empty_like(state_dict[prefix + name]))
+        # checkpoints written before places: their kernels hold everywhere
+        places = state_dict.setdefault(prefix + "taught_places", torch.zeros(0, PLACE_COLUMNS, dtype=torch.float64))
+        self.taught_places = torch.empty_like(places)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def place_penalty(self, places: torch.Tensor | None, n_rows: int) -> torch.Tensor | None:
+        """(N, K) raw units added to the last K components' scores (None: no component has a place).
+
+        Without the regions' places (``places`` None) a kernel that holds at one place counts nowhere.
+        """
+        taught = self.taught_places
+        if len(taught) == 0 or bool(torch.isnan(taught).all()):
+            return None
+        if places is None:
+            return torch.where(torch.isnan(taught[:, 0]), 0.0, float("inf")).double().expand(n_rows, len(taught))
+        spread = float(self.high) - float(self.low)
+        return place_distances(places, taught) * spread
 
     def fit(
         self, features: torch.Tensor, groups: torch.Tensor | None = None, percentile: float = 99.9, seed: int = 0
@@ -173,9 +227,12 @@ class GmmDensity(NormalisedScores):
         self.log_det = torch.log(torch.diagonal(precisions_cholesky, dim1=-2, dim2=-1)).sum(-1)
         self.log_weights = torch.log(torch.as_tensor(np.asarray(weights), dtype=torch.float64))
 
-    def raw_scores(self, features: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+    def raw_scores(
+        self, features: torch.Tensor, rows: torch.Tensor | None = None, places: torch.Tensor | None = None
+    ) -> torch.Tensor:
         if rows is not None:
             features = features[rows]
+            places = places[rows] if places is not None else None
         if features.shape[0] == 0:
             return torch.zeros(0, device=features.device)
         x = features.double().to(self.means.device)
@@ -186,10 +243,23 @@ class GmmDensity(NormalisedScores):
         )
         dims = x.shape[1]
         log_prob = -0.5 * (dims * np.log(2 * np.pi) + (y**2).sum(-1)) + self.log_det[None]
+        penalty = self.place_penalty(places, len(x))
+        if penalty is not None:
+            log_prob = torch.cat([log_prob[:, : -penalty.shape[1]], log_prob[:, -penalty.shape[1] :] - penalty], dim=1)
         return -torch.logsumexp(log_prob + self.log_weights[None], dim=1).float().to(features.device)
 
-    def score(self, features: torch.Tensor) -> torch.Tensor:
-        return self.normalise(self.raw_scores(features))
+    def score(self, features: torch.Tensor, places: torch.Tensor | None = None) -> torch.Tensor:
+        """Calibrated scores; ``places`` (box_places of the regions) for kernels taught at one place."""
+        return self.normalise(self.raw_scores(features, places=places))
+
+    def log_weights_everywhere(self) -> torch.Tensor:
+        """The components' log weights, -inf for kernels that hold at one place only (sampling the memory)."""
+        weights = self.log_weights.clone()
+        taught = len(self.taught_places)
+        if taught:
+            local = ~torch.isnan(self.taught_places[:, 0])
+            weights[len(weights) - taught :][local] = float("-inf")
+        return weights
 
 
 def distinct_or_halves(groups: torch.Tensor) -> torch.Tensor:

@@ -128,12 +128,15 @@ def check_request(checkpoint: Path, output: Path) -> None:
 
 
 def extract_stretch(model, backend, path: Path, first: int, last: int, device: str):
-    """Per attribute, the feature rows of the regions of frames first..last, as the model scores them."""
+    """Per attribute, the feature rows of the regions of frames first..last, as the model scores them,
+    and their places (aivad.model.density.box_places), row for row."""
     from aivad.model.aivad_model import appearance_rows, attribute_present, attribute_rows
+    from aivad.model.density import PLACE_COLUMNS, box_places
     from aivad.video.files import iter_frame_pairs
 
     config = model.config
     rows: dict[str, list[np.ndarray]] = {name: [] for name in model.densities}
+    places: dict[str, list[np.ndarray]] = {name: [] for name in model.densities}
     pending: list[tuple[np.ndarray, np.ndarray]] = []
     normalise = config.appearance_features == "normalised"
 
@@ -153,7 +156,9 @@ def extract_stretch(model, backend, path: Path, first: int, last: int, device: s
                 if found is None:
                     continue
                 found = np.asarray(found, dtype=np.float32)
-                rows[name].append(found[attribute_present(found)])
+                present = attribute_present(found)
+                rows[name].append(found[present])
+                places[name].append(box_places(regions.boxes)[present])
         pending.clear()
 
     # A frame's regions come from it and the frame before (motion), as the detector scores it: frame 0 has none.
@@ -164,7 +169,10 @@ def extract_stretch(model, backend, path: Path, first: int, last: int, device: s
         if len(pending) >= PAIRS_PER_BATCH:
             flush()
     flush()
-    return {name: np.concatenate(parts) if parts else np.zeros((0, 0), np.float32) for name, parts in rows.items()}
+    return (
+        {name: np.concatenate(parts) if parts else np.zeros((0, 0), np.float32) for name, parts in rows.items()},
+        {name: np.concatenate(parts) if parts else np.zeros((0, PLACE_COLUMNS)) for name, parts in places.items()},
+    )
 
 
 def add_to_knn(density, rows: torch.Tensor, seed: int = 0) -> dict:
@@ -195,7 +203,7 @@ def add_to_knn(density, rows: torch.Tensor, seed: int = 0) -> dict:
     return {"rows_kept": int(kept[len(old) :].sum()), "bank_rows": int(len(keep)), "scale_shift": radius}
 
 
-def add_to_gmm(density, rows: torch.Tensor) -> dict:
+def add_to_gmm(density, rows: torch.Tensor, places: torch.Tensor | None = None) -> dict:
     """Kernels at the taught rows that still score above normal, beside the GMM's components, with no rescaling.
 
     The taught stretch forms its own small density: one narrow Gaussian kernel (variance ``KERNEL_VARIANCE``
@@ -210,6 +218,12 @@ def add_to_gmm(density, rows: torch.Tensor) -> dict:
     level). No score can rise (a density only gains terms), so the threshold and its false-alarm rate
     stay honest.
 
+    With ``places`` (aivad.model.density.box_places of the taught regions, row for row; NaN rows:
+    everywhere) each kernel holds near the box it was taught on only: its score rises with the
+    distance to that place (aivad.model.density.place_distances), so a region one step of size or one
+    box height away at the taught speed scores at least at the alarm level from it. Without places
+    (lessons stored before places were) the kernels hold everywhere.
+
     Kernels are placed greedily: the taught row scoring highest gets one, every row is re-scored, and
     so on until every taught row scores at most ``COVERED_LEVEL``. Rows the model already finds
     ordinary add nothing, and teaching the same rows twice adds nothing the second time.
@@ -218,21 +232,26 @@ def add_to_gmm(density, rows: torch.Tensor) -> dict:
     cancelled exactly; the wide, heavy components lowered velocity over a broad band of speeds, and on
     split b a 3-frame lesson hid the crowd and the foreign object.)
     """
+    from aivad.model.density import PLACE_COLUMNS, place_distances
+
     data = rows.double()
     dims = data.shape[1]
+    everywhere = torch.full((len(data), PLACE_COLUMNS), float("nan"), dtype=torch.float64)
+    where = places.double() if places is not None else everywhere
     spread = float(density.high) - float(density.low)
     level = float(density.low) + TAUGHT_LEVEL * spread
     covered = float(density.low) + COVERED_LEVEL * spread
     variance = KERNEL_VARIANCE * float(density.reg_covar)
     # weight of a kernel whose negative log-likelihood at its centre is ``level``
     log_weight = 0.5 * dims * math.log(2 * math.pi * variance) - level
-    current = density.raw_scores(data).double()
-    centres: list[torch.Tensor] = []
+    current = density.raw_scores(data, places=where).double()
+    centres: list[int] = []
     room = MAX_TAUGHT_KERNELS - max(0, len(density.means) - density.n_components)  # kernels of earlier lessons
     while len(centres) < room and len(current) and float(current.max()) > covered:
-        centre = data[int(torch.argmax(current))]
-        centres.append(centre)
-        kernel = level + 0.5 * ((data - centre) ** 2).sum(dim=1) / variance
+        index = int(torch.argmax(current))
+        centres.append(index)
+        kernel = level + 0.5 * ((data - data[index]) ** 2).sum(dim=1) / variance
+        kernel = kernel + place_distances(where, where[index : index + 1])[:, 0] * spread
         current = -torch.logaddexp(-current, -kernel)
     if len(current) and float(current.max()) > covered:
         raise UserError(
@@ -243,25 +262,34 @@ def add_to_gmm(density, rows: torch.Tensor) -> dict:
     if centres:
         count = len(centres)
         eye = torch.eye(dims, dtype=torch.float64).expand(count, dims, dims) / math.sqrt(variance)
-        density.means = torch.cat([density.means, torch.stack(centres)])
+        # places cover the last kernels (earlier ones, taught without places, hold everywhere): append row for row
+        if len(density.taught_places) or not bool(torch.isnan(where[centres]).all()):
+            density.taught_places = torch.cat([density.taught_places.double(), where[centres]])
+        density.means = torch.cat([density.means, data[centres]])
         density.precisions_cholesky = torch.cat([density.precisions_cholesky, eye])
         density.log_det = torch.cat([density.log_det, torch.full((count,), -0.5 * dims * math.log(variance))])
         density.log_weights = torch.cat([density.log_weights, torch.full((count,), log_weight, dtype=torch.float64)])
     return {"kernels_added": len(centres), "components": int(len(density.means)), "scale_shift": 0.0}
 
 
-def taught_centres(density, lessons: list[dict]) -> torch.Tensor:
-    """The speeds a velocity GMM was taught: the means of the components its ``lessons`` (the checkpoint's
-    ``taught`` records) added, the last ones of the mixture.
+def taught_centres(density, lessons: list[dict]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The speeds a velocity GMM was taught and their places (NaN: everywhere): the means of the
+    components its ``lessons`` (the checkpoint's ``taught`` records) added, the last ones of the mixture.
 
     For a fine-tune that refits the GMM on samples (aivad.training): the refit folds the narrow kernels into
     broad components and the lesson is lost (measured on split a: a taught speed scoring -0.01 scored 1.88
     after ``--epochs 0``, 1.49 before teaching). ``add_to_gmm(new, taught_centres(base, lessons))``
     after the new model's calibration puts them back where the new model still finds them unusual.
     """
+    from aivad.model.density import PLACE_COLUMNS
+
     velocity = [lesson.get("memory", {}).get("velocity", {}) for lesson in lessons]
     added = sum(int(m.get("kernels_added", 0)) + int(m.get("components_added", 0)) for m in velocity)
-    return density.means[len(density.means) - added :].float().clone()
+    places = torch.full((added, PLACE_COLUMNS), float("nan"), dtype=torch.float64)
+    known = density.taught_places[-added:] if added else density.taught_places[:0]
+    if len(known):
+        places[added - len(known) :] = known
+    return density.means[len(density.means) - added :].float().clone(), places
 
 
 def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str = "auto", log=print) -> dict:
@@ -296,6 +324,7 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
     backend = build_backend(config, WeightsSource(config.weights), choice.device)
     model.encoder.to(choice.device)
     found: dict[str, list[np.ndarray]] = {name: [] for name in model.densities}
+    where: dict[str, list[np.ndarray]] = {name: [] for name in model.densities}  # their places, row for row
     done, skipped = [], []
     for stretch in stretches:
         info = inspect_video(stretch.video)
@@ -315,8 +344,10 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
             skipped += [f"{stretch.video.name} {first}:{end}" for first, end in runs(old)]
         for first, end in runs(fresh):
             log(f"teach: extracting the regions of {stretch.video} frames {first}:{end} ...")
-            for name, rows in extract_stretch(model, backend, stretch.video, first, end, choice.device).items():
+            rows_found, places_found = extract_stretch(model, backend, stretch.video, first, end, choice.device)
+            for name, rows in rows_found.items():
                 found[name].append(rows)
+                where[name].append(places_found[name])
             done.append({"video": str(stretch.video), "video_id": identity, "first": first, "last": end})
     if skipped:
         log(f"teach: already taught, not added again: {', '.join(skipped)}")
@@ -330,7 +361,8 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
         if hasattr(density, "bank"):
             memory[name] = add_to_knn(density, rows)
         else:
-            memory[name] = add_to_gmm(density, rows)
+            places = torch.from_numpy(np.concatenate([p for p in where[name] if len(p)]))
+            memory[name] = add_to_gmm(density, rows, places)
     record = {
         "at": datetime.now().isoformat(timespec="seconds"),
         "from": str(checkpoint),

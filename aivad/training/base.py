@@ -28,8 +28,9 @@ class BaseCheckpoint:
         self.description = description
         self.lessons = list(lessons or [])  # what the base was taught (aivad.model.teach), oldest first
 
-    def taught_speeds(self, config: ModelConfig) -> torch.Tensor | None:
-        """The velocity rows the base was taught, where its velocity memory compares with ``config``'s.
+    def taught_speeds(self, config: ModelConfig) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The velocity rows the base was taught and their places (aivad.model.density.box_places; NaN:
+        everywhere), where its velocity memory compares with ``config``'s.
 
         Why: a kNN lesson is rows of the memory, which a fine-tune keeps; a velocity lesson is narrow
         kernels beside the GMM, which the fine-tune's refit folds into broad components and loses.
@@ -41,8 +42,8 @@ class BaseCheckpoint:
             return None
         if not _same_extractor("velocity", self.config, config) or self.config.velocity_units != config.velocity_units:
             return None
-        centres = taught_centres(memory[1], self.lessons)
-        return centres if len(centres) else None
+        centres, places = taught_centres(memory[1], self.lessons)
+        return (centres, places) if len(centres) else None
 
     def memory(self, name: str, config: ModelConfig, n_samples: int) -> torch.Tensor | None:
         """The base's normal features for one attribute, or None when they are not comparable."""
@@ -88,7 +89,7 @@ def _same_extractor(name: str, old: ModelConfig, new: ModelConfig) -> bool:
 
 def sample_gmm(density, n_samples: int, seed: int = 0) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
-    weights = torch.exp(density.log_weights)
+    weights = torch.exp(density.log_weights_everywhere())  # a kernel taught at one place is no speed for everywhere
     components = torch.multinomial(weights, n_samples, replacement=True, generator=generator)
     precision_chol = density.precisions_cholesky[components]  # (n, d, d) with cov^-1 = P P^T
     noise = torch.randn(n_samples, density.means.shape[1], 1, generator=generator, dtype=torch.float64)

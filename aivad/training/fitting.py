@@ -171,12 +171,13 @@ def keep_velocity_lessons(model, config, base) -> int:
     """
     if base is None or "velocity" not in model.densities or not hasattr(model.densities["velocity"], "means"):
         return 0
-    speeds = base.taught_speeds(config)
-    if speeds is None:
+    taught = base.taught_speeds(config)
+    if taught is None:
         return 0
     from aivad.model.teach import add_to_gmm
 
-    return int(add_to_gmm(model.densities["velocity"], speeds).get("kernels_added", 0))
+    speeds, places = taught
+    return int(add_to_gmm(model.densities["velocity"], speeds, places).get("kernels_added", 0))
 
 
 def attribute_frame_maxima(footage: Footage, region_scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
