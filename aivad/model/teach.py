@@ -4,8 +4,9 @@ A false alarm that comes back every day is answered here, not by raising the thr
 event: the regions of the stretch the user says is normal are extracted as the model sees them (the
 checkpoint's own backend and appearance encoder), and added to each attribute's memory. A kNN bank
 gets them as rows (then capped by the same coreset rule as training); the velocity GMM gets a narrow
-kernel at each taught row it still finds unusual, beside its own components, so that velocity is lowered
-near what was taught and nowhere else. The result is a new checkpoint that records what it was
+kernel at each taught row it still finds unusual, beside its own components, holding near the box it was
+taught on (aivad.model.density.place_distances), so that velocity is lowered near what was taught, where
+it was taught, and nowhere else. The result is a new checkpoint that records what it was
 taught; the original file is never written. The window (aivad.ui) and ``python -m aivad teach``
 (aivad.live.teach_command) both call :func:`teach`; it lives in the model stage so the window may.
 
@@ -38,8 +39,9 @@ PAIRS_PER_BATCH = 16  # frame pairs through the backend and the encoder at once
 TAUGHT_LEVEL = 0.0  # a taught row scores as the median normal region does
 COVERED_LEVEL = 0.1  # a taught row scoring at most this is normal enough: it adds no kernel
 # A kernel's variance, in units of the GMM's variance floor (reg_covar): half its standard deviation.
-# Lite's velocity is one number, so a kernel quietens every region at about the taught speed; on the
-# five development splits the floor itself (1.0) let a 3-frame lesson hide split b's crowd and foreign
+# Lite's velocity is one number, so a kernel quietens every region at about the taught speed near its
+# place (aivad.model.density.PLACE_SIZE_STEP); measured before kernels had places, on the five
+# development splits the floor itself (1.0) let a 3-frame lesson hide split b's crowd and foreign
 # object and delay split a's crowd from 0.2 to 1.9 s, 0.25 delayed them by 0.2-0.4 s
 # (benchmarks/teach_table.py, docs/results.md).
 KERNEL_VARIANCE = 0.25
