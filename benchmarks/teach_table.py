@@ -54,7 +54,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         "--kernel-variance",
         type=float,
         default=None,
-        help="try another width of the velocity GMM's taught kernels (aivad.model.teach.KERNEL_VARIANCE)",
+        help="try another width of the velocity GMM's taught kernels (aivad.model.lessons.KERNEL_VARIANCE)",
     )
     return parser
 
@@ -149,13 +149,13 @@ def evaluate(split: str, runs: Path, dev: Path, out: Path) -> dict:
         if found:
             chosen = (rate, threshold, found)
             break
-    from aivad.model import teach as teaching
+    from aivad.model import lessons
 
     report = {
         "split": split,
         "default_threshold": detector.threshold,
         "score_s": round(score_s, 1),
-        "kernel_variance": teaching.KERNEL_VARIANCE,
+        "kernel_variance": lessons.KERNEL_VARIANCE,
     }
     if chosen is None:
         report["note"] = f"no false-alarm event at any rate up to {RATES[-1]:g} per hour: nothing to teach"
@@ -251,9 +251,9 @@ def print_table(reports: list[dict]) -> None:
 def main(args) -> int:
     out = args.out or args.runs / "teach"
     if args.kernel_variance is not None:
-        import aivad.model.teach
+        import aivad.model.lessons
 
-        aivad.model.teach.KERNEL_VARIANCE = args.kernel_variance
+        aivad.model.lessons.KERNEL_VARIANCE = args.kernel_variance
     reports = []
     for split in args.splits:
         if args.table_only:

@@ -91,7 +91,7 @@ def test_velocity_far_from_the_lesson_is_not_lowered_to_normal(lite_checkpoint, 
     kernel widths from every taught one keeps its score or stays at least where a kernel that far puts it (far
     above any threshold); the taught speeds themselves, three box heights above or below where they were taught,
     stay at or above the alarm level (or where they were). (Ordinary speeds kept exactly: the next test.)"""
-    from aivad.model.teach import COVERED_LEVEL, KERNEL_VARIANCE
+    from aivad.model.lessons import COVERED_LEVEL, KERNEL_VARIANCE
 
     before, after = velocity_density(lite_checkpoint), velocity_density(taught)
     kernels = after.means[len(before.means) :]
@@ -122,7 +122,7 @@ def test_velocity_far_from_the_lesson_is_not_lowered_to_normal(lite_checkpoint, 
 def test_gmm_teaching_puts_kernels_only_where_the_model_was_surprised():
     """A GMM of walking speeds: a taught fast speed scores as normal; walking speeds stay exactly as they were."""
     from aivad.model.density import GmmDensity
-    from aivad.model.teach import COVERED_LEVEL, add_to_gmm
+    from aivad.model.lessons import COVERED_LEVEL, add_to_gmm
 
     generator = torch.Generator().manual_seed(0)
     walking = 2.0 + torch.randn(2000, 1, generator=generator)
@@ -143,9 +143,9 @@ def test_gmm_teaching_puts_kernels_only_where_the_model_was_surprised():
 
 
 def test_a_refitted_gmm_gets_its_lessons_back_from_the_taught_centres():
-    """What a fine-tune that refits the velocity GMM can call to keep the lessons (aivad.model.teach.taught_centres)."""
+    """What a fine-tune that refits the velocity GMM calls to keep the lessons (aivad.model.lessons.taught_centres)."""
     from aivad.model.density import GmmDensity
-    from aivad.model.teach import COVERED_LEVEL, add_to_gmm, taught_centres
+    from aivad.model.lessons import COVERED_LEVEL, add_to_gmm, taught_centres
 
     def fitted(seed: int) -> GmmDensity:
         walking = 2.0 + torch.randn(2000, 1, generator=torch.Generator().manual_seed(seed))
@@ -175,7 +175,7 @@ def test_older_lessons_without_places_hold_everywhere_and_new_ones_keep_their_pl
     """A velocity GMM taught before places were stored keeps its kernels for every region; a later lesson with
     places holds only there, and the two kinds of kernel live side by side in one mixture."""
     from aivad.model.density import GmmDensity
-    from aivad.model.teach import COVERED_LEVEL, add_to_gmm
+    from aivad.model.lessons import COVERED_LEVEL, add_to_gmm
 
     walking = 2.0 + torch.randn(2000, 1, generator=torch.Generator().manual_seed(0))
     density = GmmDensity(n_components=3, reg_covar=1.0)

@@ -120,11 +120,11 @@ class KnnDensity(NormalisedScores):
         return torch.cat(out)
 
     def score(self, features: torch.Tensor, places: torch.Tensor | None = None) -> torch.Tensor:
-        del places  # a bank's taught rows are rows like the others (aivad.model.teach.add_to_knn)
+        del places  # a bank's taught rows are rows like the others (aivad.model.lessons.add_to_knn)
         return self.normalise(self.raw_scores(features))
 
 
-# Where a taught velocity kernel holds (aivad.model.teach.add_to_gmm): near the box it was taught on.
+# Where a taught velocity kernel holds (aivad.model.lessons.add_to_gmm): near the box it was taught on.
 # A place is a box's vertical centre, height and width in pixels; the distance to a taught box counts its
 # heights of vertical offset and its size ratio in steps of PLACE_SIZE_STEP (1.5: a person a few metres
 # nearer or farther), squared and summed. A kernel's score rises by that distance squared times the
@@ -158,7 +158,7 @@ def place_distances(places: torch.Tensor, taught: torch.Tensor) -> torch.Tensor:
 class GmmDensity(NormalisedScores):
     """Negative log-likelihood under a Gaussian mixture (full covariances), fitted with scikit-learn.
 
-    Taught kernels (aivad.model.teach) are components after the fitted ones; the last
+    Taught kernels (aivad.model.lessons) are components after the fitted ones; the last
     ``len(taught_places)`` of them hold only near their place (a NaN row: everywhere, as kernels of
     older lessons, stored without places, do).
     """

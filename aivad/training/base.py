@@ -35,7 +35,7 @@ class BaseCheckpoint:
         Why: a kNN lesson is rows of the memory, which a fine-tune keeps; a velocity lesson is narrow
         kernels beside the GMM, which the fine-tune's refit folds into broad components and loses.
         """
-        from aivad.model.teach import taught_centres
+        from aivad.model.lessons import taught_centres
 
         memory = self._memories.get("velocity")
         if not self.lessons or memory is None or memory[0] != "gmm":

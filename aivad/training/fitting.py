@@ -164,7 +164,7 @@ def fit_model(
 
 
 def keep_velocity_lessons(model, config, base) -> int:
-    """Put the base's taught speeds back beside the refitted velocity GMM (aivad.model.teach.add_to_gmm).
+    """Put the base's taught speeds back beside the refitted velocity GMM (aivad.model.lessons.add_to_gmm).
 
     After calibration, as teaching does it: the lessons lower scores near what was taught and nowhere
     else, and the threshold stays the one the held-out footage set. Returns the kernels added.
@@ -174,7 +174,7 @@ def keep_velocity_lessons(model, config, base) -> int:
     taught = base.taught_speeds(config)
     if taught is None:
         return 0
-    from aivad.model.teach import add_to_gmm
+    from aivad.model.lessons import add_to_gmm
 
     speeds, places = taught
     return int(add_to_gmm(model.densities["velocity"], speeds, places).get("kernels_added", 0))
