@@ -303,6 +303,7 @@ class AiVadModel(nn.Module):
         """Normalised score of every region for every attribute; NaN where a region lacks the
         attribute (pose of a non-person box with pose_boxes "persons")."""
         scores = {}
+        places = box_places(regions.boxes)  # where a lesson holds (aivad.model.lessons): once per frame
         for name, density in self.densities.items():
             rows = (
                 appearance_rows(appearance, regions.frozen, self.config)
@@ -312,9 +313,10 @@ class AiVadModel(nn.Module):
             features = np.asarray(rows, dtype=np.float32)
             present = attribute_present(features)
             scores[name] = np.full(len(features), np.nan, dtype=np.float32)
-            places = torch.from_numpy(box_places(regions.boxes)[present])  # where a lesson holds (teach)
             with torch.no_grad():
-                scores[name][present] = density.score(torch.from_numpy(features[present]), places=places).numpy()
+                scores[name][present] = density.score(
+                    torch.from_numpy(features[present]), places=torch.from_numpy(places[present])
+                ).numpy()
         return scores
 
 

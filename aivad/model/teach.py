@@ -137,6 +137,7 @@ def extract_stretch(model, backend, path: Path, first: int, last: int, device: s
                 appearance = model.encoder.embed(
                     regions.crops, device=device, normalise=normalise, precision=config.inference_precision
                 )
+            region_places = box_places(regions.boxes)
             for name in model.densities:
                 found = (
                     appearance_rows(appearance, regions.frozen, config)
@@ -148,7 +149,7 @@ def extract_stretch(model, backend, path: Path, first: int, last: int, device: s
                 found = np.asarray(found, dtype=np.float32)
                 present = attribute_present(found)
                 rows[name].append(found[present])
-                places[name].append(box_places(regions.boxes)[present])
+                places[name].append(region_places[present])
         pending.clear()
 
     # A frame's regions come from it and the frame before (motion), as the detector scores it: frame 0 has none.
