@@ -292,6 +292,12 @@ def test_a_fast_object_joined_with_a_slow_one_is_measured_against_its_own_height
     assert joined[0, 0] == pytest.approx(car_alone[0, 0], rel=0.15)  # as fast as the car on its own
     old = velocity_in_units(speeds.numpy(), boxes, velocity_units_for("box_relative", 40.0))  # older models
     assert old[0, 0] < 0.8 * joined[0, 0]
+    # the lite backend samples the flow once per frame for both: the same numbers as sampling it twice
+    from aivad.features.velocity import flow_magnitudes
+
+    sampled = flow_magnitudes(flows, rois)
+    assert torch.equal(region_speeds(flows, rois, magnitudes=sampled), speeds)
+    assert np.array_equal(moving_shares(flows, rois, speeds[:, 0], magnitudes=sampled).numpy(), shares)
 
 
 def test_old_checkpoints_keep_frame_geometry():

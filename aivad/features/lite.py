@@ -20,7 +20,13 @@ import torch
 from aivad.features.person import PERSON_MODEL, PersonScorer
 from aivad.features.regions_common import MOVING_SHARE, REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
 from aivad.features.shape import SHAPE_MODEL, ShapeDescriber
-from aivad.features.velocity import MATCH_MIN_SIDE, moving_shares, region_displacements, velocity_features
+from aivad.features.velocity import (
+    MATCH_MIN_SIDE,
+    flow_magnitudes,
+    moving_shares,
+    region_displacements,
+    velocity_features,
+)
 
 
 @dataclass
@@ -132,9 +138,36 @@ class LiteBackend:
         boxes /= scale
         return filter_boxes(boxes, s.min_box_area, s.max_box_overlap)
 
-    def velocity(self, flows: torch.Tensor, rois: torch.Tensor) -> torch.Tensor:
+    def velocity(
+        self,
+        flows: torch.Tensor,
+        rois: torch.Tensor,
+        previous_grey: np.ndarray,
+        grey: np.ndarray,
+        scale: float,
+        whole_frame: bool,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Each region's velocity feature rows, and its moving share where the settings measure it (else None).
+
+        ``flows``: (1, 2, H, W) in frame pixels; ``rois``: (K, 5) boxes at processing size; the grey images
+        at processing size (the matched displacement searches them), ``scale`` processing pixels per frame pixel.
+        """
         s = self.settings
-        return velocity_features(flows, rois, s.velocity_feature, s.velocity_bins, s.velocity_grid)
+        # the speed and the moving share read the same sampled flow: sampled once
+        magnitudes = (
+            flow_magnitudes(flows, rois, s.velocity_grid) if s.velocity_feature in ("speed", "speed_matched") else None
+        )
+        velocity = velocity_features(flows, rois, s.velocity_feature, s.velocity_bins, s.velocity_grid, magnitudes)
+        velocity = flow_speed = velocity.numpy()
+        if s.velocity_feature == "speed_matched" and not whole_frame:
+            # a region's speed is also how far its content moved: the flow loses small fast objects
+            moved = region_displacements(previous_grey, grey, rois[:, 1:].numpy()) / scale
+            velocity = np.maximum(velocity, moved[:, None])
+        if s.velocity_height != "moving":
+            return velocity, None
+        # where the match found the speed, the flow cannot say where
+        shares = moving_shares(flows, rois, torch.from_numpy(flow_speed[:, 0]), s.velocity_grid, magnitudes)
+        return velocity, np.where(velocity[:, 0] > flow_speed[:, 0], 1.0, shares.numpy())[:, None].astype(np.float32)
 
     def extract_pair(self, previous: np.ndarray, frame: np.ndarray) -> FrameRegions:
         height, width = frame.shape[:2]
@@ -148,16 +181,7 @@ class LiteBackend:
         flow_tensor = torch.from_numpy(np.ascontiguousarray(flow.transpose(2, 0, 1)))[None]
         scaled_boxes = torch.from_numpy(boxes * scale)
         rois = torch.cat([torch.zeros(len(boxes), 1), scaled_boxes], dim=1)
-        velocity = self.velocity(flow_tensor, rois).numpy()
-        flow_speed = velocity
-        if self.settings.velocity_feature == "speed_matched" and not whole_frame:
-            # a region's speed is also how far its content moved: the flow loses small fast objects
-            moved = region_displacements(previous_grey, grey, boxes * scale) / scale
-            velocity = np.maximum(velocity, moved[:, None])
-        moving = None
-        if self.settings.velocity_height == "moving":  # where the match found the speed, the flow cannot say where
-            shares = moving_shares(flow_tensor, rois, torch.from_numpy(flow_speed[:, 0]), self.settings.velocity_grid)
-            moving = np.where(velocity[:, 0] > flow_speed[:, 0], 1.0, shares.numpy())[:, None].astype(np.float32)
+        velocity, moving = self.velocity(flow_tensor, rois, previous_grey, grey, scale, whole_frame)
         side = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) * scale  # at processing size
         frozen = {
             "velocity": velocity,

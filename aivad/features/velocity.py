@@ -60,12 +60,24 @@ def velocity_histograms(flows: torch.Tensor, boxes: torch.Tensor, n_bins: int, g
     return torch.where(counts > 0, sums / counts.clamp(min=1), torch.zeros_like(sums))
 
 
-def region_speeds(flows: torch.Tensor, boxes: torch.Tensor, grid: int = 32) -> torch.Tensor:
-    """flows: (B, 2, H, W); boxes: (K, 5) as above. Returns (K, 1): each box's 90th-percentile flow magnitude."""
+def flow_magnitudes(flows: torch.Tensor, boxes: torch.Tensor, grid: int = 32) -> torch.Tensor:
+    """(K, grid, grid): the flow's magnitude sampled on a grid inside each box (boxes as above).
+
+    Region speeds and moving shares both read it: computed once per frame, passed to both.
+    """
+    flow_regions = roi_align(flows.float(), boxes.float(), output_size=[grid, grid])
+    return torch.hypot(flow_regions[:, 0], flow_regions[:, 1])
+
+
+def region_speeds(
+    flows: torch.Tensor, boxes: torch.Tensor, grid: int = 32, magnitudes: torch.Tensor | None = None
+) -> torch.Tensor:
+    """flows: (B, 2, H, W); boxes: (K, 5) as above. Returns (K, 1): each box's 90th-percentile flow magnitude.
+
+    ``magnitudes``: :func:`flow_magnitudes` of these boxes, where the caller has it already."""
     if boxes.shape[0] == 0:
         return torch.zeros(0, 1, device=flows.device)
-    flow_regions = roi_align(flows.float(), boxes.float(), output_size=[grid, grid])
-    magnitude = torch.hypot(flow_regions[:, 0], flow_regions[:, 1]).flatten(1)
+    magnitude = (flow_magnitudes(flows, boxes, grid) if magnitudes is None else magnitudes).flatten(1)
     return torch.quantile(magnitude, SPEED_QUANTILE, dim=1, keepdim=True)
 
 
@@ -75,17 +87,24 @@ def region_speeds(flows: torch.Tensor, boxes: torch.Tensor, grid: int = 32) -> t
 MOVING_LEVEL = 0.7
 
 
-def moving_shares(flows: torch.Tensor, boxes: torch.Tensor, speeds: torch.Tensor, grid: int = 32) -> torch.Tensor:
+def moving_shares(
+    flows: torch.Tensor,
+    boxes: torch.Tensor,
+    speeds: torch.Tensor,
+    grid: int = 32,
+    magnitudes: torch.Tensor | None = None,
+) -> torch.Tensor:
     """(K,) share of each box's height spanned by the rows whose flow reaches MOVING_LEVEL of its speed.
 
     Why: frame-difference regions join objects that touch, and a region's speed is measured against its
     height. A car passing a walker is one box twice the car's height, so the car's speed counted half.
     The rows that move at the region's speed are the car's; a walker alone moves over his whole height.
+    ``magnitudes``: as in :func:`region_speeds`.
     """
     if boxes.shape[0] == 0:
         return torch.zeros(0, device=flows.device)
-    flow_regions = roi_align(flows.float(), boxes.float(), output_size=[grid, grid])
-    rows = torch.hypot(flow_regions[:, 0], flow_regions[:, 1]).amax(dim=2)  # (K, grid): each row's fastest pixel
+    magnitude = flow_magnitudes(flows, boxes, grid) if magnitudes is None else magnitudes
+    rows = magnitude.amax(dim=2)  # (K, grid): each row's fastest pixel
     fast = rows >= MOVING_LEVEL * speeds.reshape(-1, 1).clamp(min=1e-6)
     index = torch.arange(grid, device=flows.device).expand_as(rows)
     first = torch.where(fast, index, grid).amin(dim=1)
@@ -133,10 +152,18 @@ def region_displacements(previous: np.ndarray, current: np.ndarray, boxes: np.nd
     return np.array([matched_displacement(previous, current, box) for box in boxes], dtype=np.float32)
 
 
-def velocity_features(flows: torch.Tensor, boxes: torch.Tensor, feature: str, n_bins: int, grid: int) -> torch.Tensor:
-    """The velocity attribute's feature rows: ``feature`` is one of VELOCITY_FEATURES."""
+def velocity_features(
+    flows: torch.Tensor,
+    boxes: torch.Tensor,
+    feature: str,
+    n_bins: int,
+    grid: int,
+    magnitudes: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The velocity attribute's feature rows: ``feature`` is one of VELOCITY_FEATURES (``magnitudes``: as in
+    :func:`region_speeds`, for the speed features)."""
     if feature in ("speed", "speed_matched"):  # the match needs the images: the lite backend adds it
-        return region_speeds(flows, boxes, grid=grid)
+        return region_speeds(flows, boxes, grid=grid, magnitudes=magnitudes)
     if feature == "histogram":
         return velocity_histograms(flows, boxes, n_bins, grid=grid)
     raise ValueError(f"unknown velocity feature {feature!r}, expected one of {VELOCITY_FEATURES}")
