@@ -1,8 +1,9 @@
-"""Development splits d, e and f: objects that are not people, at walking pace and faster, on paths and lawn.
+"""Development splits d, e, f and g: things that do not belong, at walking pace and faster, on paths and lawn.
 
     python benchmarks/make_vtest_objects.py vtest-dev-d --split d
     python benchmarks/make_vtest_objects.py vtest-dev-e --split e
     python benchmarks/make_vtest_objects.py vtest-dev-f --split f
+    python benchmarks/make_vtest_objects.py vtest-dev-g --split g
     python benchmarks/dev_quality.py vtest-dev vtest-dev-b vtest-dev-c vtest-dev-d vtest-dev-e
 
 Splits a, b and c (``../shared/bench/make_vtest_dev.py``, ``make_vtest_split_c.py``) inject a crowd at
@@ -17,7 +18,10 @@ from the same real footage and Debian's opencv-doc example images beside it:
 Split d trains on the source's second half (frames 395-794, two videos) and tests on its first;
 split e the other way round, with the objects on other paths and at other speeds; split f trains on
 frames 100-499 and tests on 500-794, each object at the other pace (a car crawling, a box rolling
-fast, a squirrel walking the path, someone running with a box). All write the
+fast, a squirrel walking the path, someone running with a box). Split g trains on frames 300-699 and
+tests on 0-299 with other kinds: a person lying on the lawn and dragging along it, a person twice the
+size the place shows, a small box thrown across the walkway, a small animal dashing along the far
+path. All write the
 files make_vtest_dev.py writes (train/*.mp4, test/dev_test.mp4, labels.npy, labels.csv,
 segments.csv, boxes.csv), so dev_quality.py and ``python -m aivad evaluate`` read them alike.
 """
@@ -71,7 +75,17 @@ def objects(data: Path, person: np.ndarray, person_mask: np.ndarray) -> dict[str
     top, left = 26, (carrier.shape[1] - held.shape[1]) // 2
     carrier[top : top + held.shape[0], left : left + held.shape[1]] = held
     carrier_mask[top : top + held.shape[0], left : left + held.shape[1]] = 1
+    lying, lying_mask = cv2.rotate(person, cv2.ROTATE_90_CLOCKWISE), cv2.rotate(person_mask, cv2.ROTATE_90_CLOCKWISE)
+    tall = cv2.resize(person, (person.shape[1] * 2, person.shape[0] * 2), interpolation=cv2.INTER_LINEAR)
+    tall_mask = cv2.resize(person_mask, (tall.shape[1], tall.shape[0]), interpolation=cv2.INTER_NEAREST)
+    thrown = cv2.resize(box, (26, 20), interpolation=cv2.INTER_AREA)
+    small_squirrel = cv2.resize(squirrel, (30, 32), interpolation=cv2.INTER_AREA)
+    small_squirrel_mask = cv2.resize(squirrel_mask, (30, 32), interpolation=cv2.INTER_NEAREST)
     return {
+        "fallen_person": (lying, lying_mask),
+        "oversized_person": (tall, tall_mask),
+        "thrown_object": (thrown, np.ones(thrown.shape[:2], np.uint8)),
+        "small_animal": (small_squirrel, small_squirrel_mask),
         "cart": (cart, np.ones(cart.shape[:2], np.uint8)),
         "vehicle": (car, rounded_mask(*car.shape[:2], 10)),
         "animal": (squirrel, squirrel_mask),
@@ -103,11 +117,22 @@ PLANS = {
         ("animal", 160, 45, 600, 300, -WALK, 0.3),  # a squirrel walking along the path
         ("carried_object", 230, 25, 100, 340, 2.5 * WALK, -0.4),  # someone running with a box
     ],
+    # Split g: other kinds of thing that does not belong, built before anything was measured on it: a
+    # person lying on the lawn and dragging along it, a person twice the size the place shows (an object
+    # of a person's shape far too large for where it stands), a small box thrown across the walkway, and a
+    # small animal dashing along the far path.
+    "g": [
+        ("fallen_person", 30, 40, 120, 430, 0.5 * WALK, 0.1),  # lying on the lawn, dragging slowly
+        ("thrown_object", 100, 14, 300, 300, 5 * WALK, -1.5),  # thrown across the walkway
+        ("oversized_person", 150, 45, 640, 110, -WALK, 0.3),  # walking the far walkway at twice the size
+        ("small_animal", 230, 22, 60, 200, 4 * WALK, 0.2),  # dashing along the far path
+    ],
 }
 TRAIN_AND_TEST = {
     "d": ((395, 595, 795), (0, 395)),
     "e": ((0, 198, 395), (395, 795)),
     "f": ((100, 300, 500), (500, 795)),
+    "g": ((300, 500, 700), (0, 300)),
 }
 
 
