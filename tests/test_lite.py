@@ -355,3 +355,19 @@ def test_training_drops_the_appearance_gate_where_most_regions_are_that_thin():
     kept, share = appearance_gate_for(mostly_small, 12)
     assert share == 0.75 > MAX_THIN_SHARE and kept == 0.0
     assert appearance_gate_for({"velocity": np.zeros((3, 1), np.float32)}, 12) == (12.0, 0.0)  # full backend
+
+
+def test_restart_motion_pairs_the_next_frame_with_nothing_and_keeps_the_streams_history(lite_checkpoint):
+    """A cut in the footage (benchmarks/warm_start.py plays a test video after a warm-up): no motion pair
+    across it, while smoothing and the scene baseline go on from what the stream has seen."""
+    frames, _ = render_scene(24, (160, 120), seed=2, walkers=3)
+    running, fresh = Detector.load(lite_checkpoint, device="cpu"), Detector.load(lite_checkpoint, device="cpu")
+    for frame in frames[:10]:
+        running.process(frame)
+    running.restart_motion()
+    after_cut = running.process(frames[20])
+    assert after_cut.regions == [] and after_cut.score == 0.0  # unscored, like a stream's first frame
+    fresh.process(frames[20])
+    went_on, started = running.process(frames[21]), fresh.process(frames[21])
+    assert [r.box for r in went_on.regions] == [r.box for r in started.regions]  # the pair (20, 21), not (9, 21)
+    assert went_on.score != started.score  # smoothed with the frames before the cut

@@ -147,6 +147,12 @@ class Detector:
         self._smoother.reset()
         self._baseline.reset()
 
+    def restart_motion(self) -> None:
+        """The footage jumped (a cut, the next file of a playlist, a camera back after an outage): the next
+        frame starts a new motion pair instead of pairing with the frame before the jump, and is not scored,
+        like a stream's first frame. What the stream learnt as it ran (smoothing, scene baseline) is kept."""
+        self._previous = None
+
     def sibling(self) -> "Detector":
         """Another stream on the same loaded model: the weights are shared (loaded once), the stream
         state (previous frame, smoothing, frame counter) is its own.
