@@ -255,3 +255,61 @@ def test_bench_streams_runs_and_writes_the_report_keys(tmp_path, capsys):
     assert report["streams_aggregate_fps"] <= 2 * 25 * 1.1  # cannot process more than the sources deliver
     printed = capsys.readouterr().out
     assert "camera 2" in printed and "aggregate" in printed and "scheduler worker" in printed
+
+
+def test_the_first_frame_of_each_connection_says_so_and_pairs_with_nothing():
+    """After an outage the frame before it is not the new frame's predecessor (tens of seconds may lie
+    between them): the live source marks the first frame of each connection."""
+    import types
+
+    from aivad.video.live_sources import StreamSource
+
+    class FakeCapture:
+        def __init__(self, n: int) -> None:
+            self.frames = [np.full((8, 8, 3), i, np.uint8) for i in range(n)]
+
+        def read(self):
+            return (True, self.frames.pop(0)) if self.frames else (False, None)
+
+    source = StreamSource("rtsp://camera.local/stream")
+    put: list = []
+    source.slot = types.SimpleNamespace(put=put.append)
+    source._grab_loop(FakeCapture(3))  # connected, three frames, lost
+    source._grab_loop(FakeCapture(2))  # reconnected
+    assert [frame.reconnected for frame in put] == [True, False, False, True, False]
+    assert put[3].previous is None and put[4].previous is put[3].image
+
+
+def test_a_stream_job_restarts_motion_after_a_reconnection_and_the_whole_stream_on_a_new_epoch():
+    from aivad.live.streams import StreamJob
+    from aivad.video.sources import SourceFrame
+
+    class RecordingDetector:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def reset(self) -> None:
+            self.calls.append("reset")
+
+        def restart_motion(self) -> None:
+            self.calls.append("restart_motion")
+
+    class QueuedSource:
+        def __init__(self, frames) -> None:
+            self.frames = list(frames)
+
+        def take(self, timeout: float = 0.0):
+            return self.frames.pop(0) if self.frames else None
+
+    image = np.zeros((8, 8, 3), np.uint8)
+    frames = [
+        SourceFrame(image, 0, 0.0, 0.0, reconnected=True),  # a new stream: everything starts over
+        SourceFrame(image, 1, 0.1, 0.1),
+        SourceFrame(image, 2, 9.0, 9.0, reconnected=True),  # back after an outage
+        SourceFrame(image, 3, 9.1, 9.1),
+    ]
+    detector = RecordingDetector()
+    job = StreamJob(QueuedSource(frames), detector)
+    for _ in frames:
+        assert job.take() is not None
+    assert detector.calls == ["reset", "restart_motion"]

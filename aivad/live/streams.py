@@ -123,6 +123,8 @@ class StreamJob:
             self._epoch = frame.epoch
             self.detector.reset()
             self.decider.reset()
+        elif frame is not None and frame.reconnected:
+            self.detector.restart_motion()  # no motion pair across the outage; the stream's history stays
         return frame
 
     def finish(self, frame: SourceFrame, result: FrameResult) -> Decision | None:

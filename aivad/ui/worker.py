@@ -298,6 +298,8 @@ class InferenceWorker(EvidenceRecorder, QObject):
                 self.detector.reset()
             self._decider.reset()
             self._ring.clear()
+        elif frame.reconnected and self.detector is not None:
+            self.detector.restart_motion()  # no motion pair across the outage; the stream's history stays
 
     def _process(
         self, frame: SourceFrame, source: FrameSource, computed: tuple[FrameResult, float] | None = None

@@ -136,7 +136,16 @@ class _CaptureSource(FrameSource):
             failures = 0
             now = time.monotonic()
             self._rate.tick(now)
-            self.slot.put(SourceFrame(image, self._count, now - self._opened_at, now, previous=previous_image))
+            self.slot.put(
+                SourceFrame(
+                    image,
+                    self._count,
+                    now - self._opened_at,
+                    now,
+                    previous=previous_image,
+                    reconnected=previous_image is None,
+                )
+            )
             previous_image = image
             self._count += 1
         return got_frame

@@ -37,6 +37,9 @@ class SourceFrame:
     # The frame decoded just before this one, when there is one. The model pairs each frame with
     # its true predecessor, so frames dropped while it was busy do not look like fast motion.
     previous: np.ndarray | None = None
+    # Live: the first frame since the source (re)connected. The frame before the outage is not its
+    # predecessor: the consumer starts a new motion pair (Detector.restart_motion) and keeps the rest.
+    reconnected: bool = False
 
 
 @dataclass
