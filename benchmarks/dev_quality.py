@@ -109,13 +109,29 @@ def write_regions(path: Path, results) -> None:
 
 
 OPERATING_POINTS = (1.0, 10.0, 100.0, 1000.0)  # expected false alarms per hour (the rate model's thresholds)
+FPS = 10.0  # the development videos' rate
+
+
+def live_events(detector, results, labels: np.ndarray, data: Path, segments, threshold: float | None = None) -> dict:
+    """What a live user would have seen: causal ``results`` replayed through the alarm rule at ``threshold``
+    (default: the detector's), each anomaly segment found or missed, false-alarm events, localisation."""
+    from aivad.live.evaluation import Segment, event_report, load_boxes
+
+    return event_report(
+        results,
+        labels,
+        FPS,
+        detector.event_tracker(FPS, threshold),
+        [Segment(*s) for s in segments],
+        load_boxes(data / "test" / "boxes.csv"),
+        detector.expected_false_alarms_per_hour(threshold),
+    )
 
 
 def evaluate_split(
     data: Path, out: Path, backend: str, epochs: int | None, extra: list[str], skip_epochs0: bool, reuse: bool = False
 ) -> dict:
     from aivad.live.detector import Detector
-    from aivad.live.evaluation import Segment, event_report, load_boxes
     from aivad.model.scoring import smooth_results
     from aivad.training.pipeline import main as train_main
 
@@ -167,16 +183,7 @@ def evaluate_split(
             "causal": segment_aurocs(labels, np.array([r.score for r in causal]), segments),
             "attribute_alone_centred": {a: segment_aurocs(labels, scores, segments) for a, scores in alone.items()},
         }
-        fps = 10.0
-        events = event_report(
-            causal,
-            labels,
-            fps,
-            detector.event_tracker(fps),
-            [Segment(*s) for s in segments],
-            load_boxes(data / "test" / "boxes.csv"),
-            detector.expected_false_alarms_per_hour(),
-        )
+        events = live_events(detector, causal, labels, data, segments)
         entry.update(
             events=events,
             threshold=detector.threshold,
@@ -189,15 +196,7 @@ def evaluate_split(
         if detector.rate_model is not None:
             for per_hour in OPERATING_POINTS:
                 threshold = detector.rate_model.threshold_for(per_hour)
-                point = event_report(
-                    causal,
-                    labels,
-                    fps,
-                    detector.event_tracker(fps, threshold),
-                    [Segment(*s) for s in segments],
-                    load_boxes(data / "test" / "boxes.csv"),
-                    detector.expected_false_alarms_per_hour(threshold),
-                )
+                point = live_events(detector, causal, labels, data, segments, threshold)
                 entry["operating_points"].append(dict(point, expected_per_hour_target=per_hour, threshold=threshold))
         report[name] = entry
     return report

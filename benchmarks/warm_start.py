@@ -80,25 +80,16 @@ def scored_stream(detector, warm_frames, test_video: Path) -> list:
 
 
 def split_figures(model: Path, data: Path, warm_frames) -> dict:
-    from dev_quality import load_dev_set, segment_aurocs
+    from dev_quality import live_events, load_dev_set, segment_aurocs
 
     from aivad.live.detector import Detector
-    from aivad.live.evaluation import Segment, event_report, load_boxes
 
     _, test_video, segments, labels = load_dev_set(data)
     detector = Detector.load(model, device="cpu")
     out = {}
     for name, past in (("cold", []), ("warm", warm_frames)):
         results = scored_stream(detector, past, test_video)
-        events = event_report(
-            results,
-            labels,
-            FPS,
-            detector.event_tracker(FPS),
-            [Segment(*s) for s in segments],
-            load_boxes(data / "test" / "boxes.csv"),
-            detector.expected_false_alarms_per_hour(),
-        )
+        events = live_events(detector, results, labels, data, segments)
         out[name] = {
             "causal": segment_aurocs(labels, np.array([r.score for r in results]), segments),
             "found_after_s": {s["name"]: s["delay_s"] for s in events["segments"]},
