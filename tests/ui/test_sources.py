@@ -46,3 +46,29 @@ def test_lost_stream_reconnects_with_backoff_and_says_so(qtbot, window):
         assert "127.0.0.1" in window.banner.text
     finally:
         StreamSource.first_retry_s = 1.0
+
+
+def test_the_window_restarts_motion_after_a_reconnection_and_everything_on_a_new_source(qtbot):
+    """The window's worker does what the headless streams do (tests/test_streams.py): the first frame after an
+    outage starts a new motion pair, a new source or a seek restarts the whole stream."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from aivad.live.scheduler import InferenceScheduler
+    from aivad.ui.worker import InferenceWorker
+
+    calls: list[str] = []
+    worker = InferenceWorker(InferenceScheduler(workers=1))
+    worker.detector = SimpleNamespace(
+        reset=lambda: calls.append("reset"), restart_motion=lambda: calls.append("restart_motion")
+    )
+    image = np.zeros((8, 8, 3), np.uint8)
+    for frame in (
+        SourceFrame(image, 0, 0.0, 0.0, reconnected=True),  # a new source: everything starts over
+        SourceFrame(image, 1, 0.1, 0.1),
+        SourceFrame(image, 2, 9.0, 9.0, reconnected=True),  # back after an outage
+        SourceFrame(image, 3, 9.1, 9.1),
+    ):
+        worker._begin(frame)
+    assert calls == ["reset", "restart_motion"]
