@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from dev_quality import FPS  # noqa: E402  (the development videos' rate)
+
 # Source frames (first, end) of each split's test hour in vtest.avi, as the scripts that build them cut it
 # (../shared/bench/make_vtest_dev.py, make_vtest_split_c.py, make_vtest_objects.py).
 TEST_HOURS = {
@@ -41,14 +43,14 @@ TEST_HOURS = {
     "vtest-dev-f": (500, 795),
     "vtest-dev-g": (0, 300),
 }
-FPS = 10.0
 
 
-def decoded(path: Path) -> list:
-    """Every frame of a video file."""
+def decoded(path: Path, first: int = 0, end: int | None = None) -> list:
+    """Frames ``first`` to ``end`` (excluded; None: the last) of a video file."""
     from aivad.video.files import read_frames
 
-    return [frame for _, frame in read_frames(path)]
+    count = None if end is None else end - first
+    return [frame for _, frame in read_frames(path, max_frames=count, start=first)]
 
 
 def as_encoded(frames: list) -> list:
@@ -108,13 +110,12 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    source = decoded(args.source)
     report = {}
     for split in args.splits:
         if split not in TEST_HOURS:
             parser.error(f"{split}: unknown split, expected one of {', '.join(TEST_HOURS)}")
         first, end = TEST_HOURS[split]
-        warm = as_encoded(source[first:end])
+        warm = as_encoded(decoded(args.source, first, end))  # only the split's hour: the whole source is 1 GB
         report[split] = figures = split_figures(args.models / split / "trained.ckpt", args.data / split, warm)
         for name in ("cold", "warm"):
             f = figures[name]
