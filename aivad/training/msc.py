@@ -21,25 +21,45 @@ from aivad.features.encoders import AppearanceEncoder
 TEMPERATURE = 0.25  # the MSC reference value
 WEIGHT_DECAY = 5e-5  # the MSC reference value
 
+# Colour augmentation: (hue jitter, share of crops turned grey). The lite encoder learns from 40 s to a few
+# hours of one camera, which show a few dozen people; trained to tell their crops apart with little hue
+# jitter, it tells them apart partly by the colour of their clothes, and then every person of the next
+# hour in a new colour is as new to it as a car. With hue over the whole colour wheel and half the crops
+# grey, colour no longer tells two crops apart and the encoder keeps what does: outline and texture.
+# Measured on the seven development splits (the README's training command, docs/experiments.md): split
+# f's crawling car 0.751 / 0.683 -> 0.923 / 0.907 (two training seeds each), f 0.828 / 0.815 -> 0.892 /
+# 0.893 centred; appearance alone up on a-e (0.02-0.09); the frame AUROC of a-e and g within the spread
+# of two seeds. The full backend keeps the colour augmentation it was measured with (CLIP's features
+# come pretrained; this was measured on the lite encoder only).
+LITE_COLOUR = (0.5, 0.5)
+FULL_COLOUR = (0.05, 0.2)
+
+
+def colour_augmentation(backend: str) -> tuple[float, float]:
+    """(hue jitter, greyscale share) of the appearance encoder's training crops for this backend."""
+    return LITE_COLOUR if backend == "lite" else FULL_COLOUR
+
 
 class CropPairs(Dataset):
-    """Two random augmentations of each normal region crop (uint8 HWC RGB in, float CHW out).
+    """Two random augmentations of each normal region crop (uint8 HWC RGB in, float CHW out); ``colour``:
+    (hue jitter, greyscale share), :func:`colour_augmentation` of the model's backend.
 
     Indexed by ``(crop, epoch)`` (what :class:`GlobalBatches` yields): the augmentation is drawn
     from a generator seeded by the seed, the epoch and the crop, so it does not depend on which
     process or worker draws it, and several processes train exactly as one.
     """
 
-    def __init__(self, crops: np.ndarray, seed: int = 0) -> None:
+    def __init__(self, crops: np.ndarray, seed: int = 0, colour: tuple[float, float] = FULL_COLOUR) -> None:
         self.crops = crops
         self.seed = seed
         size = crops.shape[1]
+        hue, greyscale = colour
         self.augment = v2.Compose(
             [
                 v2.RandomResizedCrop(size, scale=(0.6, 1.0), ratio=(0.8, 1.25), antialias=True),
                 v2.RandomHorizontalFlip(),
-                v2.RandomApply([v2.ColorJitter(0.4, 0.4, 0.3, 0.05)], p=0.8),
-                v2.RandomGrayscale(p=0.2),
+                v2.RandomApply([v2.ColorJitter(0.4, 0.4, 0.3, hue)], p=0.8),
+                v2.RandomGrayscale(p=greyscale),
                 v2.ToDtype(torch.float32, scale=True),
             ]
         )

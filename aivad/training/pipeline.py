@@ -253,6 +253,7 @@ def adapt_encoder(run: TrainingRun, config, base, weights, sample):
     """The appearance encoder, adapted to the footage's crops (Mean-Shifted Contrastive training)."""
     from aivad.features.encoders import build_encoder
     from aivad.training.encoder_training import train_encoder
+    from aivad.training.msc import colour_augmentation
 
     args, ranks = run.args, run.ranks
     encoder = base.encoder if base is not None else build_encoder(config.encoder, weights)
@@ -262,7 +263,10 @@ def adapt_encoder(run: TrainingRun, config, base, weights, sample):
         return encoder.eval(), "skipped", {}
     log(f"encoder: training sample of {len(sample)} region crops (--max-train-crops {args.max_train_crops})")
     stage = time.time()
-    status, encoder_stats = train_encoder(encoder, sample.crops, args, run.device, run.precision, run.run_dir, ranks)
+    colour = colour_augmentation(config.backend)
+    status, encoder_stats = train_encoder(
+        encoder, sample.crops, args, run.device, run.precision, run.run_dir, ranks, colour
+    )
     run.timings["encoder_training"] = round(time.time() - stage, 2)
     return encoder.to(ranks.device).eval(), status, encoder_stats
 
