@@ -25,11 +25,12 @@ def train_encoder(
     precision: str,
     run_dir: Path,
     ranks=None,
-    colour: tuple[float, float] | None = None,
+    *,
+    colour: tuple[float, float],
 ) -> tuple[str, dict]:
     """Mean-Shifted Contrastive training on the sampled crops; returns ('done'|'interrupted'|'skipped', stats).
 
-    ``colour``: the crops' colour augmentation (aivad.training.msc.colour_augmentation; None: the full backend's).
+    ``colour``: the crops' colour augmentation, aivad.training.msc.colour_augmentation of the model's backend.
     """
     if args.epochs == 0:
         log("encoder: --epochs 0, appearance encoder stays frozen (plain AI-VAD)")
@@ -40,7 +41,7 @@ def train_encoder(
     from torch.utils.data import DataLoader
 
     from aivad.training.distributed import Ranks
-    from aivad.training.msc import FULL_COLOUR, CropPairs, GlobalBatches, MeanShiftedTraining, feature_center
+    from aivad.training.msc import CropPairs, GlobalBatches, MeanShiftedTraining, feature_center
 
     ranks = ranks or Ranks(device=device)
 
@@ -56,9 +57,7 @@ def train_encoder(
     batch_size -= batch_size % ranks.world
     # Augmentation is cheap next to the encoder: workers here would each receive a copy of all crops.
     batches = GlobalBatches(len(crops), batch_size, args.seed, ranks.rank, ranks.world)
-    loader = DataLoader(
-        CropPairs(crops, seed=args.seed, colour=colour or FULL_COLOUR), batch_sampler=batches, num_workers=0
-    )
+    loader = DataLoader(CropPairs(crops, seed=args.seed, colour=colour), batch_sampler=batches, num_workers=0)
     checkpoints = run_dir / "checkpoints"
     resume_from = checkpoints / "last.ckpt"
 

@@ -26,11 +26,11 @@ WEIGHT_DECAY = 5e-5  # the MSC reference value
 # jitter, it tells them apart partly by the colour of their clothes, and then every person of the next
 # hour in a new colour is as new to it as a car. With hue over the whole colour wheel and half the crops
 # grey, colour no longer tells two crops apart and the encoder keeps what does: outline and texture.
-# Measured on the seven development splits (the README's training command, docs/experiments.md): split
+# Measured on the seven development splits (the README's training command, docs/results.md): split
 # f's crawling car 0.751 / 0.683 -> 0.923 / 0.907 (two training seeds each), f 0.828 / 0.815 -> 0.892 /
-# 0.893 centred; appearance alone up on a-e (0.02-0.09); the frame AUROC of a-e and g within the spread
-# of two seeds. The full backend keeps the colour augmentation it was measured with (CLIP's features
-# come pretrained; this was measured on the lite encoder only).
+# 0.893 centred; appearance alone up on a-e (0.02-0.09); the frame AUROC of a-e within 0.009 (one seed
+# each), g's within the spread of its two seeds. The full backend keeps the colour augmentation it was
+# measured with (CLIP's features come pretrained; this was measured on the lite encoder only).
 LITE_COLOUR = (0.5, 0.5)
 FULL_COLOUR = (0.05, 0.2)
 

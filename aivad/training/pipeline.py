@@ -265,7 +265,7 @@ def adapt_encoder(run: TrainingRun, config, base, weights, sample):
     stage = time.time()
     colour = colour_augmentation(config.backend)
     status, encoder_stats = train_encoder(
-        encoder, sample.crops, args, run.device, run.precision, run.run_dir, ranks, colour
+        encoder, sample.crops, args, run.device, run.precision, run.run_dir, ranks, colour=colour
     )
     run.timings["encoder_training"] = round(time.time() - stage, 2)
     return encoder.to(ranks.device).eval(), status, encoder_stats
