@@ -98,6 +98,12 @@ def test_new_lite_models_have_the_shape_attribute_and_older_settings_do_not():
     previous, frame = person_scene(100, 40, seed=1)[0], person_scene(104, 40, seed=2)[0]
     regions = LiteBackend(settings).extract_pair(previous, frame)
     assert regions.frozen["shape"].shape == (len(regions.boxes), SHAPE_DIM)
+    # the backend hands the shape the grey frame it makes for its flow: at frame size (this one is shrunk
+    # for the flow), the descriptors those of the colour frame
+    large = [cv2.resize(image, (640, 480)) for image in (previous, frame)]
+    regions = LiteBackend(settings).extract_pair(*large)
+    assert len(regions.boxes) and not regions.whole_frame
+    np.testing.assert_array_equal(regions.frozen["shape"], ShapeDescriber().describe(large[1], regions.boxes))
 
 
 def test_a_trained_lite_model_scores_the_shape_attribute(lite_checkpoint):

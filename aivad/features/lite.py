@@ -103,27 +103,29 @@ class LiteBackend:
         self._person = PersonScorer() if self.settings.person_model else None
         self._shape = ShapeDescriber() if self.settings.shape_model else None
         self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-        self._last: tuple[np.ndarray, np.ndarray, float] | None = None  # (frame, its grey image, scale)
+        self._last: tuple[np.ndarray, tuple] | None = None  # (frame, what _shrink made of it)
 
-    def _shrink(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
+    def _shrink(self, frame: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+        """(grey image at processing size, processing pixels per frame pixel, grey image at frame size)."""
         height, width = frame.shape[:2]
         scale = min(1.0, self.settings.process_max_side / max(height, width))
-        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+        full_grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+        grey = full_grey
         if scale < 1.0:
-            grey = cv2.resize(grey, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
-        return grey, scale
+            grey = cv2.resize(full_grey, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        return grey, scale, full_grey
 
-    def _shrink_once(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
+    def _shrink_once(self, frame: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
         """As :meth:`_shrink`; a stream's frame is the next pair's previous one, so it is shrunk once.
 
         Recognised by identity (the cache holds the frame itself, so its id cannot be reused).
         """
         last = self._last
         if last is not None and last[0] is frame:
-            return last[1], last[2]
-        grey, scale = self._shrink(frame)
-        self._last = (frame, grey, scale)
-        return grey, scale
+            return last[1]
+        shrunk = self._shrink(frame)
+        self._last = (frame, shrunk)
+        return shrunk
 
     def foreground_boxes(self, previous_grey: np.ndarray, grey: np.ndarray, scale: float) -> np.ndarray:
         s = self.settings
@@ -171,8 +173,8 @@ class LiteBackend:
 
     def extract_pair(self, previous: np.ndarray, frame: np.ndarray) -> FrameRegions:
         height, width = frame.shape[:2]
-        previous_grey, scale = self._shrink_once(previous)
-        grey, _ = self._shrink_once(frame)
+        previous_grey, scale, _ = self._shrink_once(previous)
+        grey, _, full_grey = self._shrink_once(frame)
         boxes = self.foreground_boxes(previous_grey, grey, scale)
         whole_frame = len(boxes) == 0
         if whole_frame:
@@ -194,7 +196,7 @@ class LiteBackend:
         if self._person is not None:
             frozen["person"] = self._person.score(frame, boxes)
         if self._shape is not None:
-            frozen["shape"] = self._shape.describe(frame, boxes)
+            frozen["shape"] = self._shape.describe(full_grey, boxes)  # the grey frame made once for both
         return FrameRegions(
             boxes=boxes, whole_frame=whole_frame, frozen=frozen, crops=crop_regions(frame, boxes, self.crop_size)
         )

@@ -45,9 +45,11 @@ class ShapeDescriber:
         require_hog("shape attribute")
         self._hog = cv2.HOGDescriptor(WINDOW, BLOCK, BLOCK_STRIDE, CELL, ORIENTATIONS)
 
-    def describe(self, frame_bgr: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-        """(N, SHAPE_DIM) float32 descriptors of the boxes (x0, y0, x1, y1 in frame pixels)."""
-        grey = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY) if frame_bgr.ndim == 3 else frame_bgr
+    def describe(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """(N, SHAPE_DIM) float32 descriptors of the boxes (x0, y0, x1, y1 in frame pixels) of a BGR or grey frame.
+
+        The lite backend hands it the grey frame it made for its flow (a full-frame conversion saved)."""
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
         out = np.empty((len(boxes), SHAPE_DIM), dtype=np.float32)
         for i, box in enumerate(boxes):
             out[i] = self._hog.compute(shape_crop(grey, box)).ravel()
