@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import torch
 
+from aivad.features.camera_motion import camera_shift, matched_exposure, shifted
 from aivad.features.person import PERSON_MODEL, PersonScorer
 from aivad.features.regions_common import MOVING_SHARE, REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
 from aivad.features.shape import SHAPE_MODEL, ShapeDescriber
@@ -175,11 +176,19 @@ class LiteBackend:
         height, width = frame.shape[:2]
         previous_grey, scale, _ = self._shrink_once(previous)
         grey, _, full_grey = self._shrink_once(frame)
+        # the camera's own change is taken out first (aivad.features.camera_motion): a still camera's
+        # frames pass unchanged
+        previous_grey = matched_exposure(previous_grey, grey)
+        flow = self._flow.calc(previous_grey, grey, None)  # processing pixels per frame
+        shift = camera_shift(flow)
+        if shift is not None:
+            previous_grey = shifted(previous_grey, grey, shift)
+            flow = flow - np.array(shift, dtype=np.float32)
+        flow = flow / scale  # in frame pixels per frame
         boxes = self.foreground_boxes(previous_grey, grey, scale)
         whole_frame = len(boxes) == 0
         if whole_frame:
             boxes = whole_frame_box(height, width)
-        flow = self._flow.calc(previous_grey, grey, None) / scale  # in frame pixels per frame
         flow_tensor = torch.from_numpy(np.ascontiguousarray(flow.transpose(2, 0, 1)))[None]
         scaled_boxes = torch.from_numpy(boxes * scale)
         rois = torch.cat([torch.zeros(len(boxes), 1), scaled_boxes], dim=1)

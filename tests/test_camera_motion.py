@@ -1,0 +1,86 @@
+"""The camera's own change (aivad.features.camera_motion): a shake or an exposure step is no object."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from test_person import draw_person
+
+from aivad.features.camera_motion import (
+    EXPOSURE_MIN,
+    SHIFT_MIN,
+    camera_shift,
+    exposure_ratio,
+    matched_exposure,
+    shifted,
+)
+from aivad.features.lite import LiteBackend, new_model_settings
+
+
+def scene(width: int = 480, height: int = 360, figure_x: float | None = 200, seed: int = 0) -> np.ndarray:
+    """A textured yard (paving noise, kerbs, a bench): every edge of it differs when the camera moves."""
+    rng = np.random.default_rng(seed)
+    ground = cv2.GaussianBlur(rng.normal(140, 30, (height, width)).astype(np.float32), (0, 0), 1.5)
+    image = np.repeat(np.clip(ground, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    for y in range(40, height, 70):  # kerbs across the yard
+        cv2.line(image, (0, y), (width, y + 20), (230, 230, 230), 3)
+    cv2.rectangle(image, (330, 200), (440, 240), (60, 80, 90), -1)  # a bench
+    if figure_x is not None:
+        draw_person(image, figure_x, 120)
+    return image
+
+
+def moved(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REFLECT)
+
+
+def test_a_still_cameras_frames_pass_unchanged():
+    previous, current = scene(figure_x=200), scene(figure_x=206)
+    grey_previous, grey_current = (cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in (previous, current))
+    assert exposure_ratio(grey_previous, grey_current) == 1.0
+    assert matched_exposure(grey_previous, grey_current) is grey_previous
+    flow = np.zeros(grey_current.shape + (2,), np.float32)
+    flow[100:200, 180:230] = (6.0, 0.0)  # the walker moves; the scene does not
+    assert camera_shift(flow) is None
+
+
+def test_an_exposure_step_is_measured_and_matched():
+    grey = cv2.cvtColor(scene(), cv2.COLOR_BGR2GRAY)
+    darker = cv2.convertScaleAbs(grey, alpha=0.75)
+    assert abs(exposure_ratio(grey, darker) - 0.75) < 0.01
+    matched = matched_exposure(grey, darker)
+    assert np.abs(matched.astype(int) - darker.astype(int)).max() <= 1  # rounding only
+    slightly = cv2.convertScaleAbs(grey, alpha=1 + EXPOSURE_MIN / 2)  # within flicker: left alone
+    assert matched_exposure(grey, slightly) is grey
+
+
+def test_a_shake_is_the_median_flow_and_the_previous_frame_follows_it():
+    flow = np.full((120, 160, 2), (3.0, -2.0), np.float32)
+    flow[20:60, 40:70] = (10.0, 0.0)  # an object moving across the shaken view
+    assert camera_shift(flow) == (3.0, -2.0)
+    assert camera_shift(np.full((120, 160, 2), SHIFT_MIN / 2, np.float32)) is None
+    grey = cv2.cvtColor(scene(), cv2.COLOR_BGR2GRAY)
+    after = moved(grey, 3, -2)
+    aligned = shifted(grey, after, (3.0, -2.0))
+    assert np.array_equal(aligned, after)  # the uncovered strip is the current frame's own
+
+
+def test_a_shaken_or_darkened_frame_shows_the_walker_not_the_whole_scene():
+    """Through the lite backend: the pair's regions are the walker's, its speed is its own 6 px a frame."""
+    backend = LiteBackend(new_model_settings())
+    previous = scene(figure_x=200)
+    for name, current in (
+        ("shake", moved(scene(figure_x=206), 5, 3)),
+        ("exposure", cv2.convertScaleAbs(scene(figure_x=206), alpha=0.75)),
+    ):
+        regions = backend.extract_pair(previous, current)
+        assert not regions.whole_frame, name
+        boxes = regions.boxes
+        walker = (boxes[:, 0] < 260) & (boxes[:, 2] > 170) & (boxes[:, 1] < 200)
+        assert walker.any(), name
+        others = boxes[~walker]
+        covered = ((others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])).sum() / (360 * 480)
+        assert covered < 0.02, (name, boxes)  # no kerb, bench or paving counted as moving
+        walker_speed = regions.frozen["velocity"][walker, 0].max()
+        assert 3.0 < walker_speed < 10.0, (name, walker_speed)  # its own pace, not the shake's added
