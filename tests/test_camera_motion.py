@@ -9,6 +9,7 @@ from test_person import draw_person
 from aivad.features.camera_motion import (
     EXPOSURE_MIN,
     SHIFT_MIN,
+    camera_moved,
     camera_shift,
     exposure_ratio,
     matched_exposure,
@@ -64,6 +65,19 @@ def test_a_shake_is_the_median_flow_and_the_previous_frame_follows_it():
     after = moved(grey, 3, -2)
     aligned = shifted(grey, after, (3.0, -2.0))
     assert np.array_equal(aligned, after)  # the uncovered strip is the current frame's own
+
+
+def test_a_shift_counts_only_where_it_explains_the_frames_difference():
+    """Flow bleeds from a moving figure into a background without texture: such a median explains nothing."""
+    flat_before, flat_after = (np.full((120, 160), 128, np.uint8) for _ in range(2))
+    draw_person(flat_before, 60, 10, height=80)
+    draw_person(flat_after, 66, 10, height=80)
+    bleeding = np.full((120, 160, 2), (0.6, 0.0), np.float32)
+    assert camera_moved(flat_before, flat_after, bleeding) is None
+    grey = cv2.cvtColor(scene(), cv2.COLOR_BGR2GRAY)
+    after = moved(grey, 3, -2)
+    found = camera_moved(grey, after, np.full(grey.shape + (2,), (3.0, -2.0), np.float32))
+    assert found is not None and found[0] == (3.0, -2.0) and np.array_equal(found[1], after)
 
 
 def test_a_shaken_or_darkened_frame_shows_the_walker_not_the_whole_scene():

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from aivad.features.camera_motion import camera_shift, matched_exposure, shifted
+from aivad.features.camera_motion import camera_moved, matched_exposure
 from aivad.features.person import PERSON_MODEL, PersonScorer
 from aivad.features.regions_common import MOVING_SHARE, REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
 from aivad.features.shape import SHAPE_MODEL, ShapeDescriber
@@ -180,9 +180,9 @@ class LiteBackend:
         # frames pass unchanged
         previous_grey = matched_exposure(previous_grey, grey)
         flow = self._flow.calc(previous_grey, grey, None)  # processing pixels per frame
-        shift = camera_shift(flow)
-        if shift is not None:
-            previous_grey = shifted(previous_grey, grey, shift)
+        moved = camera_moved(previous_grey, grey, flow)
+        if moved is not None:
+            shift, previous_grey = moved
             flow = flow - np.array(shift, dtype=np.float32)
         flow = flow / scale  # in frame pixels per frame
         boxes = self.foreground_boxes(previous_grey, grey, scale)
