@@ -59,9 +59,9 @@ def test_lite_training_augments_its_crops_with_the_lite_colour(tmp_path, lite_tr
     seen = []
 
     class RecordingCropPairs(msc.CropPairs):
-        def __init__(self, crops, seed=0, colour=msc.FULL_COLOUR):
+        def __init__(self, crops, seed=0, *, colour):
             seen.append(colour)
-            super().__init__(crops, seed, colour)
+            super().__init__(crops, seed, colour=colour)
 
     monkeypatch.setattr(msc, "CropPairs", RecordingCropPairs)
     args = ["--videos", str(lite_training_videos[0]), "--epochs", "1", "--max-frames-per-video", "20", *LITE_FAST]

@@ -49,7 +49,7 @@ class CropPairs(Dataset):
     process or worker draws it, and several processes train exactly as one.
     """
 
-    def __init__(self, crops: np.ndarray, seed: int = 0, colour: tuple[float, float] = FULL_COLOUR) -> None:
+    def __init__(self, crops: np.ndarray, seed: int = 0, *, colour: tuple[float, float]) -> None:
         self.crops = crops
         self.seed = seed
         size = crops.shape[1]
