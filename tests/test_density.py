@@ -89,3 +89,24 @@ def test_density_state_round_trips_through_state_dict():
     query = torch.randn(7, 4)
     assert torch.allclose(knn.score(query), knn2.score(query))
     assert torch.allclose(gmm.score(query), gmm2.score(query))
+
+
+def test_knn_scores_equal_cdist_to_the_bit_and_follow_a_new_bank():
+    """The bank extended once for all frames gives torch.cdist's distances exactly, and never a stale bank's."""
+    from aivad.model.density import CDIST_MM_ROWS
+
+    gen = torch.Generator().manual_seed(0)
+    train = torch.randn(300, 24, generator=gen)
+    queries = torch.randn(7, 24, generator=gen)
+    density = KnnDensity(n_neighbors=2)
+    density.fit_estimator(train)
+    expected = torch.cdist(queries, density.bank).topk(2, largest=False, dim=1).values.mean(dim=1)
+    assert torch.equal(density.raw_scores(queries), expected)
+    assert torch.equal(density.raw_scores(queries), expected)  # from the kept extension
+    density.bank.mul_(2.0)  # changed in place (as a state dict load does)
+    doubled = torch.cdist(queries, density.bank).topk(2, largest=False, dim=1).values.mean(dim=1)
+    assert not torch.equal(doubled, expected)
+    assert torch.equal(density.raw_scores(queries), doubled)
+    density.fit_estimator(train[:CDIST_MM_ROWS])  # a new, small bank: cdist itself, pair by pair
+    small = torch.cdist(queries, density.bank).topk(2, largest=False, dim=1).values.mean(dim=1)
+    assert torch.equal(density.raw_scores(queries), small)

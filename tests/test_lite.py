@@ -371,3 +371,17 @@ def test_restart_motion_pairs_the_next_frame_with_nothing_and_keeps_the_streams_
     went_on, started = running.process(frames[21]), fresh.process(frames[21])
     assert [r.box for r in went_on.regions] == [r.box for r in started.regions]  # the pair (20, 21), not (9, 21)
     assert went_on.score != started.score  # smoothed with the frames before the cut
+
+
+def test_displacements_matched_in_float_equal_the_8_bit_match():
+    """region_displacements matches float copies of the images (faster); each box moves as the uint8 match says."""
+    import cv2
+
+    from aivad.features.velocity import matched_displacement, region_displacements
+
+    previous, frame = (cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in textured_frames(20))
+    boxes = np.array([[100, 120, 136, 160], [120, 120, 131, 160], [10, 10, 60, 60]], dtype=np.float32)
+    one_by_one = [matched_displacement(previous, frame, box) for box in boxes]
+    assert one_by_one[0] == pytest.approx(20.0, abs=1.0)
+    assert region_displacements(previous, frame, boxes).tolist() == pytest.approx(one_by_one)
+    assert region_displacements(previous, frame, boxes[:0]).shape == (0,)

@@ -148,7 +148,15 @@ def matched_displacement(previous: np.ndarray, current: np.ndarray, box) -> floa
 
 
 def region_displacements(previous: np.ndarray, current: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """(K,) :func:`matched_displacement` of each box (x0, y0, x1, y1 in the images' pixels)."""
+    """(K,) :func:`matched_displacement` of each box (x0, y0, x1, y1 in the images' pixels).
+
+    The images are matched as float32, converted once for all boxes: OpenCV's 8-bit matchTemplate
+    converts image and template to float for every call anyway, and took 1.6-2.8x as long at the
+    sizes of people's boxes (docs/results.md, "Speed").
+    """
+    if len(boxes) == 0:
+        return np.zeros(0, dtype=np.float32)
+    previous, current = previous.astype(np.float32), current.astype(np.float32)
     return np.array([matched_displacement(previous, current, box) for box in boxes], dtype=np.float32)
 
 
