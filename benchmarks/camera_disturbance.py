@@ -9,13 +9,16 @@ or make_vtest_objects.py) and a checkpoint trained on it, the test video is play
   to 4 px in x and y, at random);
 - ``exposure``: a sudden step to 75% brightness a fifth into that stretch, and back four fifths in;
 - ``jitter``: every frame of the whole video moved by up to 2 px (a camera that never holds still), so
-  the anomalies must still be found while the picture moves.
+  the anomalies must still be found while the picture moves;
+- ``cover``: 3 s of a covered lens in the middle of that stretch (grey level 8 with sensor noise).
 
 Each is scored causally, as live use scores it (frames straight from memory, no re-encoding), and
 replayed through the checkpoint's alarm rule. Printed per split and disturbance: frame AUROC (causal),
 anomalies found at the default threshold and after how long, false-alarm events, normal frames in
-alarm, and for shake and exposure the highest score inside the disturbed stretch as a share of the
-threshold (beside the same stretch's highest score undisturbed) and the alarm frames there.
+alarm, and for shake, exposure and cover the highest score inside the disturbed stretch as a share of the
+threshold (beside the same stretch's highest score undisturbed) and the alarm frames there. The camera's own
+state as the window and ``watch`` report it (``FrameResult.camera``): frames reporting each state, inside the
+disturbed stretch and outside it.
 
     python benchmarks/camera_disturbance.py vtest-dev vtest-dev-c --checkpoints out/dev_quality
 
@@ -39,7 +42,8 @@ SHAKE_SECONDS = 2.0
 SHAKE_PIXELS = 4
 JITTER_PIXELS = 2
 EXPOSURE_STEP = 0.75
-DISTURBANCES = ("none", "shake", "exposure", "jitter")
+COVER_SECONDS = 3.0
+DISTURBANCES = ("none", "shake", "exposure", "jitter", "cover")
 
 
 def read_all(path: Path) -> list[np.ndarray]:
@@ -89,7 +93,25 @@ def disturbed(frames: list[np.ndarray], labels: np.ndarray, kind: str, seed: int
         out = [cv2.convertScaleAbs(f, alpha=EXPOSURE_STEP) if begin <= i < end else f for i, f in enumerate(frames)]
         # the two steps are what can alarm: report the frames from each step to 2 s after it
         return out, (begin, end + int(2 * FPS))
+    if kind == "cover":
+        length = int(COVER_SECONDS * FPS)
+        begin = max(first, (first + last - length) // 2)
+        end = min(last, begin + length - 1)
+        out = list(frames)
+        for i in range(begin, end + 1):
+            out[i] = np.clip(8 + rng.normal(0, 2, frames[i].shape), 0, 255).astype(np.uint8)
+        return out, (begin, end)
     raise ValueError(f"unknown disturbance {kind!r}")
+
+
+def camera_states(results, window) -> dict:
+    """{"inside"/"outside" the disturbed frames: {state: frames reporting it}} (outside only: the whole video)."""
+    counts = {"inside": {}, "outside": {}}
+    for i, result in enumerate(results):
+        if result.camera:
+            where = "inside" if window is not None and window[0] <= i <= window[1] else "outside"
+            counts[where][result.camera] = counts[where].get(result.camera, 0) + 1
+    return counts
 
 
 def evaluate(data: Path, checkpoint: Path, kinds: list[str]) -> dict:
@@ -112,6 +134,7 @@ def evaluate(data: Path, checkpoint: Path, kinds: list[str]) -> dict:
             "false_alarm_events": events["false_alarm_events"],
             "normal_frames_in_alarm": events["normal_frames_in_alarm"],
             "threshold": detector.threshold,
+            "camera_states": camera_states(results, window),
         }
         if kind == "none":
             undisturbed = scores
@@ -143,6 +166,10 @@ def describe(split: str, kind: str, entry: dict) -> str:
             f" x threshold ({entry['undisturbed_peak_in_window_over_threshold']:.2f} undisturbed),"
             f" {entry['alarm_frames_in_window']} alarm frames"
         )
+    states = entry.get("camera_states", {})
+    for where in ("inside", "outside"):
+        if states.get(where):
+            line += f"; camera {where}: " + ", ".join(f"{k} {v}" for k, v in sorted(states[where].items()))
     return line
 
 

@@ -7,7 +7,10 @@ import numpy as np
 from test_person import draw_person
 
 from aivad.features.camera_motion import (
+    EXPOSURE,
     EXPOSURE_MIN,
+    NO_PICTURE,
+    SHAKING,
     SHIFT_MIN,
     camera_moved,
     camera_shift,
@@ -98,3 +101,20 @@ def test_a_shaken_or_darkened_frame_shows_the_walker_not_the_whole_scene():
         assert covered < 0.02, (name, boxes)  # no kerb, bench or paving counted as moving
         walker_speed = regions.frozen["velocity"][walker, 0].max()
         assert 3.0 < walker_speed < 10.0, (name, walker_speed)  # its own pace, not the shake's added
+
+
+def test_each_pair_says_what_the_camera_did():
+    """Still, shaken, darkened, covered: the state the window and watch report (scores do not read it)."""
+    backend = LiteBackend(new_model_settings())
+    previous = scene(figure_x=200)
+    covered = np.clip(8 + np.random.default_rng(1).normal(0, 2, previous.shape), 0, 255).astype(np.uint8)
+    for expected, current in (
+        ("", scene(figure_x=206)),
+        (SHAKING, moved(scene(figure_x=206), 5, 3)),
+        (EXPOSURE, cv2.convertScaleAbs(scene(figure_x=206), alpha=0.75)),
+        (NO_PICTURE, covered),
+    ):
+        assert backend.extract_pair(previous, current).camera == expected
+    # a dark scene is still a picture: the yard at a tenth of its brightness
+    dark = cv2.convertScaleAbs(scene(figure_x=206), alpha=0.1)
+    assert backend.extract_pair(cv2.convertScaleAbs(previous, alpha=0.1), dark).camera == ""

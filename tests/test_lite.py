@@ -385,3 +385,22 @@ def test_displacements_matched_in_float_equal_the_8_bit_match():
     assert one_by_one[0] == pytest.approx(20.0, abs=1.0)
     assert region_displacements(previous, frame, boxes).tolist() == pytest.approx(one_by_one)
     assert region_displacements(previous, frame, boxes[:0]).shape == (0,)
+
+
+def test_the_detector_reports_a_covered_camera_for_a_moment_after_it(lite_checkpoint, lite_training_videos):
+    """FrameResult.camera: "no picture" while the lens is covered, held CAMERA_HOLD_FRAMES, then "" again."""
+    from aivad.live.camera_notes import CAMERA_HOLD_FRAMES
+    from aivad.live.detector import Detector
+    from aivad.video.files import read_frames
+
+    frames = [frame for _, frame in read_frames(lite_training_videos[0])][:30]
+    covered = np.full_like(frames[0], 8)
+    video = frames[:10] + [covered] * 3 + frames[13:]
+    detector = Detector.load(lite_checkpoint, device="cpu")
+    cameras = [detector.process(frame).camera for frame in video]
+    assert cameras[:10] == [""] * 10
+    assert cameras[10:13] == ["no picture"] * 3
+    assert cameras[13 : 13 + CAMERA_HOLD_FRAMES] == ["no picture"] * CAMERA_HOLD_FRAMES
+    assert cameras[13 + CAMERA_HOLD_FRAMES :] == [""] * (len(video) - 13 - CAMERA_HOLD_FRAMES)
+    detector.reset()
+    assert detector.process(video[0]).camera == ""

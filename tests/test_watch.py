@@ -230,9 +230,28 @@ def test_a_frame_folder_is_a_camera_source_like_a_file(videos, lite_checkpoint, 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc arenas: Linux only")
 def test_watch_caps_glibcs_malloc_arenas_unless_the_environment_says_otherwise(monkeypatch):
-    from aivad.live.watch import limit_malloc_arenas
+    from aivad.live.watch_process import limit_malloc_arenas
 
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     assert limit_malloc_arenas() is True  # mallopt(M_ARENA_MAX, 2) accepted
     monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
     assert limit_malloc_arenas() is False  # the user's own setting wins
+
+
+def test_the_log_says_when_the_picture_is_lost_and_back(videos, lite_checkpoint, tmp_path):
+    """A covered lens in the middle of a file: watch logs "no picture" once, then "steady again" once."""
+    import cv2
+    import numpy as np
+
+    from aivad.video.files import read_frames
+
+    frames = [frame for _, frame in read_frames(videos["Yard"], max_frames=40)]
+    video = tmp_path / "가려진 카메라.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, frames[0].shape[1::-1])
+    for i, frame in enumerate(frames):
+        writer.write(np.full_like(frame, 8) if 10 <= i < 15 else frame)
+    writer.release()
+    watched = run_process(WATCH + camera("Lens", video, lite_checkpoint) + ["--output", tmp_path], cwd=REPO_ROOT)
+    assert watched.returncode == 0, watched.stdout + watched.stderr
+    assert watched.stdout.count("Lens: camera shows no picture (covered lens or no signal)") == 1, watched.stdout
+    assert watched.stdout.count("Lens: camera steady again") == 1, watched.stdout

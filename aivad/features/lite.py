@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from aivad.features.camera_motion import camera_moved, matched_exposure
+from aivad.features.camera_motion import camera_moved, camera_state, matched_exposure
 from aivad.features.person import PERSON_MODEL, PersonScorer
 from aivad.features.regions_common import MOVING_SHARE, REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
 from aivad.features.shape import SHAPE_MODEL, ShapeDescriber
@@ -178,9 +178,11 @@ class LiteBackend:
         grey, _, full_grey = self._shrink_once(frame)
         # the camera's own change is taken out first (aivad.features.camera_motion): a still camera's
         # frames pass unchanged
-        previous_grey = matched_exposure(previous_grey, grey)
+        exposed = matched_exposure(previous_grey, grey)
+        exposure_matched, previous_grey = exposed is not previous_grey, exposed
         flow = self._flow.calc(previous_grey, grey, None)  # processing pixels per frame
         moved = camera_moved(previous_grey, grey, flow)
+        camera = camera_state(grey, exposure_matched, moved is not None)
         if moved is not None:
             shift, previous_grey = moved
             flow = flow - np.array(shift, dtype=np.float32)
@@ -207,7 +209,11 @@ class LiteBackend:
         if self._shape is not None:
             frozen["shape"] = self._shape.describe(full_grey, boxes)  # the grey frame made once for both
         return FrameRegions(
-            boxes=boxes, whole_frame=whole_frame, frozen=frozen, crops=crop_regions(frame, boxes, self.crop_size)
+            boxes=boxes,
+            whole_frame=whole_frame,
+            frozen=frozen,
+            crops=crop_regions(frame, boxes, self.crop_size),
+            camera=camera,
         )
 
     def crops(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:

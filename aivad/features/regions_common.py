@@ -28,6 +28,7 @@ class FrameRegions:
     whole_frame: bool  # True when no region was found and the whole frame stands in
     frozen: dict[str, np.ndarray]  # attribute name (or a REGION_MEASURES name) -> (N, D) float32
     crops: np.ndarray  # (N, S, S, 3) uint8 RGB, input of the appearance encoder
+    camera: str = ""  # what the camera did (aivad.features.camera_motion.camera_state); "" where nothing or unknown
 
 
 def too_thin_for_appearance(frozen: dict[str, np.ndarray], min_side: float) -> np.ndarray | None:

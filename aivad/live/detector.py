@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from aivad.errors import UserError
+from aivad.features.camera_view import ViewMonitor, decode_view
 from aivad.features.regions_common import FrameRegions
+from aivad.live.camera_notes import CameraNote
 from aivad.live.results import FrameResult, RegionResult
 from aivad.model.alarm import MIN_DURATION_S, RELEASE_RATIO, AlarmRule, Event, EventTracker, RateModel  # noqa: F401  (Event, EventTracker: public here)
 from aivad.model.checkpoint import load_raw, require_known
@@ -80,6 +82,8 @@ class Detector:
         self.rate_model = RateModel.from_dict(rate) if rate else None
         self._previous: np.ndarray | None = None
         self._index = 0
+        self._camera = CameraNote()  # what the camera itself does, as reported (aivad.live.camera_notes)
+        self._view = ViewMonitor(decode_view(info.get("camera_view")))  # None for older checkpoints: no check
 
     @classmethod
     def load(
@@ -146,6 +150,8 @@ class Detector:
         self._index = 0
         self._smoother.reset()
         self._baseline.reset()
+        self._camera.reset()
+        self._view.reset()
 
     def restart_motion(self) -> None:
         """The footage jumped (a cut, the next file of a playlist, a camera back after an outage): the next
@@ -220,6 +226,7 @@ class Detector:
     ) -> tuple[int, tuple[np.ndarray, np.ndarray] | None]:
         """Move the stream on by one frame: its index and the pair to score (None for a first frame)."""
         frame = as_bgr(frame)
+        self._view.add(frame)
         if previous is not None:
             previous = as_bgr(previous)
             if previous.shape == frame.shape:
@@ -238,7 +245,10 @@ class Detector:
             return FrameResult(index, time_s, 0.0, 0.0, False, {}, [])
         raw, attribute_scores, regions = self._frame_scores(*scored)
         score, smoothed = self._smoother.update(raw, attribute_scores)
-        return FrameResult(index, time_s, score, raw, score >= self.threshold, attribute_scores, regions, smoothed)
+        camera = self._camera.update(scored[0].camera, self._view.changed)
+        return FrameResult(
+            index, time_s, score, raw, score >= self.threshold, attribute_scores, regions, smoothed, camera
+        )
 
     def process(
         self,

@@ -36,6 +36,9 @@ class FrameResult:
     regions: list[RegionResult] = field(default_factory=list)
     # per attribute, smoothed in time like ``score`` (causal live, centred offline)
     smoothed_attribute_scores: dict[str, float] = field(default_factory=dict)
+    # what the camera itself did (aivad.features.camera_motion: "shaking", "exposure", "no picture"), held
+    # for a moment after it stops (Detector); "" while it holds still or the backend cannot tell
+    camera: str = ""
 
     @property
     def n_regions(self) -> int:

@@ -15,7 +15,6 @@ for their clips and exit 0.
 from __future__ import annotations
 
 import math
-import signal
 import sys
 import threading
 import time
@@ -26,9 +25,11 @@ from pathlib import Path
 from aivad.devices import DEVICE_CHOICES
 from aivad.errors import UserError
 from aivad.live import recording
+from aivad.live.camera_notes import CAMERA_MESSAGES
 from aivad.live.cameras import CameraConfig, load_cameras_file, parse_camera_arg, slug
 from aivad.live.evidence import Announcement, EvidenceRecorder
 from aivad.live.streams import StreamJob
+from aivad.live.watch_process import StopSignals, limit_malloc_arenas
 from aivad.video.sources import FrameSource, SourceStatus, is_stream_url
 
 HEALTH_EVERY_S = 30.0  # often enough to see a stalled camera in the log, rare enough to read it
@@ -134,6 +135,7 @@ class WatchedCamera(EvidenceRecorder):
         self._restarting = threading.Event()  # set from start_over until the source plays again
         self.ended = False
         self._last_state = ""
+        self._camera = ""  # the camera's own state last reported (FrameResult.camera)
 
     @property
     def settings(self) -> EvidenceSettings:
@@ -142,6 +144,9 @@ class WatchedCamera(EvidenceRecorder):
     # --- the scheduler's thread ---------------------------------------------------------------
     def _decided(self, frame, result, decision) -> None:
         self._poll_recorders()
+        if result is not None and result.camera != self._camera:
+            self.console.say(f"{self.config.name}: {CAMERA_MESSAGES.get(result.camera, result.camera)}")
+            self._camera = result.camera
         self._record(
             frame, decision.result, decision.kept, decision.alarm, decision.finished, decision.threshold,
             self._settings, self.source,
@@ -266,51 +271,6 @@ def check_args(args) -> None:
         args.output.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UserError(f"cannot create the events folder --output {args.output} ({error}).") from None
-
-
-class StopSignals:
-    """Ctrl+C, SIGTERM and (Windows) Ctrl+Break set one event instead of killing the process mid-write."""
-
-    def __init__(self) -> None:
-        self.stop = threading.Event()
-        self._previous = {}
-
-    def __enter__(self) -> threading.Event:
-        names = ("SIGINT", "SIGTERM", "SIGBREAK")
-        for number in [getattr(signal, name) for name in names if hasattr(signal, name)]:
-            self._previous[number] = signal.signal(number, self._handle)
-        return self.stop
-
-    def _handle(self, number, frame) -> None:
-        self.stop.set()
-
-    def __exit__(self, *exc) -> None:
-        for number, handler in self._previous.items():
-            signal.signal(number, handler)
-
-
-MALLOC_ARENAS = 2  # glibc's malloc arenas for a watch process (limit_malloc_arenas says why)
-
-
-def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Cap glibc's malloc arenas, as ``MALLOC_ARENA_MAX`` does, before any camera thread starts.
-
-    Why: every clip is encoded on a thread of its own, and glibc gives threads arenas of their own
-    (up to 8 per core) whose freed memory it rarely returns. Measured over 30 minutes of four looping
-    cameras: the lowest reading of each minute grew 122 +- 38 MB per hour with the default arenas and
-    -2 +- 4 with two (docs/results.md). Elsewhere (Windows, macOS, musl) there is no such setting, and
-    nothing is changed; an explicit ``MALLOC_ARENA_MAX`` in the environment is left as it is.
-    """
-    import ctypes
-    import os
-
-    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(-8, int(arenas)))  # -8: M_ARENA_MAX in glibc's malloc.h
-    except (OSError, AttributeError):  # not glibc
-        return False
 
 
 def run_watch(args) -> int:

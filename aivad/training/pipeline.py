@@ -134,8 +134,19 @@ def main(argv: list[str] | None, preset: dict) -> int:
         run.precision,
         encoder_stats,
     )
+    summary["camera_view"] = training_view(videos)
     write_checkpoint(run, model, config, summary)
     return 0
+
+
+def training_view(videos) -> dict | None:
+    """The training footage's view, which live use compares each camera with (aivad.features.camera_view)."""
+    from aivad.features.camera_view import reference_view
+
+    stage = time.time()
+    view = reference_view([video.path for video in videos])
+    log(f"camera view: stored for the view check in {time.time() - stage:.1f} s" if view else "camera view: none")
+    return view
 
 
 def start_processes(args, started: float) -> TrainingRun:

@@ -1,10 +1,13 @@
 """Every string the window shows, in English and Korean.
 
-Kept as a plain table (not Qt's .ts/.qm files) so a translator edits one Python file and
-nothing needs compiling. ``tr(key, **values)`` formats with str.format.
+Kept as plain tables (not Qt's .ts/.qm files) so a translator edits Python files and nothing
+needs compiling: this one, and aivad.ui.status_strings for the sources' and cameras' states.
+``tr(key, **values)`` formats with str.format.
 """
 
 from __future__ import annotations
+
+from aivad.ui.status_strings import STATUS_STRINGS
 
 LANGUAGES = {"en": "English", "ko": "한국어"}
 
@@ -288,33 +291,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Post every finished event as JSON to this URL (empty: off):",
         "ko": "끝난 이벤트마다 JSON 으로 보낼 주소 (비우면 끄기):",
     },
-    # source status
-    "src_opening": {"en": "Opening…", "ko": "여는 중…"},
-    "src_playing": {"en": "Playing", "ko": "재생 중"},
-    "src_live": {"en": "● Live", "ko": "● 실시간"},
-    "src_paused": {"en": "Paused", "ko": "일시정지"},
-    "src_ended": {"en": "End of video", "ko": "영상 끝"},
-    "src_reconnecting": {
-        "en": "Connection to {label} lost ({detail}). Reconnecting in {seconds:.0f} s (attempt {attempt})…",
-        "ko": "{label} 연결이 끊겼습니다 ({detail}). {seconds:.0f}초 후 다시 연결합니다 ({attempt}번째 시도)…",
-    },
-    "src_failed": {"en": "Cannot read {label}: {detail}", "ko": "{label}을(를) 읽을 수 없습니다: {detail}"},
-    "src_missing": {"en": "File not found: {path}", "ko": "파일을 찾을 수 없습니다: {path}"},
-    "src_camera_failed": {
-        "en": "Camera {label} did not deliver frames. Is it in use by another program?",
-        "ko": "{label}에서 영상이 오지 않습니다. 다른 프로그램이 사용 중인지 확인하세요.",
-    },
-    "size_differs": {
-        "en": (
-            "This checkpoint was trained on {trained} video, this source is {size}: scores may not match "
-            "the calibrated threshold."
-        ),
-        "ko": (
-            "이 체크포인트는 {trained} 영상으로 학습되었고 현재 소스는 {size}입니다. "
-            "점수가 보정된 임계값과 맞지 않을 수 "
-            "있습니다."
-        ),
-    },
     "url_title": {"en": "Open stream", "ko": "스트림 열기"},
     "url_prompt": {
         "en": "RTSP or HTTP address, e.g. rtsp://user:password@192.168.0.10:554/stream1",
@@ -353,6 +329,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "ko": "AI-VAD 실시간 이상 탐지\n속도·자세·외형 속성 기반의 영상 이상 탐지를 직접 촬영한 영상에 적용합니다.",
     },
 }
+
+
+STRINGS.update(STATUS_STRINGS)
 
 
 def set_language(code: str) -> None:

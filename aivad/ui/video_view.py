@@ -19,6 +19,13 @@ from aivad.ui.reports import DisplayFrame
 from aivad.ui.theme import COLOURS
 
 Zone = list[tuple[float, float]]
+# FrameResult.camera -> the string key of its note (aivad.features.camera_motion.camera_state)
+CAMERA_NOTES = {
+    "shaking": "camera_shaking",
+    "exposure": "camera_exposure",
+    "no picture": "camera_no_picture",
+    "view changed": "camera_view_changed",
+}
 
 
 def bgr_to_qimage(image: np.ndarray) -> QImage:
@@ -129,9 +136,24 @@ class VideoView(QWidget):
             painter.setPen(QPen(QColor(COLOURS["anomaly"]), 4))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(target.adjusted(2, 2, -2, -2))
+        if self._frame is not None and self._frame.result is not None and self._frame.result.camera:
+            self._paint_camera_note(painter, target, self._frame.result.camera)
         if self.editing:
             self._paint_edit_hint(painter)
         painter.end()
+
+    def _paint_camera_note(self, painter: QPainter, target: QRectF, camera: str) -> None:
+        """What the camera itself does (shaking, exposure, no picture), top left on the picture."""
+        text = tr(CAMERA_NOTES.get(camera, "camera_other"), state=camera)
+        painter.setFont(self.font())
+        metrics = painter.fontMetrics()
+        width = metrics.horizontalAdvance(text) + 20
+        rect = QRectF(target.x() + 10, target.y() + 10, min(width, target.width() - 20), metrics.height() + 10)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 170))
+        painter.drawRoundedRect(rect, 6, 6)
+        painter.setPen(QColor(COLOURS["warning"]))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_placeholder(self, painter: QPainter) -> None:
         rect = QRectF(self.rect()).adjusted(40, 40, -40, -40)

@@ -67,3 +67,26 @@ def test_ordinary_passers_by_get_a_box_but_no_label(qtbot, monkeypatch):
     assert len(paint_and_spy(qtbot, monkeypatch, [0.1, 0.2, 0.3, 0.4], threshold=2.0)) == 1
     # without a usable threshold every region is labelled
     assert len(paint_and_spy(qtbot, monkeypatch, [0.1, 0.2, 0.3, 0.4], threshold=float("nan"))) == 4
+
+
+def test_the_view_says_what_the_camera_does(qtbot):
+    """A covered camera's note is painted on the picture (top left), in the warning colour; none when still."""
+    from PySide6.QtGui import QColor
+
+    from aivad.live.results import FrameResult
+    from aivad.ui.theme import COLOURS
+
+    warning = QColor(COLOURS["warning"])
+
+    def painted(camera: str) -> int:
+        view = VideoView()
+        qtbot.addWidget(view)
+        view.resize(640, 480)
+        result = FrameResult(0, 0.0, 0.0, 0.0, False, {}, [], camera=camera)
+        view.set_frame(DisplayFrame(np.zeros((240, 320, 3), np.uint8), 0, 0.0, result, [], [], False, 1.0, None, None))
+        image = view.grab().toImage()
+        corner = [image.pixelColor(x, y) for x in range(0, 320, 2) for y in range(0, 80, 2)]
+        return sum(abs(c.red() - warning.red()) + abs(c.green() - warning.green()) < 60 for c in corner)
+
+    assert painted("no picture") > 0
+    assert painted("") == 0
