@@ -79,27 +79,22 @@ def disturbed(frames: list[np.ndarray], labels: np.ndarray, kind: str, seed: int
     if kind == "jitter":
         shifts = rng.integers(-JITTER_PIXELS, JITTER_PIXELS + 1, size=(len(frames), 2))
         return [moved(f, int(x), int(y)) for f, (x, y) in zip(frames, shifts)], None
-    if kind == "shake":
-        length = int(SHAKE_SECONDS * FPS)
-        begin = max(first, (first + last - length) // 2)
-        end = min(last, begin + length - 1)
-        out = list(frames)
-        for i in range(begin, end + 1):
-            x, y = rng.integers(-SHAKE_PIXELS, SHAKE_PIXELS + 1, size=2)
-            out[i] = moved(frames[i], int(x), int(y))
-        return out, (begin, end)
     if kind == "exposure":
         begin, end = first + (last - first) // 5, first + 4 * (last - first) // 5
         out = [cv2.convertScaleAbs(f, alpha=EXPOSURE_STEP) if begin <= i < end else f for i, f in enumerate(frames)]
         # the two steps are what can alarm: report the frames from each step to 2 s after it
         return out, (begin, end + int(2 * FPS))
-    if kind == "cover":
-        length = int(COVER_SECONDS * FPS)
+    if kind in ("shake", "cover"):  # a stretch in the middle of the longest normal one
+        length = int((SHAKE_SECONDS if kind == "shake" else COVER_SECONDS) * FPS)
         begin = max(first, (first + last - length) // 2)
         end = min(last, begin + length - 1)
         out = list(frames)
         for i in range(begin, end + 1):
-            out[i] = np.clip(8 + rng.normal(0, 2, frames[i].shape), 0, 255).astype(np.uint8)
+            if kind == "shake":
+                x, y = rng.integers(-SHAKE_PIXELS, SHAKE_PIXELS + 1, size=2)
+                out[i] = moved(frames[i], int(x), int(y))
+            else:  # a covered lens: a dark frame of sensor noise
+                out[i] = np.clip(8 + rng.normal(0, 2, frames[i].shape), 0, 255).astype(np.uint8)
         return out, (begin, end)
     raise ValueError(f"unknown disturbance {kind!r}")
 
