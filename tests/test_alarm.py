@@ -138,3 +138,25 @@ def test_the_live_decider_applies_the_checkpoints_merge_gap():
         decider.configure(settings, 1.0, "max", FPS)
         _, events = decide_all(results, decider, 64, 48)
         assert [(e.start_frame, e.end_frame) for e in events] == expected
+
+
+def test_an_event_of_a_covered_lens_is_caused_by_the_lost_picture():
+    """Mostly "no picture" frames: the event's cause is that, not the whole-frame stand-in's attribute."""
+    from aivad.model.alarm import EventTracker
+
+    def frames(cameras):
+        return [
+            FrameResult(i, i / 10, 2.0, 2.0, True, {"geometry": 2.0, "appearance": 1.0}, [], camera=camera)
+            for i, camera in enumerate(cameras)
+        ]
+
+    for cameras, cause in (
+        (["no picture"] * 8, "no picture"),
+        ([""] * 4 + ["no picture"] * 4, "no picture"),  # half of the event
+        ([""] * 5 + ["no picture"] * 3, "geometry"),
+        (["shaking"] * 8, "geometry"),  # taken out of the scores: whatever alarms, alarms for its own reason
+    ):
+        tracker = EventTracker(1.0, 0.8, min_frames=1)
+        for result in frames(cameras):
+            tracker.update(result)
+        assert tracker.flush().main_attribute == cause, cameras

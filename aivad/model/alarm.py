@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from aivad.features.camera_motion import NO_PICTURE
+
 RELEASE_RATIO = 0.8  # an alarm ends once the score drops below 80% of the threshold (hysteresis)
 MIN_DURATION_S = 0.3  # the score must stay above the threshold this long to raise an alarm
 # An alarm that starts again within this many seconds of the last one's end continues that event: one
@@ -81,6 +83,7 @@ class EventTracker:
         self._ended = False  # the open event's alarm is off: it waits out the merge gap
         self._above: list = []
         self._attribute_totals: dict[str, float] = {}
+        self._frames, self._no_picture = 0, 0  # the open event's frames, and those with no picture
 
     @property
     def alarm(self) -> bool:
@@ -110,6 +113,7 @@ class EventTracker:
                 first = self._above[0]
                 self.current = Event(first.frame_index, None, first.time_s, None, -math.inf, first.frame_index, "")
                 self._attribute_totals = {}
+                self._frames, self._no_picture = 0, 0
             self._ended = False  # a new alarm, or the open event's alarm on again
             for pending in self._above:
                 self._extend(pending)
@@ -123,9 +127,14 @@ class EventTracker:
             event.peak_score, event.peak_frame = result.score, result.frame_index
         for name, value in result.attribute_scores.items():
             self._attribute_totals[name] = self._attribute_totals.get(name, 0.0) + value
-        event.main_attribute = (
-            max(self._attribute_totals, key=self._attribute_totals.get) if self._attribute_totals else ""
-        )
+        self._frames += 1
+        self._no_picture += getattr(result, "camera", "") == NO_PICTURE
+        # a covered lens alarms through the whole-frame stand-in's attributes; its cause is the lost picture
+        if 2 * self._no_picture >= self._frames:
+            event.main_attribute = NO_PICTURE
+        else:
+            totals = self._attribute_totals
+            event.main_attribute = max(totals, key=totals.get) if totals else ""
 
     def _close(self) -> Event:
         event = self.current

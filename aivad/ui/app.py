@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
 )
 
+from aivad.features.camera_motion import NO_PICTURE
 from aivad.live.render import score_rgb
 from aivad.live.scheduler import InferenceScheduler
 from aivad.live.streams import ModelCache
@@ -216,7 +217,8 @@ class MainWindow(
             self.score_value.setText(f"{result.score:.2f}")
             r, g, b = score_rgb(result.score, latest.threshold)
             self.score_value.setStyleSheet(f"color: rgb({r},{g},{b});")
-            top = result.top_attribute
+            # a covered lens scores through the whole-frame stand-in's attributes: the lost picture is the cause
+            top = NO_PICTURE if result.camera == NO_PICTURE else result.top_attribute
             self.driver_label.setText(
                 tr("driven_by", attribute=i18n.attribute_name(top)) if top and result.score > 0 else ""
             )

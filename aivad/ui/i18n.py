@@ -136,6 +136,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "attr_shape": {"en": "outline", "ko": "윤곽"},
     "attr_appearance": {"en": "appearance", "ko": "외형"},
     "attr_geometry": {"en": "geometry", "ko": "위치·크기"},
+    "attr_no picture": {"en": "no picture", "ko": "화면 없음"},  # an event's cause (aivad.model.alarm)
     # video area
     "drop_hint_title": {"en": "Open a video, a camera or a stream", "ko": "동영상, 카메라 또는 스트림을 여세요"},
     "drop_hint": {
