@@ -165,6 +165,9 @@ def test_empty_scene_uses_the_whole_frame_as_a_region():
     regions = backend.extract([(still, still.copy())])[0]
     assert regions.whole_frame and regions.boxes.tolist() == [[0, 0, 128, 96]]
     assert regions.crops.shape == (1, 224, 224, 3) and regions.frozen["pose"].shape == (1, 34)
+    assert regions.camera == "no picture"  # a uniform frame shows nothing (aivad.features.camera_motion)
+    textured = np.random.default_rng(0).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    assert backend.extract([(textured, textured.copy())])[0].camera == ""
 
 
 def test_velocity_histograms_match_anomalib():

@@ -73,6 +73,17 @@ def picture_lost(grey: np.ndarray) -> bool:
     return float(grey[::SAMPLE_STEP, ::SAMPLE_STEP].std()) < NO_PICTURE_STD
 
 
+def frame_shows_nothing(frame: np.ndarray, max_side: int = 384) -> bool:
+    """:func:`picture_lost` of a full-size frame (BGR or grey), shrunk as the lite backend shrinks it first,
+    so that sensor noise is averaged alike (the full backend, which does not shrink, asks this)."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    scale = min(1.0, max_side / max(grey.shape[:2]))
+    if scale < 1.0:
+        size = (round(grey.shape[1] * scale), round(grey.shape[0] * scale))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    return picture_lost(grey)
+
+
 def camera_state(grey: np.ndarray, exposure_matched: bool, moved: bool) -> str:
     """What the camera did for this frame: NO_PICTURE, SHAKING, EXPOSURE, or "" (nothing: the usual case)."""
     if picture_lost(grey):

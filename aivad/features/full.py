@@ -14,6 +14,7 @@ from torchvision.ops import roi_align
 
 from aivad.devices import INFERENCE_PRECISIONS, Bfloat16Inference
 from aivad.errors import UserError
+from aivad.features.camera_motion import NO_PICTURE, frame_shows_nothing
 from aivad.features.regions_common import FrameRegions
 from aivad.features.velocity import velocity_histograms
 from aivad.features.weights import (
@@ -195,7 +196,10 @@ class FullBackend:
             frozen = {"velocity": velocity[start : start + n]}
             if poses is not None:
                 frozen["pose"] = poses[i].astype(np.float32)
-            out.append(FrameRegions(boxes.cpu().numpy().astype(np.float32), whole[i], frozen, crops[start : start + n]))
+            # no shake or exposure compensation here (aivad.features.camera_motion): only a lost picture is said
+            camera = NO_PICTURE if frame_shows_nothing(pairs[i][1]) else ""
+            boxes_np = boxes.cpu().numpy().astype(np.float32)
+            out.append(FrameRegions(boxes_np, whole[i], frozen, crops[start : start + n], camera=camera))
             start += n
         return out
 
