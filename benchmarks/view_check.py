@@ -6,6 +6,10 @@ runs, as it is and changed:
 
 - ``as is``, ``dark`` (30% brightness), ``blur`` (Gaussian, sigma 3 px): the same view, which must never
   count as changed;
+- simulated light on the same view, which must not count as changed either: ``uneven light`` (the frame
+  times a smooth random light field from 0.2 to 1.0), ``shadow`` (the right 45% of the frame at 45%),
+  ``night`` (5% brightness plus sensor noise of 3 grey levels), ``inverted`` (grey, contrast inverted, as
+  a thermal or infrared picture can be);
 - ``shift 20`` (20 px right, 10 down), ``zoom 1.1``, ``rotate 3`` (degrees): small knocks;
 - ``shift 70`` (70 px right, 40 down), ``rotate 8 zoom 1.2``: a camera turned away;
 - ``turned at half time``: the test video as it is, then from its middle on shifted by 70 px (printed: the
@@ -45,6 +49,19 @@ def changed_view(frame: np.ndarray, kind: str) -> np.ndarray:
         return cv2.convertScaleAbs(frame, alpha=0.3)
     if kind == "blur":
         return cv2.GaussianBlur(frame, (0, 0), 3)
+    if kind == "uneven light":
+        field = cv2.resize(np.random.default_rng(2).random((3, 4)).astype(np.float32), (width, height))
+        field = 0.2 + 0.8 * (field - field.min()) / (field.max() - field.min())
+        return np.clip(frame * field[..., None], 0, 255).astype(np.uint8)
+    if kind == "shadow":
+        out = frame.copy()
+        out[:, int(width * 0.55) :] = (out[:, int(width * 0.55) :] * 0.45).astype(np.uint8)
+        return out
+    if kind == "night":
+        noise = np.random.default_rng(int(frame[0, 0, 0])).normal(0, 3, frame.shape)
+        return np.clip(frame * 0.05 + noise, 0, 255).astype(np.uint8)
+    if kind == "inverted":
+        return cv2.cvtColor(255 - cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     matrices = {
         "shift 20": np.float32([[1, 0, 20], [0, 1, 10]]),
         "shift 70": np.float32([[1, 0, 70], [0, 1, 40]]),
@@ -55,7 +72,10 @@ def changed_view(frame: np.ndarray, kind: str) -> np.ndarray:
     return cv2.warpAffine(frame, matrices[kind], (width, height), borderMode=cv2.BORDER_REFLECT)
 
 
-KINDS = ("as is", "dark", "blur", "shift 20", "zoom 1.1", "rotate 3", "shift 70", "rotate 8 zoom 1.2")
+KINDS = (
+    "as is", "dark", "blur", "uneven light", "shadow", "night", "inverted",
+    "shift 20", "zoom 1.1", "rotate 3", "shift 70", "rotate 8 zoom 1.2",
+)  # fmt: skip
 
 
 def run_monitor(monitor, frames) -> dict:
