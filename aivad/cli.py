@@ -254,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         return bench_main(argv[1:])
     args = get_args_parser().parse_args(argv)
     if args.command == "info":
+        from aivad.live.info_command import print_info
+
         return print_info(args.checkpoint)
     if args.command == "watch":
         from aivad.live.watch import run_watch
@@ -361,40 +363,4 @@ def evaluate(args, detector, results, info) -> int:
             indent=2,
         ).encode("utf-8")
         atomic_write_bytes(args.json, lambda handle: handle.write(payload))
-    return 0
-
-
-def print_info(path: Path) -> int:
-    from aivad.live.detector import load_model
-    from aivad.model import teach
-    from aivad.model.alarm import false_alarm_line
-    from aivad.model.config import weights_line
-
-    model, info = load_model(path)
-    print(f"checkpoint: {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    print(f"kind:       {info.get('source')}")
-    print(f"backend:    {info.get('backend')}")
-    print(f"threshold:  {info['threshold']:.4f}")
-    rate_line = false_alarm_line(model.config)
-    if rate_line:
-        print(f"alarms:     {rate_line}")
-    print(f"created:    {info.get('created')}")
-    for video in info.get("videos", []):
-        print(f"video:      {video['path']} ({video.get('frames')} frames, {video.get('regions', '?')} regions)")
-    settings = info.get("settings", {})
-    for key in ("lr", "epochs", "batch_size", "accumulate_grad_batches", "frame_stride"):
-        if key in settings:
-            print(f"{key + ':':<12}{settings[key]}")
-    print(f"weights:    {weights_line(model.config, settings)}")
-    memory = {
-        name: int(d.bank.shape[0]) if hasattr(d, "bank") else f"GMM x{d.means.shape[0]}"
-        for name, d in model.densities.items()
-    }
-    print(f"memory:     {memory}")
-    for line in teach.taught_lines(info):
-        print(line)
-    n_params = sum(p.numel() for p in model.encoder.parameters())
-    print(f"encoder:    {model.config.encoder} ({n_params / 1e6:.2f} M parameters)")
-    for name, version in info.get("versions", {}).items():
-        print(f"{name + ':':<12}{version}")
     return 0

@@ -128,6 +128,7 @@ def test_info_describes_the_checkpoint(capsys, lite_checkpoint, lite_training_vi
     # seconds of footage: the default is the rarest rate they can count, and info says what gives fewer
     (alarms,) = [line for line in text.splitlines() if line.startswith("alarms:")]
     assert "false alarm(s) per hour" in alarms and "train on more footage for fewer" in alarms
+    assert "view:       stored (96x72 grey picture)" in text  # this version's training stores its view
 
 
 @pytest.mark.parametrize(
