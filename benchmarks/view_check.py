@@ -97,9 +97,9 @@ def run_monitor(monitor, frames) -> dict:
 
 def evaluate(data: Path, images: Path | None) -> dict:
     from aivad.features.camera_view import ViewMonitor, decode_view, reference_view
-    from aivad.video.files import read_frames
+    from aivad.video.files import read_frames, validate_videos
 
-    reference = decode_view(reference_view(sorted((data / "train").glob("*.mp4"))))
+    reference = decode_view(reference_view(validate_videos(sorted((data / "train").glob("*.mp4")))))
     monitor = ViewMonitor(reference)
     frames = [frame for _, frame in read_frames(data / "test" / "dev_test.mp4")]
     out = {kind: run_monitor(monitor, [changed_view(f, kind) for f in frames]) for kind in KINDS}

@@ -17,6 +17,18 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent  # pyproject.toml puts it on sys.path for the tests
 
 TINY_SIZE = (64, 48)
+
+
+def load_benchmark(name: str):
+    """A script of benchmarks/ as a module (they are scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 TINY_FRAMES = 12
 
 

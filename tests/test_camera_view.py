@@ -13,6 +13,7 @@ from aivad.features.camera_view import (
     decode_view,
     reference_view,
 )
+from aivad.video.files import validate_videos
 
 
 def turned(image: np.ndarray) -> np.ndarray:
@@ -44,7 +45,7 @@ def judged(monitor: ViewMonitor, frames) -> list[bool]:
 def test_the_training_view_is_stored_and_a_turned_camera_is_told_apart(tmp_path):
     video = tmp_path / "학습 영상.mp4"
     write_video(video, walking(40))
-    stored = reference_view([video])
+    stored = reference_view(validate_videos([video]))
     reference = decode_view(stored)
     assert reference is not None and reference.dtype == np.uint8
     monitor = ViewMonitor(reference)

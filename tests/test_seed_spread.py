@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "seed_spread.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("seed_spread", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from helpers import load_benchmark
 
 
 def report(centred: float, causal: float, car_auroc: float, car_found: bool, delay: float, events: int) -> dict:
@@ -42,7 +32,7 @@ def test_runs_of_one_split_are_summarised_with_their_spread_and_how_often_each_a
         path = tmp_path / f"s{seed}_f.json"
         path.write_text(json.dumps(report(*values)), encoding="utf-8")
         paths.append(str(path))
-    assert load_script().main(paths) == 0
+    assert load_benchmark("seed_spread").main(paths) == 0
     out = capsys.readouterr().out
     assert "vtest-dev-f: 2 run(s)" in out
     assert "centred  0.893 (0.892-0.894)" in out and "causal   0.879 (0.872-0.886)" in out
@@ -55,4 +45,4 @@ def test_a_file_that_is_not_a_report_gets_one_sentence(tmp_path):
     path = tmp_path / "notes.json"
     path.write_text("not json", encoding="utf-8")
     with pytest.raises(SystemExit, match="not a report of dev_quality.py"):
-        load_script().main([str(path)])
+        load_benchmark("seed_spread").main([str(path)])

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
+from helpers import load_benchmark
 from test_camera_motion import scene
 from test_camera_view import write_video
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "view_check.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("view_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_same_view_never_changes_and_a_turned_one_does(tmp_path):
@@ -24,7 +13,7 @@ def test_the_same_view_never_changes_and_a_turned_one_does(tmp_path):
     (split / "test").mkdir()
     write_video(split / "train" / "normal.mp4", [scene(figure_x=60 + 6 * i) for i in range(40)])
     write_video(split / "test" / "dev_test.mp4", [scene(figure_x=420 - 3 * i) for i in range(120)])
-    report = load_script().evaluate(split, images=None)
+    report = load_benchmark("view_check").evaluate(split, images=None)
     for same in ("as is", "dark", "blur", "inverted"):
         assert report[same]["changed_share"] == 0.0 and report[same]["first_changed_s"] is None, same
     # this flat yard at 5% of its light shows almost nothing: never sampled, so never "changed" either

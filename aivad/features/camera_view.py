@@ -30,6 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from aivad.features.camera_motion import NO_PICTURE_STD
+
 VIEW_SIZE = (96, 72)  # width, height of the compared pictures: the scene's layout, not its details
 VIEW_EVERY = 10  # frames between two samples of a stream (1 s at 10 FPS)
 VIEW_SAMPLES = 9  # a stream's view is the median of its last this many samples
@@ -37,7 +39,6 @@ VIEW_MIN_SAMPLES = 5  # samples before a stream's view is judged (a median of fe
 VIEW_MIN = 0.5  # edge correlation with the training view under which the view counts as changed
 REFERENCE_SAMPLES = 30  # frames sampled per training video for the reference view
 SEQUENTIAL_UP_TO = 3000  # frames: shorter videos are decoded straight through, longer ones seeked into
-FLAT_STD = 2.0  # a sample with less grey-level spread shows nothing (aivad.features.camera_motion.NO_PICTURE_STD)
 
 
 def thumbnail(frame: np.ndarray) -> np.ndarray:
@@ -52,9 +53,8 @@ def edge_map(picture: np.ndarray) -> np.ndarray:
     return np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
 
 
-def view_similarity(picture: np.ndarray, reference: np.ndarray) -> float:
-    """Correlation (-1..1) of two thumbnails' edge maps; 0 where either has no edges at all."""
-    a, b = edge_map(picture), edge_map(reference)
+def edge_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation (-1..1) of two edge maps; 0 where either has no edges at all."""
     a, b = a - a.mean(), b - b.mean()
     norm = float(np.sqrt((a * a).sum() * (b * b).sum()))
     return float((a * b).sum() / norm) if norm > 0 else 0.0
@@ -64,19 +64,17 @@ def median_picture(pictures) -> np.ndarray:
     return np.median(np.stack(list(pictures)), axis=0).astype(np.uint8)
 
 
-def sampled_frames(path: Path, count: int = REFERENCE_SAMPLES):
-    """About ``count`` frames spread over a video file or frame folder."""
+def sampled_frames(path: Path, total: int, count: int = REFERENCE_SAMPLES):
+    """About ``count`` frames spread over a video file or frame folder of ``total`` frames."""
     from aivad.video.files import SeekableVideo, read_frames
 
+    if total <= SEQUENTIAL_UP_TO:
+        yield from (frame for _, frame in read_frames(path, stride=max(1, total // count)))
+        return
     video = SeekableVideo(path)
     try:
-        total = int(video.frame_count)
-        if 0 < total <= SEQUENTIAL_UP_TO:
-            step = max(1, total // count)
-            yield from (frame for index, frame in read_frames(path) if index % step == 0)
-            return
         for k in range(count):
-            video.seek(k * max(total, 1) // count)
+            video.seek(k * total // count)
             for _, _, frame in video.frames():
                 yield frame
                 break
@@ -84,10 +82,13 @@ def sampled_frames(path: Path, count: int = REFERENCE_SAMPLES):
         video.close()
 
 
-def reference_view(paths) -> dict | None:
-    """What training stores: the median of frames sampled over every training video, as a PNG (base64)."""
-    pictures = [thumbnail(frame) for path in paths for frame in sampled_frames(Path(path))]
-    pictures = [p for p in pictures if p.std() >= FLAT_STD]
+def reference_view(videos) -> dict | None:
+    """What training stores: the median of frames sampled over every training video, as a PNG (base64).
+
+    ``videos``: the training videos as aivad.video.files.validate_videos describes them (path, n_frames).
+    """
+    pictures = [thumbnail(frame) for video in videos for frame in sampled_frames(Path(video.path), video.n_frames)]
+    pictures = [p for p in pictures if p.std() >= NO_PICTURE_STD]
     if not pictures:
         return None
     ok, png = cv2.imencode(".png", median_picture(pictures))
@@ -108,6 +109,7 @@ class ViewMonitor:
 
     def __init__(self, reference: np.ndarray | None) -> None:
         self.reference = reference
+        self._reference_edges = None if reference is None else edge_map(reference)  # once, not per judgement
         self.similarity: float | None = None  # of the stream's current view, once judged
         self._samples: deque[np.ndarray] = deque(maxlen=VIEW_SAMPLES)
         self._frames = 0
@@ -121,10 +123,11 @@ class ViewMonitor:
             return
         if self._frames % VIEW_EVERY == 0:
             picture = thumbnail(frame)
-            if picture.std() >= FLAT_STD:  # a covered lens is "no picture", not another view
+            if picture.std() >= NO_PICTURE_STD:  # a covered lens is "no picture", not another view
                 self._samples.append(picture)
                 if len(self._samples) >= VIEW_MIN_SAMPLES:
-                    self.similarity = view_similarity(median_picture(self._samples), self.reference)
+                    view = edge_map(median_picture(self._samples))
+                    self.similarity = edge_correlation(view, self._reference_edges)
         self._frames += 1
 
     @property

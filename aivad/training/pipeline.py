@@ -144,7 +144,7 @@ def training_view(videos) -> dict | None:
     from aivad.features.camera_view import reference_view
 
     stage = time.time()
-    view = reference_view([video.path for video in videos])
+    view = reference_view(videos)
     log(f"camera view: stored for the view check in {time.time() - stage:.1f} s" if view else "camera view: none")
     return view
 
