@@ -151,7 +151,7 @@ def region_displacements(previous: np.ndarray, current: np.ndarray, boxes: np.nd
     """(K,) :func:`matched_displacement` of each box (x0, y0, x1, y1 in the images' pixels).
 
     The images are matched as float32, converted once for all boxes: OpenCV's 8-bit matchTemplate
-    converts image and template to float for every call anyway, and took 1.6-2.8x as long at the
+    converts image and template to float for every call anyway, and took 1.5-2.8x as long at the
     sizes of people's boxes (docs/results.md, "Speed").
     """
     if len(boxes) == 0:

@@ -120,9 +120,9 @@ class KnnDensity(NormalisedScores):
     def _extended_bank(self, device: torch.device) -> torch.Tensor:
         """The bank extended as cdist's matrix-product path extends it, kept while the bank stays the same.
 
-        Why: scoring a frame's few regions, cdist spent most of its time extending the whole bank again
-        (its squared norms and a copy), 0.2-0.5 ms per attribute and frame. The cache holds the bank
-        tensor itself, so a new bank (fitted, loaded, taught) is never mistaken for the old one.
+        Why: scoring a frame's few regions, cdist extended the whole bank again at every call (its squared
+        norms and a copy): 0.95 -> 0.47 ms for 5 rows against 1,731 x 288 (microbench, one thread). The
+        cache holds the bank tensor itself, so a new bank (fitted, loaded, taught) is never mistaken for it.
         """
         bank = self.bank
         cached = getattr(self, "_extended", None)
