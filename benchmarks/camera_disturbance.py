@@ -10,12 +10,14 @@ or make_vtest_objects.py) and a checkpoint trained on it, the test video is play
 - ``exposure``: a sudden step to 75% brightness a fifth into that stretch, and back four fifths in;
 - ``jitter``: every frame of the whole video moved by up to 2 px (a camera that never holds still), so
   the anomalies must still be found while the picture moves;
-- ``cover``: 3 s of a covered lens in the middle of that stretch (grey level 8 with sensor noise).
+- ``cover``: 3 s of a covered lens in the middle of that stretch (grey level 8 with sensor noise);
+- ``sway``: 2 s of a camera that rolls as well as shakes (a pole in the wind, a loose bracket): every frame
+  turned about the picture's centre by up to 1 degree and moved by up to 4 px, at random.
 
 Each is scored causally, as live use scores it (frames straight from memory, no re-encoding), and
 replayed through the checkpoint's alarm rule. Printed per split and disturbance: frame AUROC (causal),
 anomalies found at the default threshold and after how long, false-alarm events, normal frames in
-alarm, and for shake, exposure and cover the highest score inside the disturbed stretch as a share of the
+alarm, and for shake, sway, exposure and cover the highest score inside the disturbed stretch as a share of the
 threshold (beside the same stretch's highest score undisturbed) and the alarm frames there. The camera's own
 state as the window and ``watch`` report it (``FrameResult.camera``): frames reporting each state, inside the
 disturbed stretch and outside it.
@@ -40,10 +42,11 @@ from dev_quality import FPS, live_events, load_dev_set, segment_aurocs  # noqa: 
 
 SHAKE_SECONDS = 2.0
 SHAKE_PIXELS = 4
+SWAY_DEGREES = 1.0
 JITTER_PIXELS = 2
 EXPOSURE_STEP = 0.75
 COVER_SECONDS = 3.0
-DISTURBANCES = ("none", "shake", "exposure", "jitter", "cover")
+DISTURBANCES = ("none", "shake", "exposure", "jitter", "cover", "sway")
 
 
 def read_all(path: Path) -> list[np.ndarray]:
@@ -65,8 +68,10 @@ def longest_normal_stretch(labels: np.ndarray) -> tuple[int, int]:
     return best
 
 
-def moved(frame: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+def moved(frame: np.ndarray, dx: int, dy: int, degrees: float = 0.0) -> np.ndarray:
+    """``frame`` turned about its centre by ``degrees`` and moved by (dx, dy) pixels."""
+    matrix = cv2.getRotationMatrix2D((frame.shape[1] / 2, frame.shape[0] / 2), degrees, 1.0)
+    matrix[:, 2] += (dx, dy)
     return cv2.warpAffine(frame, matrix, (frame.shape[1], frame.shape[0]), borderMode=cv2.BORDER_REPLICATE)
 
 
@@ -84,8 +89,8 @@ def disturbed(frames: list[np.ndarray], labels: np.ndarray, kind: str, seed: int
         out = [cv2.convertScaleAbs(f, alpha=EXPOSURE_STEP) if begin <= i < end else f for i, f in enumerate(frames)]
         # the two steps are what can alarm: report the frames from each step to 2 s after it
         return out, (begin, end + int(2 * FPS))
-    if kind in ("shake", "cover"):  # a stretch in the middle of the longest normal one
-        length = int((SHAKE_SECONDS if kind == "shake" else COVER_SECONDS) * FPS)
+    if kind in ("shake", "sway", "cover"):  # a stretch in the middle of the longest normal one
+        length = int((COVER_SECONDS if kind == "cover" else SHAKE_SECONDS) * FPS)
         begin = max(first, (first + last - length) // 2)
         end = min(last, begin + length - 1)
         out = list(frames)
@@ -93,6 +98,9 @@ def disturbed(frames: list[np.ndarray], labels: np.ndarray, kind: str, seed: int
             if kind == "shake":
                 x, y = rng.integers(-SHAKE_PIXELS, SHAKE_PIXELS + 1, size=2)
                 out[i] = moved(frames[i], int(x), int(y))
+            elif kind == "sway":
+                x, y = rng.integers(-SHAKE_PIXELS, SHAKE_PIXELS + 1, size=2)
+                out[i] = moved(frames[i], int(x), int(y), float(rng.uniform(-SWAY_DEGREES, SWAY_DEGREES)))
             else:  # a covered lens: a dark frame of sensor noise
                 out[i] = np.clip(8 + rng.normal(0, 2, frames[i].shape), 0, 255).astype(np.uint8)
         return out, (begin, end)

@@ -12,11 +12,12 @@ from aivad.features.camera_motion import (
     NO_PICTURE,
     SHAKING,
     SHIFT_MIN,
+    camera_flow,
     camera_moved,
-    camera_shift,
+    camera_transform,
     exposure_ratio,
     matched_exposure,
-    shifted,
+    transformed,
 )
 from aivad.features.lite import LiteBackend, new_model_settings
 
@@ -34,9 +35,16 @@ def scene(width: int = 480, height: int = 360, figure_x: float | None = 200, see
     return image
 
 
-def moved(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+def moved(image: np.ndarray, dx: int, dy: int, degrees: float = 0.0) -> np.ndarray:
+    """``image`` turned about its centre by ``degrees`` and moved by (dx, dy): the camera rolled and shook."""
+    matrix = turn_and_shift(image.shape, dx, dy, degrees)
     return cv2.warpAffine(image, matrix, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REFLECT)
+
+
+def turn_and_shift(shape: tuple[int, ...], dx: float, dy: float, degrees: float, zoom: float = 1.0) -> np.ndarray:
+    matrix = cv2.getRotationMatrix2D((shape[1] / 2, shape[0] / 2), degrees, zoom)
+    matrix[:, 2] += (dx, dy)
+    return matrix.astype(np.float32)
 
 
 def test_a_still_cameras_frames_pass_unchanged():
@@ -46,7 +54,7 @@ def test_a_still_cameras_frames_pass_unchanged():
     assert matched_exposure(grey_previous, grey_current) is grey_previous
     flow = np.zeros(grey_current.shape + (2,), np.float32)
     flow[100:200, 180:230] = (6.0, 0.0)  # the walker moves; the scene does not
-    assert camera_shift(flow) is None
+    assert camera_transform(flow) is None
 
 
 def test_an_exposure_step_is_measured_and_matched():
@@ -59,15 +67,30 @@ def test_an_exposure_step_is_measured_and_matched():
     assert matched_exposure(grey, slightly) is grey
 
 
-def test_a_shake_is_the_median_flow_and_the_previous_frame_follows_it():
+def test_a_shake_is_a_shift_and_the_previous_frame_follows_it():
     flow = np.full((120, 160, 2), (3.0, -2.0), np.float32)
     flow[20:60, 40:70] = (10.0, 0.0)  # an object moving across the shaken view
-    assert camera_shift(flow) == (3.0, -2.0)
-    assert camera_shift(np.full((120, 160, 2), SHIFT_MIN / 2, np.float32)) is None
+    transform = camera_transform(flow)
+    assert np.allclose(transform, [[1, 0, 3.0], [0, 1, -2.0]], atol=1e-4)
+    assert camera_transform(np.full((120, 160, 2), SHIFT_MIN / 2, np.float32)) is None
     grey = cv2.cvtColor(scene(), cv2.COLOR_BGR2GRAY)
     after = moved(grey, 3, -2)
-    aligned = shifted(grey, after, (3.0, -2.0))
+    aligned = transformed(grey, after, np.float32([[1, 0, 3], [0, 1, -2]]))
     assert np.array_equal(aligned, after)  # the uncovered strip is the current frame's own
+
+
+def test_a_turn_and_zoom_is_fitted_where_the_median_flow_says_nothing():
+    """A camera rolling about the picture's centre: the flow points every way and its median is about 0."""
+    true = turn_and_shift((288, 384), 0.0, 0.0, degrees=1.0, zoom=1.01)
+    flow = camera_flow(true, (288, 384))
+    assert np.hypot(*np.median(flow.reshape(-1, 2), axis=0)) < SHIFT_MIN  # what a median shift would see
+    flow[100:200, 60:110] = (8.0, 1.0)  # a walker crossing the turning view
+    fitted = camera_transform(flow)
+    corners = np.float32([[0, 0, 1], [383, 0, 1], [0, 287, 1], [383, 287, 1]])
+    assert np.abs(corners @ fitted.T - corners @ true.T).max() < 0.05  # processing pixels
+    # the walker's own motion is what is left once the camera's is taken out
+    relative = flow - camera_flow(fitted, flow.shape)
+    assert np.abs(relative[:90]).max() < 0.05 and relative[150, 85, 0] > 5.0
 
 
 def test_a_shift_counts_only_where_it_explains_the_frames_difference():
@@ -80,7 +103,14 @@ def test_a_shift_counts_only_where_it_explains_the_frames_difference():
     grey = cv2.cvtColor(scene(), cv2.COLOR_BGR2GRAY)
     after = moved(grey, 3, -2)
     found = camera_moved(grey, after, np.full(grey.shape + (2,), (3.0, -2.0), np.float32))
-    assert found is not None and found[0] == (3.0, -2.0) and np.array_equal(found[1], after)
+    assert found is not None and np.allclose(found[0], [[1, 0, 3], [0, 1, -2]], atol=1e-4)
+    assert np.array_equal(found[1], after)
+    turned = moved(grey, 2, 1, degrees=1.5)
+    true = turn_and_shift(grey.shape, 2, 1, 1.5)
+    found = camera_moved(grey, turned, camera_flow(true, grey.shape))
+    assert found is not None
+    inner = (slice(20, -20), slice(20, -20))  # away from the uncovered border
+    assert np.abs(found[1][inner].astype(int) - turned[inner].astype(int)).mean() < 2.0
 
 
 def test_a_shaken_or_darkened_frame_shows_the_walker_not_the_whole_scene():
@@ -89,6 +119,7 @@ def test_a_shaken_or_darkened_frame_shows_the_walker_not_the_whole_scene():
     previous = scene(figure_x=200)
     for name, current in (
         ("shake", moved(scene(figure_x=206), 5, 3)),
+        ("turn", moved(scene(figure_x=206), 3, 2, degrees=1.0)),
         ("exposure", cv2.convertScaleAbs(scene(figure_x=206), alpha=0.75)),
     ):
         regions = backend.extract_pair(previous, current)
@@ -111,6 +142,7 @@ def test_each_pair_says_what_the_camera_did():
     for expected, current in (
         ("", scene(figure_x=206)),
         (SHAKING, moved(scene(figure_x=206), 5, 3)),
+        (SHAKING, moved(scene(figure_x=206), 0, 0, degrees=1.0)),
         (EXPOSURE, cv2.convertScaleAbs(scene(figure_x=206), alpha=0.75)),
         (NO_PICTURE, covered),
     ):

@@ -51,6 +51,7 @@ def test_score_writes_one_row_per_frame_and_an_annotated_video(tmp_path, lite_ch
     assert [int(r["frame_index"]) for r in rows] == list(range(40))
     assert float(rows[1]["time_s"]) == pytest.approx(0.1)
     assert {r["top_attribute"] for r in rows[1:]} <= {"velocity", "geometry", "appearance"}
+    assert {r["camera"] for r in rows} == {""}  # a still camera
     from aivad.video.files import probe_video
 
     assert probe_video(out_video).n_frames == 40
@@ -331,3 +332,25 @@ def test_score_adds_its_events_to_the_event_history(tmp_path, lite_checkpoint, t
     with EventStore(database) as store:
         assert len(store.events()) == 2 * len(kept)
         assert len({e.session for e in store.events()}) == 2
+
+
+def test_the_score_csv_says_when_the_camera_showed_nothing(tmp_path, lite_checkpoint, test_video):
+    """A covered lens in the middle of the clip: its frames (and the moment after) say "no picture"."""
+    import cv2
+
+    from aivad.live.camera_notes import CAMERA_HOLD_FRAMES
+    from aivad.video.files import read_frames
+
+    frames = [frame for _, frame in read_frames(test_video[0])]
+    video = tmp_path / "가려진 렌즈.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, frames[0].shape[1::-1])
+    for i, frame in enumerate(frames):
+        writer.write(np.full_like(frame, 8) if 10 <= i < 14 else frame)
+    writer.release()
+    out_csv = tmp_path / "scores.csv"
+    assert run_cli("score", lite_checkpoint, video, "--csv", out_csv, "--device", "cpu") == 0
+    cameras = [r["camera"] for r in read_csv(out_csv)]
+    assert cameras[:10] == [""] * 10
+    assert cameras[10:14] == ["no picture"] * 4
+    assert cameras[14 : 14 + CAMERA_HOLD_FRAMES] == ["no picture"] * CAMERA_HOLD_FRAMES
+    assert cameras[14 + CAMERA_HOLD_FRAMES :] == [""] * (len(frames) - 14 - CAMERA_HOLD_FRAMES)

@@ -170,6 +170,42 @@ def test_empty_scene_uses_the_whole_frame_as_a_region():
     assert backend.extract([(textured, textured.copy())])[0].camera == ""
 
 
+def test_the_cameras_turn_and_exposure_are_taken_out_of_the_flow_and_the_previous_frame():
+    """What the lite backend does to a shaken camera, the full backend does to RAFT's flow (given here, so
+    that random weights do not decide it): the foreground difference and the velocities are the walker's."""
+    from test_camera_motion import moved, scene, turn_and_shift
+
+    from aivad.features.camera_motion import SHAKING, camera_flow
+    from aivad.features.full import FullBackend, FullSettings, frames_to_tensor
+    from aivad.features.weights import WeightsSource
+
+    backend = FullBackend(
+        FullSettings(flow_model="raft_small", flow_iterations=3, flow_size=(128, 128), detector_size=128),
+        WeightsSource("random"),
+    )
+    before, after = scene(figure_x=200), moved(scene(figure_x=206), 4, 2, degrees=1.0)
+    true = turn_and_shift(after.shape, 4, 2, 1.0)
+    flow = camera_flow(true, after.shape[:2])
+    flow[130:250, 195:235] += (6.0, 0.0)  # the walker's own pace on top of the camera's motion
+    flows = torch.from_numpy(flow).permute(2, 0, 1)[None].contiguous()
+    previous = frames_to_tensor([before], "cpu")
+    assert backend._without_camera_change(0, (before, after), previous, flows) == SHAKING
+    relative = flows[0].permute(1, 2, 0).numpy()
+    assert np.abs(relative[:100]).max() < 0.1 and relative[190, 215, 0] > 5.0
+    inner = (slice(None), slice(30, -30), slice(30, -30))  # away from the uncovered border
+    difference = (previous[0] - frames_to_tensor([after], "cpu")[0])[inner].abs()
+    assert difference.mean() < 0.02  # was the whole yard's edges before
+
+    # a still camera's pair is left exactly as it was
+    still_flow = torch.zeros(1, 2, *after.shape[:2])
+    still_flow[0, 0, 130:250, 195:235] = 6.0
+    kept_flow, still_previous = still_flow.clone(), frames_to_tensor([before], "cpu")
+    kept_previous = still_previous.clone()
+    still = scene(figure_x=206)
+    assert backend._without_camera_change(0, (before, still), still_previous, still_flow) == ""
+    assert torch.equal(still_flow, kept_flow) and torch.equal(still_previous, kept_previous)
+
+
 def test_velocity_histograms_match_anomalib():
     from anomalib.models.video.ai_vad.features import VelocityExtractor
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import cv2
 import numpy as np
 import torch
 from torchvision.ops import roi_align
 
 from aivad.devices import INFERENCE_PRECISIONS, Bfloat16Inference
 from aivad.errors import UserError
-from aivad.features.camera_motion import NO_PICTURE, frame_shows_nothing
+from aivad.features.camera_motion import camera_flow, frame_camera_motion, transformed
 from aivad.features.regions_common import FrameRegions
 from aivad.features.velocity import velocity_histograms
 from aivad.features.weights import (
@@ -158,6 +159,24 @@ class FullBackend:
     def velocity(self, flows: torch.Tensor, rois: torch.Tensor) -> torch.Tensor:
         return velocity_histograms(flows, rois, self.settings.velocity_bins)
 
+    def _without_camera_change(
+        self, index: int, pair: tuple[np.ndarray, np.ndarray], previous: torch.Tensor, flows: torch.Tensor
+    ) -> str:
+        """Takes pair ``index``'s exposure step and camera motion out of ``previous`` and ``flows`` (in place),
+        as the lite backend does, so that foreground regions and velocities are the objects'; returns the
+        camera's state. A still camera's pair is left exactly as it was."""
+        flow = flows[index].permute(1, 2, 0).float().cpu().numpy()
+        ratio, transform, state = frame_camera_motion(pair[0], pair[1], flow)
+        if ratio is None and transform is None:
+            return state
+        before = pair[0] if ratio is None else cv2.convertScaleAbs(pair[0], alpha=ratio)
+        if transform is not None:
+            before = transformed(before, pair[1], transform)
+            shape = flow.shape[:2]
+            flows[index] -= torch.from_numpy(camera_flow(transform, shape)).permute(2, 0, 1).to(flows)
+        previous[index] = frames_to_tensor([before], self.device)[0]
+        return state
+
     @torch.no_grad()
     def crops(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """The encoder's input for these boxes of this BGR frame, exactly as :meth:`extract` cuts them."""
@@ -171,6 +190,8 @@ class FullBackend:
         current = frames_to_tensor([c for _, c in pairs], self.device)
         height, width = current.shape[-2:]
         flows = self.flow(previous, current)
+        # the camera's own change taken out before regions and velocities (aivad.features.camera_motion)
+        cameras = [self._without_camera_change(i, pairs[i], previous, flows) for i in range(len(pairs))]
         detections = self.regions(previous, current)
         boxes_list, whole, is_person = [], [], []
         for item in detections:
@@ -196,10 +217,8 @@ class FullBackend:
             frozen = {"velocity": velocity[start : start + n]}
             if poses is not None:
                 frozen["pose"] = poses[i].astype(np.float32)
-            # no shake or exposure compensation here (aivad.features.camera_motion): only a lost picture is said
-            camera = NO_PICTURE if frame_shows_nothing(pairs[i][1]) else ""
             boxes_np = boxes.cpu().numpy().astype(np.float32)
-            out.append(FrameRegions(boxes_np, whole[i], frozen, crops[start : start + n], camera=camera))
+            out.append(FrameRegions(boxes_np, whole[i], frozen, crops[start : start + n], camera=cameras[i]))
             start += n
         return out
 

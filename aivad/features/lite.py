@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from aivad.features.camera_motion import camera_moved, camera_state, matched_exposure
+from aivad.features.camera_motion import camera_flow, camera_moved, camera_state, matched_exposure
 from aivad.features.person import PERSON_MODEL, PersonScorer
 from aivad.features.regions_common import MOVING_SHARE, REGION_SIDE, FrameRegions, filter_boxes, whole_frame_box
 from aivad.features.shape import SHAPE_MODEL, ShapeDescriber
@@ -184,8 +184,8 @@ class LiteBackend:
         moved = camera_moved(previous_grey, grey, flow)
         camera = camera_state(grey, exposure_matched, moved is not None)
         if moved is not None:
-            shift, previous_grey = moved
-            flow = flow - np.array(shift, dtype=np.float32)
+            transform, previous_grey = moved
+            flow = flow - camera_flow(transform, flow.shape)  # objects' speeds relative to the scene
         flow = flow / scale  # in frame pixels per frame
         boxes = self.foreground_boxes(previous_grey, grey, scale)
         whole_frame = len(boxes) == 0

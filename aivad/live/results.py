@@ -51,7 +51,8 @@ class FrameResult:
         return max(scores, key=scores.get) if scores else ""
 
 
-CSV_COLUMNS = ["frame_index", "time_s", "score", "raw_score", "is_anomaly", "n_regions", "top_attribute"]
+# ``camera`` last, so that scripts reading the earlier columns by position keep working
+CSV_COLUMNS = ["frame_index", "time_s", "score", "raw_score", "is_anomaly", "n_regions", "top_attribute", "camera"]
 
 
 def write_csv(path: Path, results) -> None:
@@ -60,7 +61,7 @@ def write_csv(path: Path, results) -> None:
     lines = [",".join(CSV_COLUMNS)]
     for r in results:
         lines.append(
-            f"{r.frame_index},{r.time_s:.3f},{r.score:.6f},{r.raw_score:.6f},{int(r.is_anomaly)},{r.n_regions},{r.top_attribute}"
+            f"{r.frame_index},{r.time_s:.3f},{r.score:.6f},{r.raw_score:.6f},{int(r.is_anomaly)},{r.n_regions},{r.top_attribute},{r.camera}"
         )
     text = ("\n".join(lines) + "\n").encode("utf-8")
     atomic_write_bytes(path, lambda handle: handle.write(text))
