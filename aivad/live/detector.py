@@ -29,6 +29,7 @@ from aivad.model.scoring import (
     frame_attribute_scores,
     resmoothed,
 )
+from aivad.video.frame_size import FrameSizer, training_frame_size
 
 
 def load_model(path: Path):
@@ -84,6 +85,9 @@ class Detector:
         self._index = 0
         self._camera = CameraNote()  # what the camera itself does, as reported (aivad.live.camera_notes)
         self._view = ViewMonitor(decode_view(info.get("camera_view")))  # None for older checkpoints: no check
+        # frames scored at the training footage's size (aivad.video.frame_size); boxes go back to the input's
+        self._sizer = FrameSizer(training_frame_size(info))
+        self._box_scale: float | None = None
 
     @classmethod
     def load(
@@ -131,6 +135,16 @@ class Detector:
     def event_tracker(self, fps: float, threshold: float | None = None) -> EventTracker:
         """The alarm rule (hysteresis, minimum duration, merge gap) at this detector's threshold."""
         return self.alarm_rule.tracker(fps, self.threshold if threshold is None else threshold)
+
+    @property
+    def training_size(self) -> tuple[int, int] | None:
+        """(width, height) of the training footage where all of it had one size, else None."""
+        return self._sizer.training_size
+
+    @property
+    def resized_from(self) -> tuple[int, int] | None:
+        """(width, height) of the stream's frames where they are scaled to the training footage's size, else None."""
+        return self._sizer.resized_from
 
     @property
     def backend_name(self) -> str:
@@ -209,7 +223,8 @@ class Detector:
             region_scores = {name: scores - shifts.get(name, 0.0) for name, scores in region_scores.items()}
             attribute_scores = {name: value - shifts.get(name, 0.0) for name, value in attribute_scores.items()}
         results = []
-        for i, box in enumerate(regions.boxes):
+        boxes = regions.boxes if self._box_scale is None else regions.boxes * self._box_scale
+        for i, box in enumerate(boxes):
             attributes = {name: float(scores[i]) for name, scores in region_scores.items() if not np.isnan(scores[i])}
             results.append(
                 RegionResult(
@@ -226,9 +241,11 @@ class Detector:
     ) -> tuple[int, tuple[np.ndarray, np.ndarray] | None]:
         """Move the stream on by one frame: its index and the pair to score (None for a first frame)."""
         frame = as_bgr(frame)
+        self._box_scale = self._sizer.scale_for(frame.shape)
+        frame = self._sizer.fit(frame)
         self._view.add(frame)
         if previous is not None:
-            previous = as_bgr(previous)
+            previous = self._sizer.fit(as_bgr(previous))
             if previous.shape == frame.shape:
                 self._previous = previous
         index = self._index if frame_index is None else frame_index

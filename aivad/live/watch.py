@@ -30,6 +30,7 @@ from aivad.live.cameras import CameraConfig, load_cameras_file, parse_camera_arg
 from aivad.live.evidence import Announcement, EvidenceRecorder
 from aivad.live.streams import StreamJob
 from aivad.live.watch_process import StopSignals, limit_malloc_arenas
+from aivad.video.frame_size import resize_message
 from aivad.video.sources import FrameSource, SourceStatus, is_stream_url
 
 HEALTH_EVERY_S = 30.0  # often enough to see a stalled camera in the log, rare enough to read it
@@ -136,6 +137,7 @@ class WatchedCamera(EvidenceRecorder):
         self.ended = False
         self._last_state = ""
         self._camera = ""  # the camera's own state last reported (FrameResult.camera)
+        self._resized_from = None  # the frame size last reported as scaled (aivad.video.frame_size)
 
     @property
     def settings(self) -> EvidenceSettings:
@@ -147,6 +149,11 @@ class WatchedCamera(EvidenceRecorder):
         if result is not None and result.camera != self._camera:
             self.console.say(f"{self.config.name}: {CAMERA_MESSAGES.get(result.camera, result.camera)}")
             self._camera = result.camera
+        if self.detector.resized_from != self._resized_from:  # once, and again if the stream's size changes
+            self._resized_from = self.detector.resized_from
+            message = resize_message(self._resized_from, self.detector.training_size)
+            if message:
+                self.console.say(f"{self.config.name}: {message}")
         self._record(
             frame, decision.result, decision.kept, decision.alarm, decision.finished, decision.threshold,
             self._settings, self.source,

@@ -117,18 +117,22 @@ def check_request(checkpoint: Path, output: Path) -> None:
     check_output_paths({"--output": Path(output)}, inputs={"checkpoint": Path(checkpoint)})
 
 
-def extract_stretch(model, backend, path: Path, first: int, last: int, device: str):
+def extract_stretch(model, backend, path: Path, first: int, last: int, device: str, training_size=None):
     """Per attribute, the feature rows of the regions of frames first..last, as the model scores them,
-    and their places (aivad.model.density.box_places), row for row."""
+    and their places (aivad.model.density.box_places), row for row. ``training_size``: the (width, height)
+    the model's training footage had; frames of another size with its aspect are scaled to it first, as the
+    detector scales a live stream's (aivad.video.frame_size)."""
     from aivad.model.aivad_model import appearance_rows, attribute_present, attribute_rows
     from aivad.model.density import PLACE_COLUMNS, box_places
     from aivad.video.files import iter_frame_pairs
+    from aivad.video.frame_size import FrameSizer
 
     config = model.config
     rows: dict[str, list[np.ndarray]] = {name: [] for name in model.densities}
     places: dict[str, list[np.ndarray]] = {name: [] for name in model.densities}
     pending: list[tuple[np.ndarray, np.ndarray]] = []
     normalise = config.appearance_features == "normalised"
+    sizer = FrameSizer(training_size)
 
     def flush() -> None:
         for regions in backend.extract(pending) if pending else []:
@@ -156,7 +160,7 @@ def extract_stretch(model, backend, path: Path, first: int, last: int, device: s
     for index, previous, frame in iter_frame_pairs(path, start=max(first, 1)):
         if index > last:
             break
-        pending.append((previous.copy(), frame.copy()))  # the reader reuses its arrays
+        pending.append((sizer.fit(previous).copy(), sizer.fit(frame).copy()))  # the reader reuses its arrays
         if len(pending) >= PAIRS_PER_BATCH:
             flush()
     flush()
@@ -179,6 +183,7 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
     from aivad.model.checkpoint import load_raw, require_known, save_checkpoint, save_json, summary_path
     from aivad.model.config import ModelConfig
     from aivad.video.files import inspect_video
+    from aivad.video.frame_size import training_frame_size
 
     checkpoint, output = Path(checkpoint), Path(output)
     check_request(checkpoint, output)
@@ -218,7 +223,9 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
             skipped += [f"{stretch.video.name} {first}:{end}" for first, end in runs(old)]
         for first, end in runs(fresh):
             log(f"teach: extracting the regions of {stretch.video} frames {first}:{end} ...")
-            rows_found, places_found = extract_stretch(model, backend, stretch.video, first, end, choice.device)
+            rows_found, places_found = extract_stretch(
+                model, backend, stretch.video, first, end, choice.device, training_frame_size(summary)
+            )
             for name, rows in rows_found.items():
                 found[name].append(rows)
                 where[name].append(places_found[name])

@@ -34,6 +34,16 @@ STATUS_STRINGS: dict[str, dict[str, str]] = {
             "있습니다."
         ),
     },
+    "size_scaled": {
+        "en": (
+            "This checkpoint was trained on {trained} video, this source is {size}: its frames are scaled to "
+            "{trained} before scoring. A smaller picture shows less: train on this stream for the best results."
+        ),
+        "ko": (
+            "이 체크포인트는 {trained} 영상으로 학습되었고 현재 소스는 {size}입니다: 점수를 매기기 전에 프레임을 "
+            "{trained}(으)로 맞춥니다. 작은 화면은 덜 보여 주므로 이 스트림으로 학습하면 가장 좋습니다."
+        ),
+    },
     # what the camera itself does (FrameResult.camera), painted on the picture
     "camera_shaking": {
         "en": "Camera shaking: its motion is taken out of the scores",

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from aivad.live import recording
 from aivad.ui.i18n import tr
 from aivad.video.file_source import FileSource
+from aivad.video.frame_size import FrameSizer, training_frame_size
 from aivad.video.live_sources import list_cameras, make_source
 from aivad.video.sources import SourceStatus, redact_url
 
@@ -147,11 +148,11 @@ class WindowSources:
         sizes = {tuple(v["size"]) for v in info.get("videos") or [] if isinstance(v, dict) and v.get("size")}
         if sizes and tuple(source.size) not in sizes:
             trained = ", ".join(f"{w}×{h}" for w, h in sorted(sizes)[:3])
-            self.show_error(
-                tr("size_differs", trained=trained, size=f"{source.size[0]}×{source.size[1]}"),
-                owner="size",
-                level="info",
-            )
+            size = f"{source.size[0]}×{source.size[1]}"
+            # the detector scales frames of the training aspect to the training size (aivad.video.frame_size)
+            scaled = FrameSizer(training_frame_size(info)).scale_for((source.size[1], source.size[0])) is not None
+            key = "size_scaled" if scaled else "size_differs"
+            self.show_error(tr(key, trained=trained, size=size), owner="size", level="info")
 
     def _source_finished(self) -> None:
         self._stream_done = True

@@ -72,3 +72,22 @@ def test_the_window_restarts_motion_after_a_reconnection_and_everything_on_a_new
     ):
         worker._begin(frame)
     assert calls == ["reset", "restart_motion"]
+
+
+def test_a_source_of_another_size_says_whether_its_frames_are_scaled(window):
+    """The detector scales frames of the training aspect to the training size (aivad.video.frame_size):
+    the window says so; a source of another aspect still gets the warning that scores may not match."""
+    from types import SimpleNamespace
+
+    window.checkpoint_info = {"videos": [{"size": [160, 120]}, {"size": [160, 120]}]}
+    try:
+        window.source = SimpleNamespace(size=(80, 60))  # a sub-stream at half size
+        window._warn_if_size_differs()
+        message = window.statusBar().currentMessage()
+        assert "80×60" in message and "scaled to 160×120" in message, message
+        window.source = SimpleNamespace(size=(160, 90))  # 16:9 from a 4:3 view: another picture
+        window._warn_if_size_differs()
+        message = window.statusBar().currentMessage()
+        assert "may not match the calibrated threshold" in message, message
+    finally:
+        window.source, window.checkpoint_info = None, None
