@@ -15,6 +15,7 @@ from aivad.errors import UserError
 from aivad.live import teach_command
 from aivad.live.watch import add_watch_command
 from aivad.video.frame_folders import add_fps_option
+from aivad.video.frame_rate import rate_message
 from aivad.video.frame_size import resize_message
 
 
@@ -276,9 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     if "precision_warning" in detector.info:
         print(f"warning: {detector.info['precision_warning']}", file=sys.stderr)
     results, info = score_with_progress(detector, args.video, video_info, centred=not args.causal)
-    resized = resize_message(detector.resized_from, detector.training_size)
-    if resized:
-        print(resized, file=sys.stderr)
+    rate = detector.frame_rate
+    for note in (
+        resize_message(detector.resized_from, detector.training_size),
+        rate_message(rate.stream_fps, rate.training_fps, rate.step),
+    ):
+        if note:
+            print(note, file=sys.stderr)
     if args.command == "score":
         from aivad.live.render import write_annotated
         from aivad.live.results import write_csv

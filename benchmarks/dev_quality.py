@@ -162,7 +162,10 @@ def evaluate_split(
         started = time.time()
         causal = detector.score_video(test_video, centred=False)
         score_s = time.time() - started
-        centred, alone = smooth_results(causal, detector.smoothing_sigma, detector.combine, centred=True)
+        # over the scored frames' time, as Detector.score_frames smooths (a stream faster than the training
+        # footage is scored one frame in k: aivad.video.frame_rate)
+        sigma = detector.smoothing_sigma * detector.frame_rate.step
+        centred, alone = smooth_results(causal, sigma, detector.combine, centred=True)
         write_regions(out / f"{name}_regions.npz", causal)
         # The same model without the scene baseline (aivad.model.drift), to see what re-centring does; its
         # threshold was set for the re-centred scores, so only threshold-free figures are compared.
@@ -170,7 +173,7 @@ def evaluate_split(
         plain = detector.sibling()
         detector.model.config.scene_baseline = reference
         plain_causal = plain.score_video(test_video, centred=False)
-        plain_centred, _ = smooth_results(plain_causal, detector.smoothing_sigma, detector.combine, centred=True)
+        plain_centred, _ = smooth_results(plain_causal, sigma, detector.combine, centred=True)
         write_regions(out / f"{name}_regions_not_recentred.npz", plain_causal)
         entry = {
             "not_recentred": {

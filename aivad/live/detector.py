@@ -10,6 +10,7 @@ Live use is causal; :meth:`Detector.score_video` may smooth centred, since it se
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from aivad.errors import UserError
 from aivad.features.camera_view import ViewMonitor, decode_view
 from aivad.features.regions_common import FrameRegions
 from aivad.live.camera_notes import CameraNote
+from aivad.live.frame_pairs import FramePairs
 from aivad.live.results import FrameResult, RegionResult
 from aivad.model.alarm import MIN_DURATION_S, RELEASE_RATIO, AlarmRule, Event, EventTracker, RateModel  # noqa: F401  (Event, EventTracker: public here)
 from aivad.model.checkpoint import load_raw, require_known
@@ -29,7 +31,7 @@ from aivad.model.scoring import (
     frame_attribute_scores,
     resmoothed,
 )
-from aivad.video.frame_size import FrameSizer, training_frame_size
+from aivad.video.frame_rate import FrameRate
 
 
 def load_model(path: Path):
@@ -81,13 +83,11 @@ class Detector:
         )
         rate = model.config.false_alarm_model
         self.rate_model = RateModel.from_dict(rate) if rate else None
-        self._previous: np.ndarray | None = None
-        self._index = 0
         self._camera = CameraNote()  # what the camera itself does, as reported (aivad.live.camera_notes)
         self._view = ViewMonitor(decode_view(info.get("camera_view")))  # None for older checkpoints: no check
-        # frames scored at the training footage's size (aivad.video.frame_size); boxes go back to the input's
-        self._sizer = FrameSizer(training_frame_size(info))
-        self._box_scale: float | None = None
+        # pairs at the training footage's size and time step (aivad.live.frame_pairs); boxes back at the camera's
+        self._pairs = FramePairs(info)
+        self._last_result: FrameResult | None = None  # repeated between the scored frames of a fast stream
 
     @classmethod
     def load(
@@ -137,14 +137,19 @@ class Detector:
         return self.alarm_rule.tracker(fps, self.threshold if threshold is None else threshold)
 
     @property
+    def frame_rate(self) -> FrameRate:
+        """The stream's rate against the training footage's, and the step it is scored at (read only)."""
+        return self._pairs.rate
+
+    @property
     def training_size(self) -> tuple[int, int] | None:
         """(width, height) of the training footage where all of it had one size, else None."""
-        return self._sizer.training_size
+        return self._pairs.sizer.training_size
 
     @property
     def resized_from(self) -> tuple[int, int] | None:
         """(width, height) of the stream's frames where they are scaled to the training footage's size, else None."""
-        return self._sizer.resized_from
+        return self._pairs.sizer.resized_from
 
     @property
     def backend_name(self) -> str:
@@ -160,18 +165,19 @@ class Detector:
 
     def reset(self) -> None:
         """Start a new stream: forget the previous frame and the smoothing history."""
-        self._previous = None
-        self._index = 0
+        self._pairs.reset()
         self._smoother.reset()
         self._baseline.reset()
         self._camera.reset()
         self._view.reset()
+        self._last_result = None
 
     def restart_motion(self) -> None:
         """The footage jumped (a cut, the next file of a playlist, a camera back after an outage): the next
         frame starts a new motion pair instead of pairing with the frame before the jump, and is not scored,
         like a stream's first frame. What the stream learnt as it ran (smoothing, scene baseline) is kept."""
-        self._previous = None
+        self._pairs.restart()
+        self._last_result = None
 
     def sibling(self) -> "Detector":
         """Another stream on the same loaded model: the weights are shared (loaded once), the stream
@@ -223,7 +229,8 @@ class Detector:
             region_scores = {name: scores - shifts.get(name, 0.0) for name, scores in region_scores.items()}
             attribute_scores = {name: value - shifts.get(name, 0.0) for name, value in attribute_scores.items()}
         results = []
-        boxes = regions.boxes if self._box_scale is None else regions.boxes * self._box_scale
+        scale = self._pairs.box_scale
+        boxes = regions.boxes if scale is None else regions.boxes * scale
         for i, box in enumerate(boxes):
             attributes = {name: float(scores[i]) for name, scores in region_scores.items() if not np.isnan(scores[i])}
             results.append(
@@ -237,35 +244,27 @@ class Detector:
         return combine_attributes(attribute_scores, self.combine), attribute_scores, results
 
     def _advance(
-        self, frame: np.ndarray, frame_index: int | None, previous: np.ndarray | None
+        self, frame: np.ndarray, frame_index: int | None, previous: np.ndarray | None, time_s: float | None = None
     ) -> tuple[int, tuple[np.ndarray, np.ndarray] | None]:
-        """Move the stream on by one frame: its index and the pair to score (None for a first frame)."""
-        frame = as_bgr(frame)
-        self._box_scale = self._sizer.scale_for(frame.shape)
-        frame = self._sizer.fit(frame)
+        """Move the stream on by one frame: its index and the pair to score (None for a first frame, and for
+        the frames between two scored ones where the stream is faster than the training footage)."""
+        frame, index, pair = self._pairs.next(frame, frame_index, previous, time_s)
         self._view.add(frame)
-        if previous is not None:
-            previous = self._sizer.fit(as_bgr(previous))
-            if previous.shape == frame.shape:
-                self._previous = previous
-        index = self._index if frame_index is None else frame_index
-        self._index = index + 1
-        pair = None
-        if self._previous is not None and self._previous.shape == frame.shape:
-            pair = (self._previous, frame)
-        self._previous = frame
         return index, pair
 
     def _result(self, index: int, time_s: float | None, scored: tuple | None) -> FrameResult:
         time_s = 0.0 if time_s is None else time_s
         if scored is None:
+            if self._pairs.between and self._last_result is not None:  # what the last scored frame found
+                return replace(self._last_result, frame_index=index, time_s=time_s)
             return FrameResult(index, time_s, 0.0, 0.0, False, {}, [])
         raw, attribute_scores, regions = self._frame_scores(*scored)
         score, smoothed = self._smoother.update(raw, attribute_scores)
         camera = self._camera.update(scored[0].camera, self._view.changed)
-        return FrameResult(
+        self._last_result = FrameResult(
             index, time_s, score, raw, score >= self.threshold, attribute_scores, regions, smoothed, camera
         )
+        return self._last_result
 
     def process(
         self,
@@ -280,7 +279,7 @@ class Detector:
         a live viewer that skips frames while the model is busy passes it, so that motion is
         measured between consecutive frames (as in training) and not across the gap.
         """
-        index, pair = self._advance(frame, frame_index, previous)
+        index, pair = self._advance(frame, frame_index, previous, time_s)
         return self._result(index, time_s, self._score_pairs([pair])[0] if pair is not None else None)
 
     def score_frames(
@@ -298,7 +297,9 @@ class Detector:
             if progress is not None:
                 progress(count)
         if centred and results:
-            results = resmoothed(results, self.smoothing_sigma, self.combine, centred=True)
+            # over the scored frames' time, as trained: a stream scored one frame in k repeats each result k times
+            sigma = self.smoothing_sigma * self._pairs.rate.step
+            results = resmoothed(results, sigma, self.combine, centred=True)
             for result in results:
                 result.is_anomaly = result.score >= self.threshold
         return results
@@ -335,7 +336,7 @@ def process_batch(
         raise ValueError("process_batch: every detector must share one loaded model (Detector.sibling)")
     if len({id(item[0]) for item in items}) != len(items):
         raise ValueError("process_batch: a stream's frames are sequential; give each detector once")
-    advanced = [detector._advance(frame, index, previous) for detector, frame, _, index, previous in items]
+    advanced = [detector._advance(frame, index, previous, time_s) for detector, frame, time_s, index, previous in items]
     # One backend does the extraction: siblings share the model and backend settings, and while a
     # batch runs no other thread uses any of these detectors.
     scored = iter(first._score_pairs([pair for _, pair in advanced if pair is not None]))
@@ -343,13 +344,3 @@ def process_batch(
         detector._result(index, time_s, next(scored) if pair is not None else None)
         for (detector, _, time_s, _, _), (index, pair) in zip(items, advanced)
     ]
-
-
-def as_bgr(frame: np.ndarray) -> np.ndarray:
-    import cv2
-
-    if frame.ndim == 2:
-        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-    if frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    return frame

@@ -30,7 +30,10 @@ def print_info(path: Path) -> int:
         print(f"alarms:     {rate_line}")
     print(f"created:    {info.get('created')}")
     for video in info.get("videos", []):
-        print(f"video:      {video['path']} ({video.get('frames')} frames, {video.get('regions', '?')} regions)")
+        shape = ""  # what live streams are scaled and stepped to (aivad.video.frame_size, frame_rate)
+        if video.get("size") and video.get("fps"):
+            shape = f"{video['size'][0]}x{video['size'][1]} at {float(video['fps']):g} fps, "
+        print(f"video:      {video['path']} ({shape}{video.get('frames')} frames, {video.get('regions', '?')} regions)")
     settings = info.get("settings", {})
     for key in ("lr", "epochs", "batch_size", "accumulate_grad_batches", "frame_stride"):
         if key in settings:

@@ -30,6 +30,7 @@ from aivad.live.cameras import CameraConfig, load_cameras_file, parse_camera_arg
 from aivad.live.evidence import Announcement, EvidenceRecorder
 from aivad.live.streams import StreamJob
 from aivad.live.watch_process import StopSignals, limit_malloc_arenas
+from aivad.video.frame_rate import rate_message
 from aivad.video.frame_size import resize_message
 from aivad.video.sources import FrameSource, SourceStatus, is_stream_url
 
@@ -137,7 +138,7 @@ class WatchedCamera(EvidenceRecorder):
         self.ended = False
         self._last_state = ""
         self._camera = ""  # the camera's own state last reported (FrameResult.camera)
-        self._resized_from = None  # the frame size last reported as scaled (aivad.video.frame_size)
+        self._stream_notes = ("", "")  # what was last said about the stream's size and rate (aivad.video)
 
     @property
     def settings(self) -> EvidenceSettings:
@@ -149,11 +150,15 @@ class WatchedCamera(EvidenceRecorder):
         if result is not None and result.camera != self._camera:
             self.console.say(f"{self.config.name}: {CAMERA_MESSAGES.get(result.camera, result.camera)}")
             self._camera = result.camera
-        if self.detector.resized_from != self._resized_from:  # once, and again if the stream's size changes
-            self._resized_from = self.detector.resized_from
-            message = resize_message(self._resized_from, self.detector.training_size)
-            if message:
-                self.console.say(f"{self.config.name}: {message}")
+        rate = self.detector.frame_rate
+        notes = (
+            resize_message(self.detector.resized_from, self.detector.training_size),
+            rate_message(rate.stream_fps, rate.training_fps, rate.step),
+        )
+        for said, note in zip(self._stream_notes, notes):  # once each, and again if the stream changes
+            if note and note != said:
+                self.console.say(f"{self.config.name}: {note}")
+        self._stream_notes = notes
         self._record(
             frame, decision.result, decision.kept, decision.alarm, decision.finished, decision.threshold,
             self._settings, self.source,

@@ -117,11 +117,12 @@ def check_request(checkpoint: Path, output: Path) -> None:
     check_output_paths({"--output": Path(output)}, inputs={"checkpoint": Path(checkpoint)})
 
 
-def extract_stretch(model, backend, path: Path, first: int, last: int, device: str, training_size=None):
+def extract_stretch(model, backend, path: Path, first: int, last: int, device: str, training_size=None, step: int = 1):
     """Per attribute, the feature rows of the regions of frames first..last, as the model scores them,
-    and their places (aivad.model.density.box_places), row for row. ``training_size``: the (width, height)
-    the model's training footage had; frames of another size with its aspect are scaled to it first, as the
-    detector scales a live stream's (aivad.video.frame_size)."""
+    and their places (aivad.model.density.box_places), row for row. As the detector pairs a live stream's
+    frames (aivad.live.frame_pairs): ``training_size`` is the (width, height) of the model's training
+    footage, to which frames of another size with its aspect are scaled first; with ``step`` k > 1 (a video
+    faster than the training footage) every k-th frame is paired with the frame k before it."""
     from aivad.model.aivad_model import appearance_rows, attribute_present, attribute_rows
     from aivad.model.density import PLACE_COLUMNS, box_places
     from aivad.video.files import iter_frame_pairs
@@ -157,7 +158,11 @@ def extract_stretch(model, backend, path: Path, first: int, last: int, device: s
         pending.clear()
 
     # A frame's regions come from it and the frame before (motion), as the detector scores it: frame 0 has none.
-    for index, previous, frame in iter_frame_pairs(path, start=max(first, 1)):
+    if step == 1:
+        pairs = iter_frame_pairs(path, start=max(first, 1))
+    else:
+        pairs = frames_step_apart(path, first, step)
+    for index, previous, frame in pairs:
         if index > last:
             break
         pending.append((sizer.fit(previous).copy(), sizer.fit(frame).copy()))  # the reader reuses its arrays
@@ -168,6 +173,20 @@ def extract_stretch(model, backend, path: Path, first: int, last: int, device: s
         {name: np.concatenate(parts) if parts else np.zeros((0, 0), np.float32) for name, parts in rows.items()},
         {name: np.concatenate(parts) if parts else np.zeros((0, PLACE_COLUMNS)) for name, parts in places.items()},
     )
+
+
+def frames_step_apart(path: Path, first: int, step: int):
+    """(index, frame index - step, frame) for the frames from ``first`` on whose index is a multiple of ``step``
+    away from it and that have a frame ``step`` before them."""
+    from collections import deque
+
+    from aivad.video.files import read_frames
+
+    recent: deque = deque(maxlen=step + 1)
+    for index, frame in read_frames(path, start=max(first - step, 0)):
+        recent.append(frame)
+        if index >= first and (index - first) % step == 0 and len(recent) == step + 1:
+            yield index, recent[0], frame
 
 
 def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str = "auto", log=print) -> dict:
@@ -183,6 +202,7 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
     from aivad.model.checkpoint import load_raw, require_known, save_checkpoint, save_json, summary_path
     from aivad.model.config import ModelConfig
     from aivad.video.files import inspect_video
+    from aivad.video.frame_rate import frame_step, training_frame_rate
     from aivad.video.frame_size import training_frame_size
 
     checkpoint, output = Path(checkpoint), Path(output)
@@ -209,6 +229,7 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
         info = inspect_video(stretch.video)
         if isinstance(info, str):
             raise UserError(f"the video {stretch.video} cannot be used ({info}); check the path and that it plays.")
+        step = frame_step(info.fps, training_frame_rate(summary))  # as the detector scores this video
         if stretch.first >= info.n_frames:
             raise UserError(
                 f"--frames {stretch.first}:{stretch.last}: {stretch.video} has {info.n_frames} frames "
@@ -224,7 +245,7 @@ def teach(checkpoint: Path, stretches: list[Stretch], output: Path, device: str 
         for first, end in runs(fresh):
             log(f"teach: extracting the regions of {stretch.video} frames {first}:{end} ...")
             rows_found, places_found = extract_stretch(
-                model, backend, stretch.video, first, end, choice.device, training_frame_size(summary)
+                model, backend, stretch.video, first, end, choice.device, training_frame_size(summary), step
             )
             for name, rows in rows_found.items():
                 found[name].append(rows)

@@ -44,6 +44,26 @@ STATUS_STRINGS: dict[str, dict[str, str]] = {
             "{trained}(으)로 맞춥니다. 작은 화면은 덜 보여 주므로 이 스트림으로 학습하면 가장 좋습니다."
         ),
     },
+    "rate_stepped": {
+        "en": (
+            "The source runs at {fps:.0f} fps, the training footage at {trained:.0f} fps: one frame in {step} is "
+            "scored, against the frame {step} before it (the training's time step)."
+        ),
+        "ko": (
+            "소스는 {fps:.0f} fps, 학습 영상은 {trained:.0f} fps 입니다: {step} 프레임마다 하나를 {step} 프레임 "
+            "앞의 프레임과 비교해 점수를 매깁니다(학습 때와 같은 시간 간격)."
+        ),
+    },
+    "rate_slower": {
+        "en": (
+            "The source runs at {fps:.0f} fps, slower than the training footage's {trained:.0f} fps: things look "
+            "faster than they are. Train on footage at this frame rate."
+        ),
+        "ko": (
+            "소스는 {fps:.0f} fps 로 학습 영상의 {trained:.0f} fps 보다 느립니다: 움직임이 실제보다 빨라 보입니다. "
+            "이 프레임 속도의 영상으로 학습하세요."
+        ),
+    },
     # what the camera itself does (FrameResult.camera), painted on the picture
     "camera_shaking": {
         "en": "Camera shaking: its motion is taken out of the scores",

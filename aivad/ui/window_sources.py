@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from aivad.live import recording
 from aivad.ui.i18n import tr
 from aivad.video.file_source import FileSource
+from aivad.video.frame_rate import SLOWER_WARNING, frame_step, training_frame_rate
 from aivad.video.frame_size import FrameSizer, training_frame_size
 from aivad.video.live_sources import list_cameras, make_source
 from aivad.video.sources import SourceStatus, redact_url
@@ -141,18 +142,27 @@ class WindowSources:
         self.source_state.setText(text)
 
     def _warn_if_size_differs(self) -> None:
-        """Scores from a camera the model never saw at this size are not comparable to its threshold."""
+        """Say when the source's size or frame rate is not the training footage's, and what is done about it."""
         source, info = self.source, self.checkpoint_info
         if source is None or info is None or source.size == (0, 0):
             return
+        notes = []
         sizes = {tuple(v["size"]) for v in info.get("videos") or [] if isinstance(v, dict) and v.get("size")}
         if sizes and tuple(source.size) not in sizes:
             trained = ", ".join(f"{w}×{h}" for w, h in sorted(sizes)[:3])
             size = f"{source.size[0]}×{source.size[1]}"
             # the detector scales frames of the training aspect to the training size (aivad.video.frame_size)
             scaled = FrameSizer(training_frame_size(info)).scale_for((source.size[1], source.size[0])) is not None
-            key = "size_scaled" if scaled else "size_differs"
-            self.show_error(tr(key, trained=trained, size=size), owner="size", level="info")
+            notes.append(tr("size_scaled" if scaled else "size_differs", trained=trained, size=size))
+        # and scores a faster stream at the training's time step (aivad.video.frame_rate)
+        fps, trained_fps = getattr(source, "fps", 0.0) or None, training_frame_rate(info)
+        step = frame_step(fps, trained_fps)
+        if step > 1:
+            notes.append(tr("rate_stepped", fps=fps, trained=trained_fps, step=step))
+        elif fps and trained_fps and fps < SLOWER_WARNING * trained_fps:
+            notes.append(tr("rate_slower", fps=fps, trained=trained_fps))
+        if notes:
+            self.show_error(" ".join(notes), owner="size", level="info")
 
     def _source_finished(self) -> None:
         self._stream_done = True
