@@ -30,15 +30,22 @@ disturbed stretch and outside it.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from functools import partial
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dev_quality import FPS, live_events, load_dev_set, segment_aurocs  # noqa: E402
+from dev_quality import (  # noqa: E402
+    FPS,
+    live_events,
+    load_dev_set,
+    report_per_split,
+    segment_aurocs,
+    trained_checkpoint,
+)
 
 SHAKE_SECONDS = 2.0
 SHAKE_PIXELS = 4
@@ -183,16 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--disturbances", nargs="+", default=list(DISTURBANCES), choices=DISTURBANCES)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    report = {}
-    for data in args.data:
-        checkpoint = args.checkpoints / data.name / "trained.ckpt"
-        if not checkpoint.is_file():
-            raise SystemExit(f"{checkpoint} does not exist: train the split first (benchmarks/dev_quality.py).")
-        report[data.name] = evaluate(data, checkpoint, args.disturbances)
-        for kind, entry in report[data.name].items():
-            print(describe(data.name, kind, entry), flush=True)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    checkpoint = partial(trained_checkpoint, args.checkpoints)
+    report_per_split(args.data, lambda data: evaluate(data, checkpoint(data), args.disturbances), describe, args.json)
     return 0
 
 

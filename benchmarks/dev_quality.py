@@ -65,6 +65,27 @@ def load_dev_set(data: Path) -> tuple[list[str], Path, list[tuple[str, int, int]
     return train_videos, data / "test" / "dev_test.mp4", segments, np.load(data / "test" / "labels.npy").astype(int)
 
 
+def trained_checkpoint(checkpoints: Path, data: Path) -> Path:
+    """CHECKPOINTS/<split folder name>/trained.ckpt, what this script writes for a split."""
+    checkpoint = checkpoints / data.name / "trained.ckpt"
+    if not checkpoint.is_file():
+        raise SystemExit(f"{checkpoint} does not exist: train the split first (benchmarks/dev_quality.py).")
+    return checkpoint
+
+
+def report_per_split(splits: list[Path], evaluate, describe, json_path: Path | None = None) -> dict:
+    """``evaluate(split folder)`` for every split, each entry printed as ``describe(split, kind, entry)`` as it
+    comes; the whole report written to ``json_path``. The other benchmarks' loop over the development set."""
+    report = {}
+    for data in splits:
+        report[data.name] = evaluate(data)
+        for kind, entry in report[data.name].items():
+            print(describe(data.name, kind, entry), flush=True)
+    if json_path:
+        json_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return report
+
+
 def dev_preset(backend: str, lr: float | None = None, epochs: int | None = None) -> dict:
     """The from-scratch script's PRESET (what the README's training command uses), for runs started here."""
     from train_aivad_from_scratch import PRESET

@@ -27,7 +27,6 @@ VIEW_MIN_SAMPLES samples, one every VIEW_EVERY frames).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -35,6 +34,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the package
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dev_quality import report_per_split  # noqa: E402
 
 FPS = 10.0
 OTHER_IMAGES = ("baboon.jpg", "squirrel_cls.jpg", "box.png", "licenseplate_motion.jpg")
@@ -132,13 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=Path, default=None, help="folder with opencv-doc's example images")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    report = {}
-    for data in args.data:
-        report[data.name] = evaluate(data, args.images)
-        for kind, entry in report[data.name].items():
-            print(describe(data.name, kind, entry), flush=True)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    report_per_split(args.data, lambda data: evaluate(data, args.images), describe, args.json)
     return 0
 
 
