@@ -87,15 +87,15 @@ def picture_lost(grey: np.ndarray) -> bool:
     return float(grey[::SAMPLE_STEP, ::SAMPLE_STEP].std()) < NO_PICTURE_STD
 
 
-def frame_shows_nothing(frame: np.ndarray, max_side: int = 384) -> bool:
-    """:func:`picture_lost` of a full-size frame (BGR or grey), shrunk as the lite backend shrinks it first,
-    so that sensor noise is averaged alike (the full backend, which does not shrink, asks this)."""
+def shrunk_grey(frame: np.ndarray, max_side: int = 384) -> np.ndarray:
+    """A full-size frame (BGR or grey) as grey at most ``max_side`` long, shrunk as the lite backend shrinks it,
+    so that a backend that does not shrink (the full one) is judged here as the lite one is."""
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
     scale = min(1.0, max_side / max(grey.shape[:2]))
     if scale < 1.0:
         size = (round(grey.shape[1] * scale), round(grey.shape[0] * scale))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-    return picture_lost(grey)
+    return grey
 
 
 def camera_state(grey: np.ndarray, exposure_matched: bool, moved: bool) -> str:
@@ -107,10 +107,16 @@ def camera_state(grey: np.ndarray, exposure_matched: bool, moved: bool) -> str:
     return EXPOSURE if exposure_matched else ""
 
 
+def exposure_step(previous: np.ndarray, current: np.ndarray) -> float | None:
+    """:func:`exposure_ratio` where it changed by more than EXPOSURE_MIN; else None (flicker, or nothing)."""
+    ratio = exposure_ratio(previous, current)
+    return ratio if abs(math.log(max(ratio, 1e-6))) > EXPOSURE_MIN else None
+
+
 def matched_exposure(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
     """``previous`` scaled to ``current``'s exposure where it changed by more than EXPOSURE_MIN; else itself."""
-    ratio = exposure_ratio(previous, current)
-    if abs(math.log(max(ratio, 1e-6))) <= EXPOSURE_MIN:
+    ratio = exposure_step(previous, current)
+    if ratio is None:
         return previous
     return cv2.convertScaleAbs(previous, alpha=ratio)  # rounded and saturated to 0..255, as a camera would
 
@@ -210,18 +216,11 @@ def frame_camera_motion(
     threshold above means what it was measured as; the transform is returned in frame pixels. The ratio
     (to scale ``previous`` by) and the transform are None where nothing was taken out.
     """
-    height, width = current.shape[:2]
-    scale = min(1.0, max_side / max(height, width))
-    size = (round(width * scale), round(height * scale))
-
-    def shrunk_grey(frame: np.ndarray) -> np.ndarray:
-        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-        return cv2.resize(grey, size, interpolation=cv2.INTER_AREA) if scale < 1.0 else grey
-
-    previous_grey, grey = shrunk_grey(previous), shrunk_grey(current)
-    exposed = matched_exposure(previous_grey, grey)
-    ratio = exposure_ratio(previous_grey, grey) if exposed is not previous_grey else None
-    small_flow = cv2.resize(flow, size, interpolation=cv2.INTER_AREA) * scale if scale < 1.0 else flow
+    previous_grey, grey = shrunk_grey(previous, max_side), shrunk_grey(current, max_side)
+    scale = grey.shape[1] / current.shape[1]
+    ratio = exposure_step(previous_grey, grey)
+    exposed = previous_grey if ratio is None else cv2.convertScaleAbs(previous_grey, alpha=ratio)
+    small_flow = cv2.resize(flow, grey.shape[1::-1], interpolation=cv2.INTER_AREA) * scale if scale < 1.0 else flow
     moved = camera_moved(exposed, grey, small_flow)
     transform = None
     if moved is not None:

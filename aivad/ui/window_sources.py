@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from aivad.live import recording
 from aivad.ui.i18n import tr
 from aivad.video.file_source import FileSource
-from aivad.video.frame_rate import SLOWER_WARNING, frame_step, training_frame_rate
+from aivad.video.frame_rate import frame_step, runs_slower, training_frame_rate
 from aivad.video.frame_size import FrameSizer, training_frame_size
 from aivad.video.live_sources import list_cameras, make_source
 from aivad.video.sources import SourceStatus, redact_url
@@ -159,7 +159,7 @@ class WindowSources:
         step = frame_step(fps, trained_fps)
         if step > 1:
             notes.append(tr("rate_stepped", fps=fps, trained=trained_fps, step=step))
-        elif fps and trained_fps and fps < SLOWER_WARNING * trained_fps:
+        elif runs_slower(fps, trained_fps):
             notes.append(tr("rate_slower", fps=fps, trained=trained_fps))
         if notes:
             self.show_error(" ".join(notes), owner="size", level="info")

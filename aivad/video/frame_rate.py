@@ -38,8 +38,13 @@ def frame_step(stream_fps: float | None, training_fps: float | None) -> int:
     """The k whose pairs (frame t - k, frame t) span the time step nearest the training's (1 if unknown)."""
     if not stream_fps or not training_fps or stream_fps < training_fps:
         return 1
-    ratio = stream_fps / training_fps
-    return max(1, min((math.floor(ratio), math.ceil(ratio)), key=lambda k: abs(math.log(max(k, 1) / ratio))))
+    ratio = stream_fps / training_fps  # >= 1 here, so both candidates are >= 1
+    return min((math.floor(ratio), math.ceil(ratio)), key=lambda k: abs(math.log(k / ratio)))
+
+
+def runs_slower(stream_fps: float | None, training_fps: float | None) -> bool:
+    """The stream runs clearly slower than the training footage (speeds look faster than they are)."""
+    return bool(stream_fps and training_fps and stream_fps < SLOWER_WARNING * training_fps)
 
 
 class FrameRate:
@@ -72,7 +77,7 @@ class FrameRate:
     @property
     def slower(self) -> bool:
         """The stream runs clearly slower than the training footage (speeds look faster than they are)."""
-        return bool(self.stream_fps and self.training_fps and self.stream_fps < SLOWER_WARNING * self.training_fps)
+        return runs_slower(self.stream_fps, self.training_fps)
 
 
 def rate_message(stream_fps: float | None, training_fps: float | None, step: int) -> str:
@@ -84,7 +89,7 @@ def rate_message(stream_fps: float | None, training_fps: float | None, step: int
             f"the stream runs at {stream_fps:.0f} fps, the training footage at {training_fps:.0f} fps: one frame in "
             f"{step} is scored, against the frame {step} before it (the training's time step)"
         )
-    if stream_fps < SLOWER_WARNING * training_fps:
+    if runs_slower(stream_fps, training_fps):
         return (
             f"the stream runs at {stream_fps:.0f} fps, slower than the training footage's {training_fps:.0f} fps: "
             "things look faster than they are; train on footage at this frame rate"
